@@ -1,0 +1,13 @@
+"""tinytorch: a dual-mode automatic differentiation engine on NumPy and SciPy,
+and the small neural-network stack that trains on it.
+
+    import tinytorch as tt
+    tt.sin(x), tt.sum(x, axis=0), x @ W   # NumPy's names, on arrays, Duals and Variables
+"""
+
+from .autograd import Dual, Variable  # noqa: F401
+from .autograd.api import *  # noqa: F403
+from .autograd.api import __all__ as _api_names
+
+__version__ = "0.1.0"
+__all__ = ["Dual", "Variable", *_api_names]

@@ -1,0 +1,20 @@
+"""tinytorch.autograd: the dual-mode differentiation engine.
+
+One table of primitives (`rules/`), read by `Dual` for forward mode and by
+`Variable` for reverse mode; function transforms on top (`grad`, `jvp`, `vjp`,
+`jacobian`, `hessian`, `hvp`) and `gradcheck` to verify any of it.
+"""
+
+from . import rules  # noqa: F401  (registers the primitive table)
+from .forward import Dual
+from .gradcheck import GradcheckError, gradcheck
+from .levels import enable_grad, is_grad_enabled, no_grad
+from .primitive import Primitive, registry
+from .reverse import Variable
+from .transforms import grad, hessian, hvp, jacfwd, jacobian, jacrev, jvp, value_and_grad, vjp
+
+__all__ = [
+    "Variable", "Dual", "no_grad", "enable_grad", "is_grad_enabled",
+    "grad", "value_and_grad", "jvp", "vjp", "jacobian", "jacfwd", "jacrev", "hessian", "hvp",
+    "gradcheck", "GradcheckError", "Primitive", "registry",
+]

@@ -1,0 +1,87 @@
+"""The NumPy-like namespace: `tt.sin`, `tt.sum`, `tt.matmul`, ... on arrays,
+scalars, Duals and Variables alike.
+
+`NUMPY_HANDLERS` maps NumPy's own functions and ufuncs to these, for boxes
+passed to NumPy directly (`np.sin(variable)`, `ndarray @ dual`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .creation import array, asarray, constructors, like
+from .elementwise import *  # noqa: F403
+from .elementwise import clip, polygamma, where
+from .indexing import (
+    diag,
+    diagonal,
+    getitem,
+    index_update,
+    sort,
+    take,
+    take_along_axis,
+    tril,
+    triu,
+)
+from .manipulation import (
+    array_split,
+    atleast_1d,
+    atleast_2d,
+    broadcast_to,
+    concatenate,
+    expand_dims,
+    flip,
+    fliplr,
+    flipud,
+    hstack,
+    moveaxis,
+    pad,
+    ravel,
+    repeat,
+    reshape,
+    roll,
+    split,
+    squeeze,
+    stack,
+    swapaxes,
+    tile,
+    transpose,
+    vstack,
+)
+from .products import dot, einsum, inner, matmul, outer, tensordot, trace, vdot
+from .reductions import (
+    all,
+    amax,
+    amin,
+    any,
+    argmax,
+    argmin,
+    argsort,
+    astype,
+    count_nonzero,
+    cumsum,
+    log_softmax,
+    logsumexp,
+    max,
+    mean,
+    min,
+    prod,
+    softmax,
+    std,
+    sum,
+    var,
+)
+
+globals().update(constructors)
+globals().update(like)
+
+__all__ = sorted(
+    name for name, value in globals().items()
+    if not name.startswith("_") and callable(value) and name not in {"annotations", "np"}
+)
+
+NUMPY_HANDLERS = {}
+for _name in __all__:
+    _numpy_fn = getattr(np, _name, None)
+    if _numpy_fn is not None and callable(_numpy_fn):
+        NUMPY_HANDLERS[_numpy_fn] = globals()[_name]

@@ -1,0 +1,52 @@
+"""Elementwise functions with NumPy's names: the table's primitives themselves,
+plus the few whose NumPy signature needs adapting (clip, where, polygamma)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..primitive import unbox_all
+from ..rules import math as m
+from ..rules import special as s
+
+add, subtract, multiply, divide, negative, positive = m.add, m.subtract, m.multiply, m.divide, m.negative, m.positive
+true_divide = divide
+power, remainder, fmod, reciprocal = m.power, m.remainder, m.fmod, m.reciprocal
+square, sqrt, cbrt = m.square, m.sqrt, m.cbrt
+mod = remainder
+absolute = abs = fabs = m.absolute
+exp, exp2, expm1, log, log2, log10, log1p = m.exp, m.exp2, m.expm1, m.log, m.log2, m.log10, m.log1p
+logaddexp, logaddexp2 = m.logaddexp, m.logaddexp2
+sin, cos, tan, arcsin, arccos, arctan = m.sin, m.cos, m.tan, m.arcsin, m.arccos, m.arctan
+arctan2, hypot = m.arctan2, m.hypot
+deg2rad, rad2deg = m.deg2rad, m.rad2deg
+radians, degrees = deg2rad, rad2deg
+sinh, cosh, tanh, arcsinh, arccosh, arctanh = m.sinh, m.cosh, m.tanh, m.arcsinh, m.arccosh, m.arctanh
+maximum, minimum, fmax, fmin = m.maximum, m.minimum, m.fmax, m.fmin
+sigmoid, relu, softplus, erf, erfc = s.sigmoid, s.relu, s.softplus, s.erf, s.erfc
+expit = sigmoid
+gammaln, digamma = s.gammaln, s.digamma
+psi = digamma
+
+globals().update(m.nondifferentiable)
+
+
+def clip(a: Any, a_min: Any = None, a_max: Any = None) -> Any:
+    """np.clip; differentiable in `a` and in array bounds."""
+    return m.clip(a, -np.inf if a_min is None else a_min, np.inf if a_max is None else a_max)
+
+
+def where(condition: Any, x: Any = None, y: Any = None) -> Any:
+    """np.where; differentiable in x and y (the condition is a plain mask)."""
+    if x is None and y is None:
+        return np.where(unbox_all(condition))
+    if x is None or y is None:
+        raise ValueError("where: either both or neither of x and y should be given")
+    return m.where(unbox_all(condition), x, y)
+
+
+def polygamma(n: int, x: Any) -> Any:
+    """scipy.special.polygamma(n, x), differentiable in x."""
+    return s.polygamma_p(x, n=int(n))

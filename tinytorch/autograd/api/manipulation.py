@@ -1,0 +1,246 @@
+"""Array manipulation with NumPy's signatures: reshaping, transposing, joining,
+splitting, tiling, flipping, rolling, padding. Each reduces to a handful of the
+table's linear primitives."""
+
+from __future__ import annotations
+
+import math
+import operator
+from typing import Any
+
+import numpy as np
+
+from ..primitive import unbox_all
+from ..rules.shape import (
+    Index,
+    broadcast_to_p,
+    concatenate_p,
+    flip_p,
+    getitem_p,
+    pad_p,
+    reshape_p,
+    roll_p,
+    transpose_p,
+)
+from .common import neg_axes, neg_axis, normalize_axis_tuple, prep
+
+
+def _resolve_shape(shape: Any, size: int) -> tuple[int, ...]:
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(operator.index(d) for d in shape)
+    if -1 in shape:
+        known = math.prod(d for d in shape if d != -1)
+        if shape.count(-1) > 1 or known == 0 or size % known:
+            raise ValueError(f"cannot reshape array of size {size} into shape {shape}")
+        shape = tuple(size // known if d == -1 else d for d in shape)
+    if math.prod(shape) != size:
+        raise ValueError(f"cannot reshape array of size {size} into shape {shape}")
+    return shape
+
+
+def reshape(a: Any, shape: Any) -> Any:
+    a = prep(a)
+    shape = _resolve_shape(shape, a.size)
+    return a if shape == a.shape else reshape_p(a, shape, a.ndim)
+
+
+def ravel(a: Any) -> Any:
+    return reshape(a, -1)
+
+
+def expand_dims(a: Any, axis: Any) -> Any:
+    a = prep(a)
+    axes = normalize_axis_tuple(axis, a.ndim + len(axis if isinstance(axis, tuple) else (axis,)))
+    dims = iter(a.shape)
+    shape = tuple(1 if i in axes else next(dims) for i in range(a.ndim + len(axes)))
+    return reshape_p(a, shape, a.ndim)
+
+
+def squeeze(a: Any, axis: Any = None) -> Any:
+    a = prep(a)
+    if axis is None:
+        axes = tuple(i for i, d in enumerate(a.shape) if d == 1)
+    else:
+        axes = normalize_axis_tuple(axis, a.ndim)
+        if any(a.shape[i] != 1 for i in axes):
+            raise ValueError("cannot select an axis to squeeze out which has size not equal to one")
+    return reshape_p(a, tuple(d for i, d in enumerate(a.shape) if i not in axes), a.ndim)
+
+
+def broadcast_to(array: Any, shape: Any) -> Any:
+    array = prep(array)
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    if np.broadcast_shapes(array.shape, shape) != shape:
+        raise ValueError(f"cannot broadcast shape {array.shape} to {shape}")
+    return array if shape == array.shape else broadcast_to_p(array, shape, array.ndim)
+
+
+def transpose(a: Any, axes: Any = None) -> Any:
+    a = prep(a)
+    n = a.ndim
+    axes = tuple(range(n))[::-1] if axes is None else tuple(normalize_axis_tuple(axes, n))
+    if sorted(axes) != list(range(n)):
+        raise ValueError(f"axes {axes} don't match array of {n} dimensions")
+    if axes == tuple(range(n)):
+        return a
+    return transpose_p(a, tuple(ax - n for ax in axes))
+
+
+def swapaxes(a: Any, axis1: int, axis2: int) -> Any:
+    a = prep(a)
+    perm = list(range(a.ndim))
+    i, j = normalize_axis_tuple((axis1, axis2), a.ndim, allow_duplicate=True)
+    perm[i], perm[j] = perm[j], perm[i]
+    return transpose(a, perm)
+
+
+def moveaxis(a: Any, source: Any, destination: Any) -> Any:
+    a = prep(a)
+    src = normalize_axis_tuple(source, a.ndim)
+    dst = normalize_axis_tuple(destination, a.ndim)
+    if len(src) != len(dst):
+        raise ValueError("moveaxis: source and destination must have the same number of elements")
+    order = [i for i in range(a.ndim) if i not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return transpose(a, order)
+
+
+def concatenate(arrays: Any, axis: Any = 0) -> Any:
+    arrays = [prep(a) for a in arrays]
+    if not arrays:
+        raise ValueError("need at least one array to concatenate")
+    if axis is None:
+        arrays = [ravel(a) for a in arrays]
+        axis = 0
+    if arrays[0].ndim == 0:
+        raise ValueError("zero-dimensional arrays cannot be concatenated")
+    return concatenate_p(*arrays, axis=neg_axis(axis, arrays[0].ndim))
+
+
+def stack(arrays: Any, axis: int = 0) -> Any:
+    arrays = [prep(a) for a in arrays]
+    if not arrays:
+        raise ValueError("need at least one array to stack")
+    if len({a.shape for a in arrays}) != 1:
+        raise ValueError("all input arrays must have the same shape")
+    axis = normalize_axis_tuple(axis, arrays[0].ndim + 1)[0]
+    return concatenate([expand_dims(a, axis) for a in arrays], axis=axis)
+
+
+def hstack(tup: Any) -> Any:
+    arrays = [atleast_1d(a) for a in tup]
+    return concatenate(arrays, axis=0 if arrays[0].ndim == 1 else 1)
+
+
+def vstack(tup: Any) -> Any:
+    return concatenate([atleast_2d(a) for a in tup], axis=0)
+
+
+def atleast_1d(a: Any) -> Any:
+    a = prep(a)
+    return reshape(a, (1,)) if a.ndim == 0 else a
+
+
+def atleast_2d(a: Any) -> Any:
+    a = prep(a)
+    return reshape(a, (1,) * (2 - a.ndim) + a.shape) if a.ndim < 2 else a
+
+
+def _along(a: Any, axis: int, start: int, stop: int) -> Any:
+    entries = tuple(slice(start, stop) if i == axis else slice(None) for i in range(a.ndim))
+    return getitem_p(a, Index(entries, a.shape))
+
+
+def array_split(ary: Any, indices_or_sections: Any, axis: int = 0) -> list:
+    ary = prep(ary)
+    axis = normalize_axis_tuple(axis, ary.ndim)[0]
+    n = ary.shape[axis]
+    if isinstance(indices_or_sections, (int, np.integer)):
+        sections = int(indices_or_sections)
+        if sections <= 0:
+            raise ValueError("number of sections must be larger than 0")
+        each, extra = divmod(n, sections)
+        sizes = [each + 1] * extra + [each] * (sections - extra)
+        bounds = np.concatenate([[0], np.cumsum(sizes)])
+    else:
+        bounds = np.concatenate([[0], np.asarray(indices_or_sections, dtype=int), [n]])
+    bounds = np.clip(bounds, 0, n)
+    return [_along(ary, axis, int(lo), int(max(lo, hi))) for lo, hi in zip(bounds[:-1], bounds[1:])]
+
+
+def split(ary: Any, indices_or_sections: Any, axis: int = 0) -> list:
+    if isinstance(indices_or_sections, (int, np.integer)):
+        n = prep(ary).shape[axis]
+        if n % indices_or_sections:
+            raise ValueError("array split does not result in an equal division")
+    return array_split(ary, indices_or_sections, axis)
+
+
+def flip(m: Any, axis: Any = None) -> Any:
+    m = prep(m)
+    return flip_p(m, neg_axes(axis, m.ndim))
+
+
+def fliplr(m: Any) -> Any:
+    return flip(m, 1)
+
+
+def flipud(m: Any) -> Any:
+    return flip(m, 0)
+
+
+def roll(a: Any, shift: Any, axis: Any = None) -> Any:
+    a = prep(a)
+    if axis is None:
+        return reshape(roll(ravel(a), shift, 0), a.shape)
+    axes = tuple(neg_axis(ax, a.ndim) for ax in np.atleast_1d(axis))
+    shifts = tuple(int(sh) for sh in np.broadcast_to(shift, (len(axes),)))
+    return roll_p(a, shifts, axes)
+
+
+def tile(A: Any, reps: Any) -> Any:
+    A = prep(A)
+    reps = (reps,) if isinstance(reps, (int, np.integer)) else tuple(reps)
+    d = max(len(reps), A.ndim)
+    reps = (1,) * (d - len(reps)) + reps
+    shape = (1,) * (d - A.ndim) + A.shape
+    spread = tuple(x for r, s in zip(reps, shape) for x in (1, s))
+    wide = tuple(x for r, s in zip(reps, shape) for x in (r, s))
+    x = broadcast_to_p(reshape_p(A, spread, A.ndim), wide, 2 * d)
+    return reshape_p(x, tuple(r * s for r, s in zip(reps, shape)), 2 * d)
+
+
+def repeat(a: Any, repeats: Any, axis: Any = None) -> Any:
+    a = prep(a)
+    if axis is None:
+        a, axis = ravel(a), 0
+    axis = normalize_axis_tuple(axis, a.ndim)[0]
+    if np.ndim(repeats) == 0:
+        r = int(repeats)
+        inner = a.shape[: axis + 1] + (1,) + a.shape[axis + 1 :]
+        wide = a.shape[: axis + 1] + (r,) + a.shape[axis + 1 :]
+        x = broadcast_to_p(reshape_p(a, inner, a.ndim), wide, a.ndim + 1)
+        return reshape_p(x, a.shape[:axis] + (a.shape[axis] * r,) + a.shape[axis + 1 :], a.ndim + 1)
+    picks = np.repeat(np.arange(a.shape[axis]), repeats)
+    entries = tuple(picks if i == axis else slice(None) for i in range(a.ndim))
+    return getitem_p(a, Index(entries, a.shape))
+
+
+_INDEX_MODES = {"edge", "reflect", "symmetric", "wrap"}
+
+
+def pad(array: Any, pad_width: Any, mode: str = "constant", constant_values: Any = 0) -> Any:
+    array = prep(array)
+    widths = tuple(
+        (int(b), int(e)) for b, e in np.broadcast_to(np.asarray(pad_width, dtype=int), (array.ndim, 2))
+    )
+    if mode == "constant":
+        out = pad_p(array, widths)
+        if np.any(np.asarray(constant_values) != 0):
+            out = out + np.pad(np.zeros(array.shape, array.dtype), widths, constant_values=unbox_all(constant_values))
+        return out
+    if mode in _INDEX_MODES:
+        # these modes only copy entries around: gather them by their flat index
+        source = np.pad(np.arange(array.size).reshape(array.shape), widths, mode=mode)
+        return getitem_p(ravel(array), Index((source,), (array.size,)))
+    raise NotImplementedError(f"pad(mode={mode!r}) is not differentiable in tinytorch")

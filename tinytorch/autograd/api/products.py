@@ -1,0 +1,94 @@
+"""Products with NumPy's signatures: matmul, dot, vdot, inner, outer, tensordot,
+einsum, trace. All but matmul are spelled as einsum, whose subscripts are made
+explicit here (no implicit output, no ellipsis) before they reach the table."""
+
+from __future__ import annotations
+
+import string
+from typing import Any
+
+import numpy as np
+
+from ..rules.linalg import einsum_p, matmul_p
+from ..rules.math import multiply
+from ..rules.reductions import sum_p
+from .common import prep
+from .indexing import diagonal
+from .manipulation import ravel, reshape
+
+matmul = matmul_p
+
+
+def _explicit(subscripts: str, ndims: list[int]) -> str:
+    """einsum subscripts with the output spelled out and '...' replaced by letters."""
+    spec = subscripts.replace(" ", "")
+    ins, arrow, out = spec.partition("->")
+    terms = ins.split(",")
+    if len(terms) != len(ndims):
+        raise ValueError(f"einsum: {len(terms)} subscript terms for {len(ndims)} operands")
+    free = [c for c in string.ascii_letters if c not in spec]
+    widths = [n - len(t.replace("...", "")) for t, n in zip(terms, ndims)]
+    width = max([w for t, w in zip(terms, widths) if "..."in t], default=0)
+    ellipsis = "".join(free[:width])
+    terms = [t.replace("...", ellipsis[width - w:]) for t, w in zip(terms, widths)]
+    for t, n in zip(terms, ndims):
+        if len(t) != n:
+            raise ValueError(f"einsum: subscripts {t!r} do not match an operand of {n} dimensions")
+    if arrow:
+        out = out.replace("...", ellipsis)
+    else:
+        letters = "".join(terms)
+        out = ellipsis + "".join(sorted(c for c in set(letters) if letters.count(c) == 1 and c not in ellipsis))
+    return ",".join(terms) + "->" + out
+
+
+def einsum(subscripts: str, *operands: Any) -> Any:
+    operands = [prep(x) for x in operands]
+    return einsum_p(*operands, spec=_explicit(subscripts, [x.ndim for x in operands]))
+
+
+def tensordot(a: Any, b: Any, axes: Any = 2) -> Any:
+    a, b = prep(a), prep(b)
+    if isinstance(axes, (int, np.integer)):
+        axes_a, axes_b = list(range(a.ndim - axes, a.ndim)), list(range(axes))
+    else:
+        axes_a, axes_b = (list(np.atleast_1d(ax)) for ax in axes)
+    axes_a = [int(ax) % a.ndim for ax in axes_a]
+    axes_b = [int(ax) % b.ndim for ax in axes_b]
+    if len(axes_a) != len(axes_b) or any(a.shape[i] != b.shape[j] for i, j in zip(axes_a, axes_b)):
+        raise ValueError("tensordot: shape-mismatch for sum")
+    letters = iter(string.ascii_letters)
+    sa = [next(letters) for _ in range(a.ndim)]
+    sb = [next(letters) for _ in range(b.ndim)]
+    for i, j in zip(axes_a, axes_b):
+        sb[j] = sa[i]
+    out = [c for i, c in enumerate(sa) if i not in axes_a] + [c for j, c in enumerate(sb) if j not in axes_b]
+    return einsum_p(a, b, spec=f"{''.join(sa)},{''.join(sb)}->{''.join(out)}")
+
+
+def dot(a: Any, b: Any) -> Any:
+    a, b = prep(a), prep(b)
+    if a.ndim == 0 or b.ndim == 0:
+        return multiply(a, b)
+    if b.ndim <= 2 and a.ndim <= 2 or b.ndim == 1:
+        return matmul_p(a, b)
+    return tensordot(a, b, axes=([-1], [-2]))
+
+
+def vdot(a: Any, b: Any) -> Any:
+    return sum_p(ravel(a) * ravel(b), (-1,), False)
+
+
+def inner(a: Any, b: Any) -> Any:
+    a, b = prep(a), prep(b)
+    if a.ndim == 0 or b.ndim == 0:
+        return multiply(a, b)
+    return tensordot(a, b, axes=([-1], [-1]))
+
+
+def outer(a: Any, b: Any) -> Any:
+    return reshape(ravel(a), (-1, 1)) * reshape(ravel(b), (1, -1))
+
+
+def trace(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
+    return sum_p(diagonal(a, offset, axis1, axis2), (-1,), False)

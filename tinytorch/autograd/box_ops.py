@@ -1,0 +1,169 @@
+"""Operators, methods and NumPy interop shared by `Dual` and `Variable`.
+
+Everything here forwards to tinytorch's NumPy-like functions, so a box behaves
+like the array it holds: `x * y`, `x @ W`, `x.sum(axis=0)`, `np.sin(x)`,
+`ndarray @ x`. NumPy calls on boxes are routed to the same functions through
+`__array_ufunc__`/`__array_function__`; a NumPy function with no tinytorch
+counterpart raises a `TypeError` instead of silently dropping the derivative.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import api
+from .primitive import unbox_all
+
+
+def _reduce_ufunc(ufunc: np.ufunc, a: Any, axis: Any = 0, keepdims: bool = False) -> Any:
+    reducers = {np.add: api.sum, np.multiply: api.prod, np.maximum: api.max, np.minimum: api.min}
+    if ufunc not in reducers:
+        raise TypeError(f"numpy.{ufunc.__name__}.reduce has no tinytorch rule")
+    return reducers[ufunc](a, axis=axis, keepdims=keepdims)
+
+
+class BoxOps:
+    __slots__ = ()
+    __array_priority__ = 1000.0
+    __hash__ = object.__hash__
+
+    # --- attributes of the primal -----------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self._value.shape
+
+    @property
+    def ndim(self) -> int:
+        return self._value.ndim
+
+    @property
+    def size(self) -> int:
+        return self._value.size
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._value.dtype
+
+    @property
+    def T(self) -> Any:
+        return api.transpose(self)
+
+    @property
+    def mT(self) -> Any:
+        return api.swapaxes(self, -1, -2)
+
+    def __len__(self) -> int:
+        return len(self._value)
+
+    def __iter__(self) -> Any:
+        return (self[i] for i in range(len(self)))
+
+    def __bool__(self) -> bool:
+        return bool(unbox_all(self._value))
+
+    def __float__(self) -> float:
+        return float(unbox_all(self._value))
+
+    def __int__(self) -> int:
+        return int(unbox_all(self._value))
+
+    def item(self) -> Any:
+        return np.asarray(unbox_all(self._value)).item()
+
+    # --- arithmetic -------------------------------------------------------------------
+    def __add__(self, other): return api.add(self, other)
+    def __radd__(self, other): return api.add(other, self)
+    def __sub__(self, other): return api.subtract(self, other)
+    def __rsub__(self, other): return api.subtract(other, self)
+    def __mul__(self, other): return api.multiply(self, other)
+    def __rmul__(self, other): return api.multiply(other, self)
+    def __truediv__(self, other): return api.divide(self, other)
+    def __rtruediv__(self, other): return api.divide(other, self)
+    def __pow__(self, other): return api.power(self, other)
+    def __rpow__(self, other): return api.power(other, self)
+    def __matmul__(self, other): return api.matmul(self, other)
+    def __rmatmul__(self, other): return api.matmul(other, self)
+    def __mod__(self, other): return api.remainder(self, other)
+    def __rmod__(self, other): return api.remainder(other, self)
+    def __floordiv__(self, other): return api.floor_divide(self, other)
+    def __rfloordiv__(self, other): return api.floor_divide(other, self)
+    def __neg__(self): return api.negative(self)
+    def __pos__(self): return self
+    def __abs__(self): return api.absolute(self)
+
+    # comparisons are piecewise constant: plain boolean arrays, no derivative
+    def __lt__(self, other): return api.less(self, other)
+    def __le__(self, other): return api.less_equal(self, other)
+    def __gt__(self, other): return api.greater(self, other)
+    def __ge__(self, other): return api.greater_equal(self, other)
+    def __eq__(self, other): return api.equal(self, other)
+    def __ne__(self, other): return api.not_equal(self, other)
+
+    def __getitem__(self, key): return api.getitem(self, key)
+
+    # --- methods, as on ndarray -------------------------------------------------------
+    def sum(self, axis=None, keepdims=False): return api.sum(self, axis=axis, keepdims=keepdims)
+    def mean(self, axis=None, keepdims=False): return api.mean(self, axis=axis, keepdims=keepdims)
+    def prod(self, axis=None, keepdims=False): return api.prod(self, axis=axis, keepdims=keepdims)
+    def max(self, axis=None, keepdims=False): return api.max(self, axis=axis, keepdims=keepdims)
+    def min(self, axis=None, keepdims=False): return api.min(self, axis=axis, keepdims=keepdims)
+    def var(self, axis=None, ddof=0, keepdims=False): return api.var(self, axis=axis, ddof=ddof, keepdims=keepdims)
+    def std(self, axis=None, ddof=0, keepdims=False): return api.std(self, axis=axis, ddof=ddof, keepdims=keepdims)
+    def cumsum(self, axis=None): return api.cumsum(self, axis=axis)
+    def argmax(self, axis=None): return api.argmax(self, axis=axis)
+    def argmin(self, axis=None): return api.argmin(self, axis=axis)
+    def exp(self): return api.exp(self)
+    def log(self): return api.log(self)
+    def sqrt(self): return api.sqrt(self)
+    def abs(self): return api.absolute(self)
+    def sin(self): return api.sin(self)
+    def cos(self): return api.cos(self)
+    def tan(self): return api.tan(self)
+    def tanh(self): return api.tanh(self)
+    def sigmoid(self): return api.sigmoid(self)
+    def relu(self): return api.relu(self)
+    def softmax(self, axis=-1): return api.softmax(self, axis=axis)
+    def log_softmax(self, axis=-1): return api.log_softmax(self, axis=axis)
+    def clip(self, min=None, max=None): return api.clip(self, min, max)
+    def dot(self, other): return api.dot(self, other)
+    def astype(self, dtype): return api.astype(self, dtype)
+    def flatten(self): return api.ravel(self)
+    def ravel(self): return api.ravel(self)
+    def squeeze(self, axis=None): return api.squeeze(self, axis=axis)
+    def swapaxes(self, axis1, axis2): return api.swapaxes(self, axis1, axis2)
+    def diagonal(self, offset=0, axis1=0, axis2=1): return api.diagonal(self, offset, axis1, axis2)
+    def trace(self, offset=0, axis1=0, axis2=1): return api.trace(self, offset, axis1, axis2)
+
+    def reshape(self, *shape):
+        return api.reshape(self, shape[0] if len(shape) == 1 else shape)
+
+    def transpose(self, *axes):
+        return api.transpose(self, axes[0] if len(axes) == 1 else (axes or None))
+
+    # --- NumPy interop ----------------------------------------------------------------
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        if "out" in kwargs:
+            raise TypeError(f"numpy.{ufunc.__name__}(..., out=) cannot write into a {type(self).__name__}")
+        if method == "reduce":
+            return _reduce_ufunc(ufunc, *inputs, **kwargs)
+        if method == "accumulate" and ufunc is np.add:
+            return api.cumsum(*inputs, **kwargs)
+        fn = api.NUMPY_HANDLERS.get(ufunc) if method == "__call__" else None
+        if fn is None:
+            suffix = "" if method == "__call__" else f".{method}"
+            raise TypeError(
+                f"numpy.{ufunc.__name__}{suffix} has no tinytorch rule, so it cannot take a "
+                f"{type(self).__name__}; use a tinytorch function or .detach() the input"
+            )
+        return fn(*inputs, **kwargs)
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        fn = api.NUMPY_HANDLERS.get(func)
+        if fn is None:
+            raise TypeError(
+                f"numpy.{func.__name__} has no tinytorch rule, so it cannot take a "
+                f"{type(self).__name__}; use a tinytorch function or .detach() the input"
+            )
+        return fn(*args, **kwargs)

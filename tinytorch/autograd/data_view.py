@@ -1,0 +1,78 @@
+"""`Variable.data`: an ndarray view that reports in-place writes to its Variable.
+
+NumPy arrays have no version counter, so a graph cannot tell that an array it
+saved for backward was overwritten. `Variable.data` therefore hands out this
+view: every in-place write through it (item assignment, augmented assignment,
+`out=`, `fill`, `np.copyto`, ...) marks the owning Variable as mutated, and
+`backward()` refuses to use a graph that saved it before the write. Anything
+computed from the view is a plain ndarray again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+_WRITERS = {np.copyto, np.put, np.place, np.putmask, np.fill_diagonal, np.put_along_axis}
+
+
+def _plain(x: Any) -> Any:
+    return x.view(np.ndarray) if isinstance(x, DataView) else x
+
+
+def _mark(x: Any) -> None:
+    owner = getattr(x, "_owner", None)
+    if owner is not None:
+        owner._mark_mutated()
+
+
+class DataView(np.ndarray):
+    _owner = None
+
+    def __array_finalize__(self, obj: Any) -> None:
+        # Views of the data stay tracked; fresh arrays do not.
+        if self.base is not None:
+            self._owner = getattr(obj, "_owner", None)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        _mark(self)
+        np.ndarray.__setitem__(self.view(np.ndarray), key, value)
+
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        out = kwargs.get("out")
+        if out:
+            for o in out:
+                _mark(o)
+            kwargs["out"] = tuple(_plain(o) for o in out)
+        result = getattr(ufunc, method)(*(_plain(x) for x in inputs), **kwargs)
+        if out:
+            return out[0] if len(out) == 1 else out
+        return result
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        if func in _WRITERS and args:
+            _mark(args[0])
+        return super().__array_function__(func, types, args, kwargs)
+
+    def fill(self, value: Any) -> None:
+        _mark(self)
+        self.view(np.ndarray).fill(value)
+
+    def sort(self, *args: Any, **kwargs: Any) -> None:
+        _mark(self)
+        self.view(np.ndarray).sort(*args, **kwargs)
+
+    def put(self, *args: Any, **kwargs: Any) -> None:
+        _mark(self)
+        self.view(np.ndarray).put(*args, **kwargs)
+
+    def partition(self, *args: Any, **kwargs: Any) -> None:
+        _mark(self)
+        self.view(np.ndarray).partition(*args, **kwargs)
+
+
+def tracked(value: np.ndarray, owner: Any) -> DataView:
+    view = value.view(DataView)
+    view._owner = owner
+    return view

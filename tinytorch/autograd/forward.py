@@ -1,0 +1,116 @@
+"""Forward mode: `Dual(primal, tangent)`.
+
+An op on a Dual computes its primal with the primitive's impl and its tangent
+with the primitive's JVP rules, summing one term per argument that carries a
+tangent. A tangent of None is a symbolic zero: no rule runs for it and no zero
+array is built. No tape is kept.
+
+Tangents may carry leading batch axes (the transforms push a whole basis at
+once); for elementwise ops the machinery lifts each tangent to the output's rank
+before the rule runs and broadcasts the result to the output's shape after.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .box_ops import BoxOps
+from .levels import FORWARD_BASE, Box, hand_made_level, level_of
+from .rules.shape import broadcast_to_p, reshape_p
+from .values import as_value
+
+
+class Dual(Box, BoxOps):
+    """A value and its tangent (directional derivative), propagated by every op.
+
+    >>> from tinytorch.autograd import Dual
+    >>> import tinytorch as tt
+    >>> y = tt.sin(Dual(0.0, 1.0)) * 3.0
+    >>> float(y.primal), float(y.tangent)
+    (0.0, 3.0)
+    """
+
+    __slots__ = ("_tangent",)
+
+    def __init__(self, primal: Any, tangent: Any = None) -> None:
+        value = as_value(primal)
+        inner = level_of(value)
+        if tangent is not None:
+            tangent = as_value(tangent)
+            if np.shape(tangent) != np.shape(value):
+                raise ValueError(
+                    f"Dual: tangent shape {np.shape(tangent)} differs from primal shape {np.shape(value)}"
+                )
+            if tangent.dtype != value.dtype:
+                tangent = tangent.astype(value.dtype)
+            inner = max(inner, level_of(tangent))
+        self._value = value
+        self._tangent = tangent
+        self._level = hand_made_level(FORWARD_BASE, inner)
+        self._deep = isinstance(value, Box)
+
+    @property
+    def primal(self) -> Any:
+        return self._value
+
+    @property
+    def tangent(self) -> Any:
+        if self._tangent is None:
+            return np.zeros_like(self._value)
+        return self._tangent
+
+    def __repr__(self) -> str:
+        return f"Dual({self._value!r}, {self.tangent!r})"
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        raise TypeError(
+            "converting a Dual to a NumPy array would drop its tangent; use .primal "
+            "(or a tinytorch function in place of the NumPy one)"
+        )
+
+    @staticmethod
+    def _apply(prim: Any, level: int, deep: bool, args: tuple, kwargs: dict) -> Dual:
+        primals = list(args)
+        tangents = None
+        for i, a in enumerate(args):
+            if isinstance(a, Box) and a._level == level:
+                primals[i] = a._value
+                if a._tangent is not None:
+                    if tangents is None:
+                        tangents = [None] * len(args)
+                    tangents[i] = a._tangent
+        ans = prim(*primals, **kwargs) if deep else prim.fast(*primals, **kwargs)
+        return new_dual(ans, None if tangents is None else push(prim, tangents, ans, primals, kwargs), level)
+
+
+def new_dual(value: Any, tangent: Any, level: int) -> Dual:
+    out = Dual.__new__(Dual)
+    out._value = value
+    out._tangent = tangent
+    out._level = level
+    out._deep = isinstance(value, Box)
+    return out
+
+
+def push(prim: Any, tangents: list, ans: Any, primals: list, kwargs: dict) -> Any:
+    """The output tangent of `prim` from its input tangents (None = zero)."""
+    if prim.jvp_joint is not None:
+        return prim.jvp_joint(tangents, ans, *primals, **kwargs)
+    out = None
+    nb = 0
+    for i, t in enumerate(tangents):
+        if t is None:
+            continue
+        if prim.broadcasting:
+            x = primals[i]
+            nb = t.ndim - x.ndim
+            if nb and x.ndim < ans.ndim:
+                # give the tangent the output's rank so batch axes stay in front
+                t = reshape_p(t, (1,) * (ans.ndim - x.ndim) + x.shape, x.ndim)
+        term = prim.jvp_rule(i)(t, ans, *primals, **kwargs)
+        out = term if out is None else out + term
+    if prim.broadcasting and out.shape[nb:] != ans.shape:
+        out = broadcast_to_p(out, ans.shape, out.ndim - nb)
+    return out

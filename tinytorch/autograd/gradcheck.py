@@ -1,0 +1,132 @@
+"""gradcheck: derivatives from both modes, to first or second order, against
+central finite differences in float64.
+
+Order 2 checks the derivative functions themselves: x -> vjp(f, x)(u) and
+x -> jvp(f, x, v) for fixed random u, v, each in both modes, which covers
+reverse-over-reverse, forward-over-reverse, reverse-over-forward and
+forward-over-forward.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from . import api
+from .primitive import unbox_all
+from .transforms import jacobian, jvp, vjp
+from .tree import flatten, unflatten
+
+
+class GradcheckError(AssertionError):
+    """A derivative disagrees with finite differences."""
+
+
+def _flat_output(f: Callable) -> Callable:
+    def g(*xs: Any) -> Any:
+        leaves = [api.ravel(api.asarray(o)) for o in flatten(f(*xs))[0]]
+        return api.concatenate(leaves) if leaves else np.zeros(0)
+
+    return g
+
+
+def _numerical(g: Callable, values: list, eps: float) -> np.ndarray:
+    columns = []
+    for i, x in enumerate(values):
+        for k in range(x.size):
+            shifted = []
+            for sign in (1.0, -1.0):
+                xs = [v.copy() for v in values]
+                xs[i].reshape(-1)[k] += sign * eps
+                shifted.append(np.asarray(unbox_all(g(*xs)), dtype=np.float64))
+            columns.append((shifted[0] - shifted[1]) / (2 * eps))
+    m = np.size(np.asarray(unbox_all(g(*values))))
+    return np.stack(columns, axis=1) if columns else np.zeros((m, 0))
+
+
+def _analytic(g: Callable, values: list, mode: str) -> np.ndarray:
+    blocks = jacobian(g, argnums=tuple(range(len(values))), mode=mode)(*values)
+    return np.concatenate([np.asarray(b).reshape(np.asarray(b).shape[0], -1) for b in blocks], axis=1)
+
+
+def _locate(flat: int, shapes: list) -> tuple[int, tuple]:
+    for i, shape in enumerate(shapes):
+        size = int(np.prod(shape))
+        if flat < size:
+            return i, tuple(int(k) for k in np.unravel_index(flat, shape)) if shape else ()
+        flat -= size
+    raise IndexError(flat)
+
+
+def _check(f: Callable, values: list, eps: float, atol: float, rtol: float, modes: Sequence[str], what: str) -> None:
+    g = _flat_output(f)
+    numerical = _numerical(g, values, eps)
+    out_shapes = [np.shape(o) for o in flatten(f(*values))[0]]
+    in_shapes = [x.shape for x in values]
+    for mode in modes:
+        analytic = _analytic(g, values, mode)
+        if analytic.shape != numerical.shape:
+            raise GradcheckError(f"{what}, {mode} mode: Jacobian shape {analytic.shape}, expected {numerical.shape}")
+        excess = np.abs(analytic - numerical) - (atol + rtol * np.abs(numerical))
+        excess = np.where(np.isnan(analytic) != np.isnan(numerical), np.inf, np.nan_to_num(excess))
+        if excess.size and excess.max() > 0:
+            row, col = np.unravel_index(int(np.argmax(excess)), excess.shape)
+            out_i, out_pos = _locate(int(row), out_shapes)
+            in_i, in_pos = _locate(int(col), in_shapes)
+            raise GradcheckError(
+                f"{what}, {mode} mode: worst entry d output[{out_i}]{list(out_pos)} / d input[{in_i}]"
+                f"{list(in_pos)}: analytic {analytic[row, col]:.10g}, numerical {numerical[row, col]:.10g} "
+                f"(atol={atol}, rtol={rtol}, {int((excess > 0).sum())} of {excess.size} entries off)"
+            )
+
+
+def gradcheck(
+    f: Callable,
+    inputs: Any,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    order: int = 1,
+    modes: Sequence[str] = ("forward", "reverse"),
+) -> bool:
+    """Check f's derivatives in `modes`, to `order` 1 or 2, against central differences.
+
+    `inputs` is an array or a tuple of float64 arrays (f's positional
+    arguments). Returns True or raises `GradcheckError` naming f, the mode,
+    and the worst (output, input) entry.
+
+    >>> import numpy as np, tinytorch as tt
+    >>> from tinytorch.autograd import gradcheck
+    >>> gradcheck(tt.tanh, (np.array([0.3, -1.2]),), order=2)
+    True
+    """
+    inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
+    values = [np.array(x, dtype=np.result_type(x), copy=True) for x in inputs]
+    for i, x in enumerate(values):
+        if x.dtype != np.float64:
+            raise TypeError(f"gradcheck needs float64 inputs for accurate differences; input {i} is {x.dtype}")
+    if order not in (1, 2):
+        raise ValueError("gradcheck: order must be 1 or 2")
+    unknown = set(modes) - {"forward", "reverse"}
+    if unknown:
+        raise ValueError(f"gradcheck: unknown modes {sorted(unknown)}")
+    name = getattr(f, "__name__", repr(f))
+    _check(f, values, eps, atol, rtol, modes, f"gradcheck of {name} (order 1)")
+    if order == 2:
+        rng = np.random.default_rng(0)
+        out_leaves, out_def = flatten(f(*values))
+        u = unflatten(out_def, [rng.standard_normal(np.shape(o)) for o in out_leaves])
+        v = tuple(rng.standard_normal(x.shape) for x in values)
+        if "reverse" in modes:
+            def pulled(*xs: Any) -> Any:
+                return vjp(f, *xs)[1](u)
+
+            _check(pulled, values, eps, atol, rtol, modes, f"gradcheck of {name} (order 2, reverse-mode derivative)")
+        if "forward" in modes:
+            def pushed(*xs: Any) -> Any:
+                return jvp(f, xs, v)[1]
+
+            _check(pushed, values, eps, atol, rtol, modes, f"gradcheck of {name} (order 2, forward-mode derivative)")
+    return True

@@ -1,0 +1,141 @@
+"""Primitives: an operation defined once, with its NumPy impl, JVP rule and VJP rule.
+
+A `Primitive` is called like the NumPy function it wraps. With no box among
+its arguments it is just that function. Otherwise it finds the box of the
+highest level and lets that box's kind (forward or reverse) apply it:
+
+    rule signatures     jvp(t, ans, *args, **kwargs)   vjp(g, ans, *args, **kwargs)
+
+`t`/`g` is the tangent/cotangent of one argument/the output, `ans` the output,
+`args` the primal inputs. Rules are written with tinytorch's own ops, so they
+are differentiable themselves. Tangents and cotangents may carry leading batch
+axes; rules address axes from the end. `broadcasting=True` marks elementwise
+ops, whose rules see tangents already lifted to the output's rank and whose
+results the machinery reduces (`unbroadcast`) or expands to the right shape.
+
+A linear primitive (`linear=True`) is linear in its first argument and declares
+only its transpose, the VJP; its JVP is the op itself applied to the tangent.
+A variadic primitive (`variadic=True`, e.g. concatenate, einsum) gives one rule
+that takes the argument number first: `vjp(argnum, g, ans, *args, **kwargs)`.
+A joint JVP rule `jvp_joint(tangents, ans, *args, **kwargs)` sees all tangents
+at once, with None for the symbolic zeros.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from .levels import Box
+
+Rule = Callable[..., Any]
+
+registry: dict[str, Primitive] = {}
+
+
+def _per_arg(rules: Rule | tuple[Rule | None, ...] | None) -> tuple[Rule | None, ...]:
+    if rules is None:
+        return ()
+    if callable(rules):
+        return (rules,)
+    return tuple(rules)
+
+
+class Primitive:
+    """One differentiable operation of the table."""
+
+    def __init__(
+        self,
+        name: str,
+        impl: Callable[..., Any],
+        jvp: Rule | tuple[Rule | None, ...] | None = None,
+        vjp: Rule | tuple[Rule | None, ...] | None = None,
+        *,
+        linear: bool = False,
+        broadcasting: bool = False,
+        fast: Callable[..., Any] | None = None,
+        jvp_joint: Rule | None = None,
+        variadic: bool = False,
+        register: bool = True,
+    ) -> None:
+        self.name = self.__name__ = self.__qualname__ = name
+        self.impl = impl
+        # `fast` runs on values already known to be NumPy arrays or scalars
+        # (e.g. operator.mul, much quicker than np.multiply on scalars).
+        self.fast = fast or impl
+        self.linear = linear
+        self.broadcasting = broadcasting
+        self.jvp_joint = jvp_joint
+        self.variadic = variadic
+        if linear:
+            if jvp is not None:
+                raise ValueError(f"linear primitive {name!r} derives its JVP; give only the VJP")
+            jvp = lambda t, ans, x, *args, **kwargs: self(t, *args, **kwargs)  # noqa: ARG005
+        self.jvps = _per_arg(jvp)
+        self.vjps = _per_arg(vjp)
+        self.__doc__ = getattr(impl, "__doc__", None)
+        if register:
+            if name in registry:
+                raise ValueError(f"primitive {name!r} is already defined")
+            registry[name] = self
+
+    def __repr__(self) -> str:
+        return f"<primitive {self.name}>"
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        top = None
+        level = 0
+        deep = False
+        for a in args:
+            if isinstance(a, Box):
+                lvl = a._level
+                if level and lvl != level:
+                    deep = True
+                if lvl > level:
+                    level = lvl
+                    top = a
+                if a._deep:
+                    deep = True
+        if top is None:
+            return self.impl(*args, **kwargs)
+        return top._apply(self, level, deep, args, kwargs)
+
+    def jvp_rule(self, argnum: int) -> Rule:
+        return self._rule(self.jvps, argnum, "forward")
+
+    def vjp_rule(self, argnum: int) -> Rule:
+        return self._rule(self.vjps, argnum, "reverse")
+
+    def _rule(self, rules: tuple[Rule | None, ...], argnum: int, mode: str) -> Rule:
+        if self.variadic and rules:
+            return functools.partial(rules[0], argnum)
+        rule = rules[argnum] if argnum < len(rules) else None
+        if rule is None:
+            raise NotImplementedError(
+                f"{self.name}: argument {argnum} has no {mode}-mode rule (not differentiable)"
+            )
+        return rule
+
+
+def unbox_all(x: Any) -> Any:
+    """The plain value under every level of boxes."""
+    while isinstance(x, Box):
+        x = x._value
+    return x
+
+
+class NonDifferentiable:
+    """A function whose derivative is zero wherever it exists (comparisons,
+    `floor`, `argmax`, ...): it sees plain values and returns plain values."""
+
+    def __init__(self, name: str, impl: Callable[..., Any]) -> None:
+        self.name = self.__name__ = self.__qualname__ = name
+        self.impl = impl
+        self.__doc__ = getattr(impl, "__doc__", None)
+
+    def __repr__(self) -> str:
+        return f"<non-differentiable {self.name}>"
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.impl(*[unbox_all(a) for a in args], **kwargs)

@@ -1,0 +1,121 @@
+"""Rules for elementwise math, grouped as NumPy's "Mathematical functions" page.
+
+An elementwise op has a diagonal Jacobian, so its JVP and its VJP are the same
+expression: one rule `d(t, ans, *args)` per argument multiplies the incoming
+tangent (or cotangent) by that argument's partial derivative. Broadcasting is
+undone by the machinery, not here.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+
+import numpy as np
+
+from ..primitive import NonDifferentiable, Primitive
+
+LN2 = math.log(2.0)
+LN10 = math.log(10.0)
+
+
+def elementwise(name, impl, *rules, fast=None):
+    return Primitive(name, impl, jvp=rules, vjp=rules, broadcasting=True, fast=fast)
+
+
+def _pow_dx(t, ans, x, y):
+    if isinstance(y, (int, float)):
+        return t * (y * x ** (y - 1)) if y != 0 else 0.0 * t
+    return t * where(y == 0, 0.0, y * x ** (y - 1))
+
+
+def _pow_dy(t, ans, x, y):
+    # d/dy x**y = x**y log x; at x == 0 the limit is 0 for y > 0.
+    return t * (ans * log(where(x == 0, 1.0, x)))
+
+
+def _mask(cond, t):
+    return where(cond, t, 0.0)
+
+
+def _max_dx(t, ans, x, y):
+    # ties split the derivative evenly, as in JAX
+    return where(x > y, t, where(x == y, 0.5 * t, 0.0))
+
+
+def _min_dx(t, ans, x, y):
+    return where(x < y, t, where(x == y, 0.5 * t, 0.0))
+
+
+# --- arithmetic ------------------------------------------------------------------------
+add = elementwise("add", np.add, lambda t, ans, x, y: t, lambda t, ans, x, y: t, fast=operator.add)
+subtract = elementwise("subtract", np.subtract, lambda t, ans, x, y: t, lambda t, ans, x, y: -t, fast=operator.sub)
+multiply = elementwise("multiply", np.multiply, lambda t, ans, x, y: t * y, lambda t, ans, x, y: x * t, fast=operator.mul)
+divide = elementwise("divide", np.divide, lambda t, ans, x, y: t / y, lambda t, ans, x, y: -(t * ans) / y, fast=operator.truediv)
+negative = elementwise("negative", np.negative, lambda t, ans, x: -t, fast=operator.neg)
+positive = elementwise("positive", np.positive, lambda t, ans, x: t)
+power = elementwise("power", np.power, _pow_dx, _pow_dy, fast=operator.pow)
+remainder = elementwise("remainder", np.remainder, lambda t, ans, x, y: t, lambda t, ans, x, y: -t * floor_divide(x, y))
+fmod = elementwise("fmod", np.fmod, lambda t, ans, x, y: t, lambda t, ans, x, y: -t * trunc(x / y))
+reciprocal = elementwise("reciprocal", np.reciprocal, lambda t, ans, x: -t * square(ans))
+square = elementwise("square", np.square, lambda t, ans, x: t * (2.0 * x))
+sqrt = elementwise("sqrt", np.sqrt, lambda t, ans, x: t * 0.5 / ans)
+cbrt = elementwise("cbrt", np.cbrt, lambda t, ans, x: t / (3.0 * square(ans)))
+absolute = elementwise("absolute", np.absolute, lambda t, ans, x: t * sign(x), fast=operator.abs)
+
+# --- exponents and logarithms --------------------------------------------------------
+exp = elementwise("exp", np.exp, lambda t, ans, x: t * ans)
+exp2 = elementwise("exp2", np.exp2, lambda t, ans, x: t * (ans * LN2))
+expm1 = elementwise("expm1", np.expm1, lambda t, ans, x: t * (ans + 1.0))
+log = elementwise("log", np.log, lambda t, ans, x: t / x)
+log2 = elementwise("log2", np.log2, lambda t, ans, x: t / (x * LN2))
+log10 = elementwise("log10", np.log10, lambda t, ans, x: t / (x * LN10))
+log1p = elementwise("log1p", np.log1p, lambda t, ans, x: t / (x + 1.0))
+logaddexp = elementwise("logaddexp", np.logaddexp, lambda t, ans, x, y: t * exp(x - ans), lambda t, ans, x, y: t * exp(y - ans))
+logaddexp2 = elementwise("logaddexp2", np.logaddexp2, lambda t, ans, x, y: t * exp2(x - ans), lambda t, ans, x, y: t * exp2(y - ans))
+
+# --- trigonometric -------------------------------------------------------------------
+sin = elementwise("sin", np.sin, lambda t, ans, x: t * cos(x))
+cos = elementwise("cos", np.cos, lambda t, ans, x: -t * sin(x))
+tan = elementwise("tan", np.tan, lambda t, ans, x: t * (1.0 + square(ans)))
+arcsin = elementwise("arcsin", np.arcsin, lambda t, ans, x: t / sqrt(1.0 - square(x)))
+arccos = elementwise("arccos", np.arccos, lambda t, ans, x: -t / sqrt(1.0 - square(x)))
+arctan = elementwise("arctan", np.arctan, lambda t, ans, x: t / (1.0 + square(x)))
+arctan2 = elementwise("arctan2", np.arctan2, lambda t, ans, y, x: t * x / (square(x) + square(y)), lambda t, ans, y, x: -t * y / (square(x) + square(y)))
+hypot = elementwise("hypot", np.hypot, lambda t, ans, x, y: t * x / ans, lambda t, ans, x, y: t * y / ans)
+deg2rad = elementwise("deg2rad", np.deg2rad, lambda t, ans, x: t * (math.pi / 180.0))
+rad2deg = elementwise("rad2deg", np.rad2deg, lambda t, ans, x: t * (180.0 / math.pi))
+
+# --- hyperbolic ----------------------------------------------------------------------
+sinh = elementwise("sinh", np.sinh, lambda t, ans, x: t * cosh(x))
+cosh = elementwise("cosh", np.cosh, lambda t, ans, x: t * sinh(x))
+tanh = elementwise("tanh", np.tanh, lambda t, ans, x: t * (1.0 - square(ans)))
+arcsinh = elementwise("arcsinh", np.arcsinh, lambda t, ans, x: t / sqrt(square(x) + 1.0))
+arccosh = elementwise("arccosh", np.arccosh, lambda t, ans, x: t / sqrt(square(x) - 1.0))
+arctanh = elementwise("arctanh", np.arctanh, lambda t, ans, x: t / (1.0 - square(x)))
+
+# --- extrema, clipping, selection ----------------------------------------------------
+maximum = elementwise("maximum", np.maximum, _max_dx, lambda t, ans, x, y: _max_dx(t, ans, y, x))
+minimum = elementwise("minimum", np.minimum, _min_dx, lambda t, ans, x, y: _min_dx(t, ans, y, x))
+fmax = elementwise("fmax", np.fmax, _max_dx, lambda t, ans, x, y: _max_dx(t, ans, y, x))
+fmin = elementwise("fmin", np.fmin, _min_dx, lambda t, ans, x, y: _min_dx(t, ans, y, x))
+clip = elementwise("clip", np.clip,
+    lambda t, ans, x, lo, hi: _mask((x >= lo) & (x <= hi), t),
+    lambda t, ans, x, lo, hi: _mask(x < lo, t),
+    lambda t, ans, x, lo, hi: _mask(x > hi, t))
+where = elementwise("where", np.where,
+    None,
+    lambda t, ans, c, x, y: where(c, t, 0.0),
+    lambda t, ans, c, x, y: where(c, 0.0, t))
+
+# --- piecewise constant: zero derivative ---------------------------------------------
+_NONDIFF = [
+    "sign", "floor", "ceil", "trunc", "rint", "round", "around", "fix", "floor_divide",
+    "equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
+    "logical_and", "logical_or", "logical_not", "logical_xor", "isnan", "isinf",
+    "isfinite", "signbit", "isclose", "allclose", "array_equal", "heaviside",
+]
+nondifferentiable = {name: NonDifferentiable(name, getattr(np, name)) for name in _NONDIFF}
+sign = nondifferentiable["sign"]
+trunc = nondifferentiable["trunc"]
+floor_divide = nondifferentiable["floor_divide"]

@@ -1,0 +1,175 @@
+"""Rules for array manipulation and indexing: reshaping, broadcasting, transposing,
+joining, flipping, padding, indexing, casting.
+
+All of these are linear, so each entry gives only its transpose (the VJP). Their
+parameters describe the trailing axes of the primal (`ndim` of them, negative
+`axes`), which is what lets the same primitive act on a tangent or cotangent
+carrying extra leading batch axes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..primitive import Primitive
+
+# --- reshaping and broadcasting ----------------------------------------------
+
+
+def _reshape(x, shape, ndim):
+    if np.ndim(x) == ndim:
+        return np.reshape(x, shape)
+    return np.reshape(x, np.shape(x)[: np.ndim(x) - ndim] + shape)
+
+
+def _broadcast_to(x, shape, ndim):
+    xshape = np.shape(x)
+    cut = len(xshape) - ndim
+    lead, trail = xshape[:cut], xshape[cut:]
+    if ndim < len(shape):
+        x = np.reshape(x, lead + (1,) * (len(shape) - ndim) + trail)
+    return np.broadcast_to(x, lead + shape)
+
+
+def _sum_to(x, shape, ndim):
+    xshape = np.shape(x)
+    cut = len(xshape) - ndim
+    extra = ndim - len(shape)
+    axes = tuple(range(cut, cut + extra)) + tuple(
+        cut + extra + i for i, d in enumerate(shape) if d == 1 and xshape[cut + extra + i] != 1
+    )
+    if axes:
+        x = np.sum(x, axis=axes, keepdims=True)
+    return np.reshape(x, xshape[:cut] + shape)
+
+
+def trailing(x, ndim):
+    """The shape of the last `ndim` axes of x."""
+    shape = x.shape
+    return shape[len(shape) - ndim :]
+
+
+reshape_p = Primitive("reshape", _reshape, linear=True,
+    vjp=lambda g, ans, x, shape, ndim: reshape_p(g, trailing(x, ndim), len(shape)))
+broadcast_to_p = Primitive("broadcast_to", _broadcast_to, linear=True,
+    vjp=lambda g, ans, x, shape, ndim: sum_to_p(g, trailing(x, ndim), len(shape)))
+sum_to_p = Primitive("sum_to", _sum_to, linear=True,
+    vjp=lambda g, ans, x, shape, ndim: broadcast_to_p(g, trailing(x, ndim), len(shape)))
+astype_p = Primitive("astype", lambda x, dtype: np.asarray(x).astype(dtype, copy=False), linear=True,
+    vjp=lambda g, ans, x, dtype: astype_p(g, x.dtype))
+
+# --- transposing ---------------------------------------------------------------
+
+
+def _transpose(x, axes):
+    n, k = np.ndim(x), len(axes)
+    return np.transpose(x, tuple(range(n - k)) + tuple(n + a for a in axes))
+
+
+def _inverse_perm(axes):
+    k = len(axes)
+    inverse = [0] * k
+    for i, a in enumerate(axes):
+        inverse[a + k] = i - k
+    return tuple(inverse)
+
+
+transpose_p = Primitive("transpose", _transpose, linear=True,
+    vjp=lambda g, ans, x, axes: transpose_p(g, _inverse_perm(axes)))
+
+# --- rearranging, joining, padding ------------------------------------------------
+
+flip_p = Primitive("flip", lambda x, axis: np.flip(x, axis), linear=True,
+    vjp=lambda g, ans, x, axis: flip_p(g, axis))
+roll_p = Primitive("roll", lambda x, shift, axis: np.roll(x, shift, axis), linear=True,
+    vjp=lambda g, ans, x, shift, axis: roll_p(g, tuple(-s for s in shift), axis))
+
+
+def _concatenate_jvp(tangents, ans, *xs, axis):
+    i, ref = next((i, t) for i, t in enumerate(tangents) if t is not None)
+    batch = ref.shape[: ref.ndim - xs[i].ndim]
+    return concatenate_p(*[
+        t if t is not None else np.zeros(batch + x.shape, ref.dtype) for t, x in zip(tangents, xs)
+    ], axis=axis)
+
+
+def _concatenate_vjp(argnum, g, ans, *xs, axis):
+    start = sum(x.shape[axis] for x in xs[:argnum])
+    stop = start + xs[argnum].shape[axis]
+    entries = tuple(slice(start, stop) if d == ans.ndim + axis else slice(None) for d in range(ans.ndim))
+    return getitem_p(g, Index(entries, ans.shape))
+
+
+concatenate_p = Primitive("concatenate", lambda *xs, axis: np.concatenate(xs, axis=axis),
+    jvp_joint=_concatenate_jvp, vjp=_concatenate_vjp, variadic=True)
+
+
+def _pad(x, pad_width):
+    return np.pad(x, ((0, 0),) * (np.ndim(x) - len(pad_width)) + pad_width)
+
+
+def _unpad(g, ans, x, pad_width):
+    shape = trailing(x, len(pad_width))
+    entries = tuple(slice(before, before + n) for (before, _), n in zip(pad_width, shape))
+    return getitem_p(g, Index(entries, ans.shape[ans.ndim - len(pad_width):]))
+
+
+pad_p = Primitive("pad", _pad, linear=True, vjp=_unpad)
+
+# --- indexing ----------------------------------------------------------------------
+
+
+class Index:
+    """A normalized index into the last `ndim` axes of an array.
+
+    `entries` has one slice, int or integer array per axis: no Ellipsis, no
+    newaxis, no boolean masks (the public `__getitem__` rewrites those). Leading
+    axes beyond `ndim` are batch axes and are kept in front.
+    """
+
+    __slots__ = ("entries", "ndim", "out_ndim", "advanced", "separated", "adv_ndim")
+
+    def __init__(self, entries, shape):
+        self.entries = entries
+        self.ndim = len(shape)
+        arrays = [e for e in entries if isinstance(e, np.ndarray)]
+        self.advanced = bool(arrays)
+        if arrays:
+            positions = [i for i, e in enumerate(entries) if not isinstance(e, slice)]
+            self.separated = positions[-1] - positions[0] + 1 != len(positions)
+            self.adv_ndim = len(np.broadcast_shapes(*(np.shape(e) for e in arrays)))
+        else:
+            self.separated = False
+            self.adv_ndim = 0
+        slices = sum(isinstance(e, slice) for e in entries)
+        self.out_ndim = slices + self.adv_ndim
+
+    def take(self, x):
+        lead = np.ndim(x) - self.ndim
+        out = x[(slice(None),) * lead + self.entries] if lead else x[self.entries]
+        if lead and self.separated:
+            # numpy puts the indexed axes first when advanced indices are not
+            # adjacent; move the batch axes back in front of them.
+            k = self.adv_ndim
+            out = np.moveaxis(out, range(k, k + lead), range(lead))
+        return out
+
+    def scatter_add(self, g, shape):
+        gshape = np.shape(g)
+        lead = len(gshape) - self.out_ndim
+        out = np.zeros(gshape[:lead] + shape, dtype=np.result_type(g))
+        if lead and self.separated:
+            k = self.adv_ndim
+            g = np.moveaxis(g, range(lead), range(k, k + lead))
+        key = (slice(None),) * lead + self.entries
+        if self.advanced:
+            np.add.at(out, key, g)
+        else:
+            out[key] = g
+        return out
+
+
+getitem_p = Primitive("getitem", lambda x, index: index.take(x), linear=True,
+    vjp=lambda g, ans, x, index: scatter_add_p(g, index, trailing(x, index.ndim)))
+scatter_add_p = Primitive("scatter_add", lambda g, index, shape: index.scatter_add(g, shape), linear=True,
+    vjp=lambda g, ans, x, index, shape: getitem_p(g, index))

@@ -1,0 +1,53 @@
+"""Rules for special functions (scipy.special) and the neural-network staples:
+sigmoid, relu, softplus, erf, log-gamma and friends, logsumexp, softmax,
+log_softmax. Each is one primitive, numerically stable in its impl, with rules
+written in terms of its own output where that is the stable form.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import scipy.special as sc
+
+from ..primitive import Primitive
+from .math import elementwise, exp, square, where
+from .reductions import keep, sum_p
+
+TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+
+def _polygamma(x, n):
+    return np.asarray(sc.polygamma(n, x)).astype(np.result_type(x), copy=False)[()]
+
+
+sigmoid = elementwise("sigmoid", sc.expit, lambda t, ans, x: t * (ans * (1.0 - ans)))
+relu = elementwise("relu", lambda x: np.maximum(x, 0), lambda t, ans, x: where(x > 0, t, 0.0))
+softplus = elementwise("softplus", lambda x: np.logaddexp(x, 0), lambda t, ans, x: t * sigmoid(x))
+erf = elementwise("erf", sc.erf, lambda t, ans, x: t * (TWO_OVER_SQRT_PI * exp(-square(x))))
+erfc = elementwise("erfc", sc.erfc, lambda t, ans, x: t * (-TWO_OVER_SQRT_PI * exp(-square(x))))
+gammaln = elementwise("gammaln", sc.gammaln, lambda t, ans, x: t * digamma(x))
+digamma = elementwise("digamma", sc.digamma, lambda t, ans, x: t * polygamma_p(x, n=1))
+polygamma_p = Primitive("polygamma", _polygamma, broadcasting=True,
+    jvp=lambda t, ans, x, n: t * polygamma_p(x, n=n + 1),
+    vjp=lambda g, ans, x, n: g * polygamma_p(x, n=n + 1))
+
+
+def _logsumexp_jvp(t, ans, x, axis, keepdims):
+    return sum_p(t * exp(x - keep(ans, x, axis, keepdims, ans)), axis, keepdims)
+
+
+def _logsumexp_vjp(g, ans, x, axis, keepdims):
+    return keep(g, x, axis, keepdims, ans) * exp(x - keep(ans, x, axis, keepdims, ans))
+
+
+logsumexp_p = Primitive("logsumexp", lambda x, axis, keepdims: sc.logsumexp(x, axis=axis, keepdims=keepdims),
+    jvp=_logsumexp_jvp, vjp=_logsumexp_vjp)
+# The softmax Jacobian diag(s) - s s^T is symmetric: one rule serves both modes.
+softmax_p = Primitive("softmax", lambda x, axis: sc.softmax(x, axis=axis),
+    jvp=lambda t, ans, x, axis: ans * (t - sum_p(ans * t, axis, True)),
+    vjp=lambda g, ans, x, axis: ans * (g - sum_p(ans * g, axis, True)))
+log_softmax_p = Primitive("log_softmax", lambda x, axis: sc.log_softmax(x, axis=axis),
+    jvp=lambda t, ans, x, axis: t - sum_p(exp(ans) * t, axis, True),
+    vjp=lambda g, ans, x, axis: g - exp(ans) * sum_p(g, axis, True))

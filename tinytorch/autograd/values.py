@@ -1,0 +1,29 @@
+"""Normalizing what users put in a box: arrays, scalars, lists, other boxes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .levels import Box
+
+
+def as_value(x: Any) -> Any:
+    """A box, or a plain ndarray (never a subclass, never an object array)."""
+    if isinstance(x, Box):
+        return x
+    if type(x) is np.ndarray:
+        return x
+    if isinstance(x, np.ndarray):
+        return x.view(np.ndarray)
+    value = np.asarray(x)
+    if value.dtype == object:
+        raise TypeError(
+            f"cannot hold {type(x).__name__} data as an array; to combine boxes use tt.stack"
+        )
+    return value
+
+
+def is_float(value: Any) -> bool:
+    return np.issubdtype(value.dtype, np.floating)

@@ -1,0 +1,77 @@
+"""The `tito` command line (also `python -m tinytorch`): demo, test, info."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TESTS = ROOT / "tests"
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from .demo import run
+
+    run()
+    return 0
+
+
+def _test_targets(module: str | None) -> list[str]:
+    if not TESTS.is_dir():
+        raise SystemExit(f"tito test: no tests/ folder next to the package ({TESTS}); run from a checkout")
+    if module is None:
+        return [str(TESTS)]
+    folder = TESTS / module
+    if folder.is_dir():
+        return [str(folder)]
+    files = sorted(TESTS.rglob(f"test_{module}*.py"))
+    if not files:
+        known = sorted({p.name for p in TESTS.iterdir() if p.is_dir() and not p.name.startswith(("_", "."))}
+                       | {p.stem[5:] for p in TESTS.rglob("test_*.py")})
+        raise SystemExit(f"tito test: no tests for module {module!r}; known: {', '.join(known)}")
+    return [str(f) for f in files]
+
+
+def _test(args: argparse.Namespace) -> int:
+    import pytest
+
+    return int(pytest.main([*_test_targets(args.module), "-q", *args.pytest_args]))
+
+
+def _info(args: argparse.Namespace) -> int:
+    import numpy
+    import scipy
+
+    import tinytorch
+    from tinytorch.autograd import registry
+
+    print(f"tinytorch {tinytorch.__version__}  (numpy {numpy.__version__}, scipy {scipy.__version__}, "
+          f"python {sys.version.split()[0]})")
+    print(f"primitives:  {len(registry)} in the table ({Path(tinytorch.__file__).parent / 'autograd' / 'rules'})")
+    print(f"package:     {Path(tinytorch.__file__).parent}")
+    print(f"tests:       {TESTS if TESTS.is_dir() else 'not found (installed without a checkout)'}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tito", description="tinytorch command line")
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser("demo", help="a short tour of what tinytorch does")
+    demo.set_defaults(run=_demo)
+    test = sub.add_parser("test", help="run the test suite, or one module's tests")
+    test.add_argument("--module", help="e.g. autograd (default: all)")
+    test.add_argument("pytest_args", nargs=argparse.REMAINDER, help="extra arguments for pytest")
+    test.set_defaults(run=_test)
+    info = sub.add_parser("info", help="versions, primitive count, locations")
+    info.set_defaults(run=_info)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
