@@ -72,6 +72,16 @@ class Dual(Box, BoxOps):
 
     @staticmethod
     def _apply(prim: Any, level: int, deep: bool, args: tuple, kwargs: dict) -> Dual:
+        if len(args) == 1 and not deep:
+            x = args[0]
+            value, t = x._value, x._tangent
+            ans = prim.fast(value, **kwargs)
+            if t is None:
+                return new_dual(ans, None, level)
+            if prim.jvp_joint is None:
+                # one argument: an elementwise op's output has the input's shape
+                return new_dual(ans, prim.jvps[0](t, ans, value, **kwargs), level)
+            return new_dual(ans, prim.jvp_joint([t], ans, value, **kwargs), level)
         primals = list(args)
         tangents = None
         for i, a in enumerate(args):
@@ -109,7 +119,7 @@ def push(prim: Any, tangents: list, ans: Any, primals: list, kwargs: dict) -> An
             if nb and x.ndim < ans.ndim:
                 # give the tangent the output's rank so batch axes stay in front
                 t = reshape_p(t, (1,) * (ans.ndim - x.ndim) + x.shape, x.ndim)
-        term = prim.jvp_rule(i)(t, ans, *primals, **kwargs)
+        term = prim.jvps[i](t, ans, *primals, **kwargs)
         out = term if out is None else out + term
     if prim.broadcasting and out.shape[nb:] != ans.shape:
         out = broadcast_to_p(out, ans.shape, out.ndim - nb)

@@ -34,12 +34,32 @@ Rule = Callable[..., Any]
 registry: dict[str, Primitive] = {}
 
 
-def _per_arg(rules: Rule | tuple[Rule | None, ...] | None) -> tuple[Rule | None, ...]:
-    if rules is None:
-        return ()
-    if callable(rules):
-        return (rules,)
-    return tuple(rules)
+_MAX_ARGS = 8
+
+
+def _no_rule(name: str, mode: str, argnum: int, *args: Any, **kwargs: Any) -> Any:
+    raise NotImplementedError(f"{name}: argument {argnum} has no {mode}-mode rule (not differentiable)")
+
+
+class _ArgnumRule:
+    """The rule table of a variadic primitive: one rule, told which argument it serves."""
+
+    __slots__ = ("rule",)
+
+    def __init__(self, rule: Rule) -> None:
+        self.rule = rule
+
+    def __getitem__(self, argnum: int) -> Rule:
+        return functools.partial(self.rule, argnum)
+
+
+def _rule_table(name: str, mode: str, rules: Any, variadic: bool) -> Any:
+    """Rules indexable by argument number; a missing rule raises when used."""
+    if variadic:
+        return _ArgnumRule(rules)
+    rules = () if rules is None else (rules,) if callable(rules) else tuple(rules)
+    rules = rules + (None,) * (_MAX_ARGS - len(rules))
+    return tuple(functools.partial(_no_rule, name, mode, i) if r is None else r for i, r in enumerate(rules))
 
 
 class Primitive:
@@ -72,8 +92,8 @@ class Primitive:
             if jvp is not None:
                 raise ValueError(f"linear primitive {name!r} derives its JVP; give only the VJP")
             jvp = lambda t, ans, x, *args, **kwargs: self(t, *args, **kwargs)  # noqa: ARG005
-        self.jvps = _per_arg(jvp)
-        self.vjps = _per_arg(vjp)
+        self.jvps = _rule_table(name, "forward", jvp, variadic)
+        self.vjps = _rule_table(name, "reverse", vjp, variadic)
         self.__doc__ = getattr(impl, "__doc__", None)
         if register:
             if name in registry:
@@ -84,6 +104,23 @@ class Primitive:
         return f"<primitive {self.name}>"
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if len(args) == 1:
+            x = args[0]
+            if isinstance(x, Box):
+                return x._apply(self, x._level, x._deep, args, kwargs)
+            return self.impl(x, **kwargs)
+        if len(args) == 2:
+            x, y = args
+            if isinstance(x, Box):
+                if not isinstance(y, Box):
+                    return x._apply(self, x._level, x._deep, args, kwargs)
+                if x._level == y._level:
+                    return x._apply(self, x._level, x._deep or y._deep, args, kwargs)
+                top = x if x._level > y._level else y
+                return top._apply(self, top._level, True, args, kwargs)
+            if isinstance(y, Box):
+                return y._apply(self, y._level, y._deep, args, kwargs)
+            return self.impl(x, y, **kwargs)
         top = None
         level = 0
         deep = False
@@ -100,22 +137,6 @@ class Primitive:
         if top is None:
             return self.impl(*args, **kwargs)
         return top._apply(self, level, deep, args, kwargs)
-
-    def jvp_rule(self, argnum: int) -> Rule:
-        return self._rule(self.jvps, argnum, "forward")
-
-    def vjp_rule(self, argnum: int) -> Rule:
-        return self._rule(self.vjps, argnum, "reverse")
-
-    def _rule(self, rules: tuple[Rule | None, ...], argnum: int, mode: str) -> Rule:
-        if self.variadic and rules:
-            return functools.partial(rules[0], argnum)
-        rule = rules[argnum] if argnum < len(rules) else None
-        if rule is None:
-            raise NotImplementedError(
-                f"{self.name}: argument {argnum} has no {mode}-mode rule (not differentiable)"
-            )
-        return rule
 
 
 def unbox_all(x: Any) -> Any:

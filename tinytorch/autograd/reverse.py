@@ -1,15 +1,17 @@
 """Reverse mode: `Variable` and the tape behind `backward()`.
 
-An op on Variables computes its value with the primitive's impl and, when any
-input requires grad, records a `Node`: the primitive, its inputs, its output
-value and the nodes of the inputs that need a cotangent. A node holds no
-reference to its output Variable, so an unreachable graph dies by refcount.
+A Variable made by an op is its own tape node, as in micrograd: it remembers
+the primitive, the inputs (boxed, and unboxed for the VJP rules) and the input
+Variables that need a cotangent. Nothing points from an input to its outputs,
+so an unreachable graph dies by refcount.
 
 `backprop` walks the nodes reachable from the seeds in reverse creation order
-(a node is always created after the nodes it depends on, so that order is
+(a node is always made after the nodes it depends on, so that order is
 topological) with an explicit stack: no recursion, any depth. Without
 `create_graph` the VJP rules run on plain values; with it they run on the
 Variables themselves and are recorded too, so the result can be differentiated.
+After a backward without `retain_graph` each node drops its saved inputs and
+its links to its parents.
 """
 
 from __future__ import annotations
@@ -28,46 +30,14 @@ from .rules.shape import astype_p, sum_to_p
 from .values import as_value, is_float
 
 _sequence = itertools.count()
-# Bumped by every in-place write to a Variable; nodes remember the epoch they
-# were made in, so backward only inspects inputs when some write happened since.
-_epoch = 0
+# The sequence number of the latest in-place write to any Variable: backward only
+# inspects a node's inputs when some write happened after the node was made.
+_last_write = -1
 
 _FREED = (
     "Trying to backward through the graph a second time (or to use saved values after "
     "they were released). Pass retain_graph=True to the first backward() to keep them."
 )
-
-
-class Node:
-    """One recorded primitive application."""
-
-    __slots__ = ("prim", "args", "kwargs", "ans", "parents", "seq", "epoch", "out_mutated")
-
-    def __init__(self, prim: Any, args: tuple, kwargs: dict, ans: Any, parents: tuple) -> None:
-        self.prim = prim
-        self.args = args
-        self.kwargs = kwargs
-        self.ans = ans
-        self.parents = parents
-        self.seq = next(_sequence)
-        self.epoch = _epoch
-        self.out_mutated = 0
-
-    def release(self) -> None:
-        self.args = self.kwargs = self.ans = None
-
-
-class LeafNode:
-    """Where the gradient of a leaf Variable that requires grad accumulates."""
-
-    __slots__ = ("grad", "seq", "shape", "dtype")
-    parents = ()
-
-    def __init__(self, shape: tuple, dtype: np.dtype) -> None:
-        self.grad = None
-        self.seq = next(_sequence)
-        self.shape = shape
-        self.dtype = dtype
 
 
 class Variable(Box, BoxOps):
@@ -82,16 +52,21 @@ class Variable(Box, BoxOps):
     (16.0, 37.0)
     """
 
-    __slots__ = ("_node", "_mutated", "_base", "__weakref__")
+    # _prim is None for leaves and constants. _parents: ((argnum, Variable), ...).
+    # _saved: (unboxed inputs for the VJP rules, boxed inputs, kwargs); None once
+    # released. _seq orders nodes; a write to a Variable's data stamps it with a
+    # later _mutated number. _grad, _mutated and _base are only set when used.
+    __slots__ = ("_prim", "_saved", "_parents", "_requires_grad", "_seq", "_grad", "_mutated", "_base",
+                 "__weakref__")
 
     def __init__(self, data: Any, requires_grad: bool = False) -> None:
         value = as_value(data)
         self._value = value
         self._level = hand_made_level(REVERSE_BASE, level_of(value))
         self._deep = isinstance(value, Box)
-        self._node = None
-        self._mutated = 0
-        self._base = None
+        self._prim = None
+        self._parents = ()
+        self._requires_grad = False
         if requires_grad:
             self.requires_grad = True
 
@@ -117,74 +92,69 @@ class Variable(Box, BoxOps):
 
     @property
     def grad(self) -> Any:
-        node = self._node
-        return node.grad if type(node) is LeafNode else None
+        return getattr(self, "_grad", None)
 
     @grad.setter
     def grad(self, value: Any) -> None:
-        if type(self._node) is not LeafNode:
+        if not (self._requires_grad and self._prim is None):
             raise RuntimeError("only leaf Variables that require grad have a .grad to set")
-        self._node.grad = value
+        self._grad = value
 
     def zero_grad(self) -> None:
-        if type(self._node) is LeafNode:
-            self._node.grad = None
+        self._grad = None
 
     @property
     def requires_grad(self) -> bool:
-        return self._node is not None
+        return self._requires_grad
 
     @requires_grad.setter
     def requires_grad(self, flag: bool) -> None:
-        if not self.is_leaf:
-            raise RuntimeError(
-                "requires_grad can only be changed on leaf Variables; use .detach() on this one"
+        if self._prim is not None:
+            raise RuntimeError("requires_grad can only be changed on leaf Variables; use .detach() on this one")
+        if flag and not is_float(self._value):
+            raise TypeError(
+                f"only floating-point Variables can require grad, got dtype {self.dtype}; "
+                "write 5.0 rather than 5, or pass a float array"
             )
-        if not flag:
-            self._node = None
-        elif self._node is None:
-            if not is_float(self._value):
-                raise TypeError(
-                    f"only floating-point Variables can require grad, got dtype {self.dtype}; "
-                    "write 5.0 rather than 5, or pass a float array"
-                )
-            self._node = LeafNode(self.shape, self.dtype)
+        if flag and not self._requires_grad:
+            self._seq = next(_sequence)
+            self._grad = None
+        self._requires_grad = bool(flag)
 
     @property
     def is_leaf(self) -> bool:
-        return self._node is None or type(self._node) is LeafNode
+        return self._prim is None
 
     @property
     def grad_fn(self) -> str | None:
-        node = self._node
-        return node.prim.name if type(node) is Node else None
+        return None if self._prim is None else self._prim.name
 
     def detach(self) -> Variable:
         """The same data, cut from the graph (writes to either are seen by both)."""
-        out = new_variable(self._value, self._level, None)
+        out = constant(self._value, self._level)
         out._base = self
         return out
 
     def _mark_mutated(self) -> None:
-        global _epoch
-        _epoch += 1
+        global _last_write
+        _last_write = stamp = next(_sequence)
         box = self
         while box is not None:
-            box._mutated = _epoch
-            if type(box._node) is Node:
-                box._node.out_mutated = _epoch
-            box = box._base
+            box._mutated = stamp
+            box = getattr(box, "_base", None)
 
     def __repr__(self) -> str:
-        body = repr(self._value)
-        if type(self._node) is Node:
-            return f"Variable({body}, grad_fn={self._node.prim.name})"
-        if self._node is not None:
+        value = self._value
+        body = repr(value) if isinstance(value, Box) else np.array2string(
+            np.asarray(value), separator=", ", prefix="Variable(")
+        if self._prim is not None:
+            return f"Variable({body}, grad_fn={self._prim.name})"
+        if self._requires_grad:
             return f"Variable({body}, requires_grad=True)"
         return f"Variable({body})"
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        if self._node is not None:
+        if self._requires_grad:
             raise TypeError(
                 "converting a Variable that requires grad to a NumPy array would drop its "
                 "gradient; use .detach() or .data, or a tinytorch function in place of the NumPy one"
@@ -203,47 +173,47 @@ class Variable(Box, BoxOps):
     def __itruediv__(self, other): return self._augmented(np.divide, other)
 
     def _augmented(self, ufunc: np.ufunc, other: Any) -> Variable:
-        from . import api
+        from .api import NUMPY_HANDLERS
 
-        op = api.NUMPY_HANDLERS[ufunc]
+        op = NUMPY_HANDLERS[ufunc]
         self._update_in_place(lambda old: op(old, other), None, other, ufunc)
         return self
 
     def _update_in_place(self, functional: Any, key: Any, value: Any, ufunc: Any = None) -> None:
-        """PyTorch's in-place semantics on an immutable-array engine.
+        """PyTorch's in-place semantics on an engine whose arrays are never overwritten
+        while a graph may need them.
 
         Recording: the Variable is rebound to a new node computed from a snapshot of
-        its old self, and graphs that saved the old value are marked stale. Not
+        its old self, and graphs that used the old value are marked stale. Not
         recording (no_grad, or nothing requires grad): the array is written in place.
         """
         recording = self._level > grad_mode.floor and (
-            self._node is not None or level_of(value) == self._level
+            self._requires_grad or (level_of(value) == self._level and value._requires_grad)
         )
-        if recording and type(self._node) is LeafNode:
+        if recording and self._prim is None and self._requires_grad:
             raise RuntimeError(
                 "a leaf Variable that requires grad is being used in an in-place operation; "
                 "wrap the update in `with no_grad():`"
             )
         if recording:
-            old = new_variable(self._value, self._level, self._node)
-            new = functional(old)
-            self._value, self._node = new._value, new._node
-            self._deep = isinstance(self._value, Box)
+            new = functional(_snapshot(self))
+            for name in ("_value", "_deep", "_prim", "_saved", "_parents", "_requires_grad"):
+                setattr(self, name, getattr(new, name))
+            self._mark_mutated()
+            # the rebound node is newer than the write that made it
+            self._seq = next(_sequence)
         else:
-            plain = unbox_all(value)
             target = self._value
             if not isinstance(target, np.ndarray):
                 target = self._value = np.asarray(target)
             if ufunc is None:
-                target[key] = plain
+                target[key] = unbox_all(value)
             else:
-                ufunc(target, plain, out=target, casting="same_kind")
-        self._mark_mutated()
+                ufunc(target, unbox_all(value), out=target, casting="same_kind")
+            self._mark_mutated()
 
     # --- backward -----------------------------------------------------------------------
-    def backward(
-        self, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False
-    ) -> None:
+    def backward(self, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False) -> None:
         """Accumulate d(self)/d(leaf), contracted with `gradient`, into every leaf's `.grad`.
 
         `gradient` defaults to 1 for a single-element Variable. `retain_graph`
@@ -251,7 +221,7 @@ class Variable(Box, BoxOps):
         `create_graph` records the backward pass so that `.grad` can be
         differentiated again.
         """
-        if self._node is None:
+        if not self._requires_grad:
             raise RuntimeError(
                 "backward() on a Variable that does not require grad: no input of the "
                 "computation had requires_grad=True"
@@ -275,78 +245,125 @@ class Variable(Box, BoxOps):
                 )
         if retain_graph is None:
             retain_graph = create_graph
-        grads = backprop([(self._node, gradient)], self._level, create_graph, retain_graph)
+        grads = backprop([(self, gradient)], self._level, create_graph, retain_graph)
         for leaf, g in grads.items():
-            g = _as_leaf_grad(g, leaf, self._level, create_graph)
-            leaf.grad = g if leaf.grad is None else leaf.grad + g
+            g = _as_leaf_grad(g, leaf, create_graph)
+            leaf._grad = g if leaf._grad is None else leaf._grad + g
 
 
-def new_variable(value: Any, level: int, node: Any) -> Variable:
+def constant(value: Any, level: int) -> Variable:
+    """A Variable that requires no grad."""
     out = Variable.__new__(Variable)
     out._value = value
     out._level = level
     out._deep = isinstance(value, Box)
-    out._node = node
-    out._mutated = 0
-    out._base = None
+    out._prim = None
+    out._parents = ()
+    out._requires_grad = False
+    return out
+
+
+def leaf(value: Any, level: int) -> Variable:
+    """A Variable that requires grad, at a transform's level."""
+    out = constant(value, level)
+    out._requires_grad = True
+    out._seq = next(_sequence)
+    out._grad = None
+    return out
+
+
+def _snapshot(v: Variable) -> Variable:
+    old = constant(v._value, v._level)
+    for name in ("_prim", "_saved", "_parents", "_requires_grad", "_seq"):
+        if hasattr(v, name):
+            setattr(old, name, getattr(v, name))
+    return old
+
+
+def _record(prim: Any, level: int, args: tuple, kwargs: dict, values: Any, ans: Any, parents: tuple) -> Variable:
+    out = Variable.__new__(Variable)
+    out._value = ans
+    out._level = level
+    out._deep = False
+    out._prim = prim
+    out._saved = (values, args, kwargs)
+    out._parents = parents
+    out._requires_grad = True
+    out._seq = next(_sequence)
     return out
 
 
 def _apply(prim: Any, level: int, deep: bool, args: tuple, kwargs: dict) -> Variable:
+    # Unrolled paths for one and two arguments: with `deep` False every box among
+    # the arguments is a Variable of this level holding a plain value.
+    if not deep and len(args) == 1:
+        x = args[0]
+        value = x._value
+        ans = prim.fast(value, **kwargs)
+        if x._requires_grad and level > grad_mode.floor:
+            return _record(prim, level, args, kwargs, (value,), ans, ((0, x),))
+        return constant(ans, level)
+    if not deep and len(args) == 2:
+        x, y = args
+        x_box, y_box = isinstance(x, Box), isinstance(y, Box)
+        xv = x._value if x_box else x
+        yv = y._value if y_box else y
+        ans = prim.fast(xv, yv, **kwargs)
+        x_grad = x_box and x._requires_grad
+        y_grad = y_box and y._requires_grad
+        if (x_grad or y_grad) and level > grad_mode.floor:
+            parents = ((0, x), (1, y)) if x_grad and y_grad else ((0, x),) if x_grad else ((1, y),)
+            return _record(prim, level, args, kwargs, (xv, yv), ans, parents)
+        return constant(ans, level)
     values = list(args)
-    parents = None
+    parents = []
     for i, a in enumerate(args):
         if isinstance(a, Box) and a._level == level:
             values[i] = a._value
-            node = a._node
-            if node is not None:
-                if parents is None:
-                    parents = []
-                parents.append((i, node))
+            if a._requires_grad:
+                parents.append((i, a))
     ans = prim(*values, **kwargs) if deep else prim.fast(*values, **kwargs)
-    if parents is None or level <= grad_mode.floor:
-        return new_variable(ans, level, None)
-    return new_variable(ans, level, Node(prim, args, kwargs, ans, tuple(parents)))
+    if not parents or level <= grad_mode.floor:
+        return constant(ans, level)
+    out = _record(prim, level, args, kwargs, values, ans, tuple(parents))
+    out._deep = isinstance(ans, Box)
+    return out
 
 
 Variable._apply = staticmethod(_apply)
 
 
-def _as_leaf_grad(g: Any, leaf: LeafNode, level: int, create_graph: bool) -> Any:
-    if isinstance(g, Box) and g._level == level:
-        return g if g.dtype == leaf.dtype else astype_p(g, leaf.dtype)
+def _as_leaf_grad(g: Any, leaf: Variable, create_graph: bool) -> Any:
+    dtype = leaf.dtype
+    if isinstance(g, Box) and g._level == leaf._level:
+        return g if g.dtype == dtype else astype_p(g, dtype)
     if not isinstance(g, Box):
         g = np.asarray(g)
-        if g.dtype != leaf.dtype:
-            g = g.astype(leaf.dtype)
-    return new_variable(g, level, None) if create_graph else g
+        if g.dtype != dtype:
+            g = g.astype(dtype)
+    return constant(g, leaf._level) if create_graph else g
 
 
-def _unbroadcast(c: Any, x: Any, g: Any, ans: Any) -> Any:
-    """Sum a cotangent that broadcasting made larger back to x's shape (batch kept)."""
-    nb = g.ndim - ans.ndim
-    if c.shape[nb:] != x.shape:
-        c = sum_to_p(c, x.shape, c.ndim - nb)
-    return c
-
-
-def _check_unmodified(node: Node) -> None:
-    for i, a in enumerate(node.args):
-        if isinstance(a, Variable) and a._mutated > node.epoch:
+def _check_unmodified(node: Variable) -> None:
+    for i, a in enumerate(node._saved[1]):
+        if isinstance(a, Variable) and getattr(a, "_mutated", -1) > node._seq:
             raise RuntimeError(
                 f"one of the Variables needed for gradient computation (input {i} of "
-                f"{node.prim.name}) has been modified in place since it was used; "
+                f"{node._prim.name}) has been modified in place since it was used; "
                 "recompute the forward pass after changing it"
             )
-    if node.out_mutated > node.epoch:
+    if getattr(node, "_mutated", -1) > node._seq:
         raise RuntimeError(
-            f"the output of {node.prim.name} has been modified in place since it was "
+            f"the output of {node._prim.name} has been modified in place since it was "
             "computed; recompute the forward pass after changing it"
         )
 
 
+_by_sequence = attrgetter("_seq")
+
+
 def backprop(seeds: list, level: int, create_graph: bool = False, retain_graph: bool = False) -> dict:
-    """Cotangents of the leaf nodes reached from `seeds`, a list of (node, cotangent)."""
+    """Cotangents of the leaves reached from `seeds`, a list of (Variable, cotangent)."""
     stack = []
     seen = set()
     for node, _ in seeds:
@@ -357,41 +374,47 @@ def backprop(seeds: list, level: int, create_graph: bool = False, retain_graph: 
     while stack:
         node = stack.pop()
         order.append(node)
-        for _, parent in node.parents:
+        for _, parent in node._parents:
             if parent not in seen:
                 seen.add(parent)
                 stack.append(parent)
-    order.sort(key=attrgetter("seq"), reverse=True)
+    order.sort(key=_by_sequence, reverse=True)
 
     cotangents: dict = {}
     for node, g in seeds:
         cotangents[node] = cotangents[node] + g if node in cotangents else g
     leaves = {}
-    epoch = _epoch
+    last_write = _last_write
     for node in order:
         g = cotangents.pop(node, None)
         if g is None:
             continue
-        if type(node) is LeafNode:
+        prim = node._prim
+        if prim is None:
             leaves[node] = g
             continue
-        args = node.args
-        if args is None:
+        saved = node._saved
+        if saved is None:
             raise RuntimeError(_FREED)
-        if node.epoch != epoch:
+        if node._seq < last_write:
             _check_unmodified(node)
-        prim, ans, kwargs = node.prim, node.ans, node.kwargs
+        values, args, kwargs = saved
         if create_graph:
-            values = args
-            ans = new_variable(ans, level, node)
+            values, ans = args, node
         else:
-            values = [a._value if isinstance(a, Box) and a._level == level else a for a in args]
-        for i, parent in node.parents:
-            c = prim.vjp_rule(i)(g, ans, *values, **kwargs)
+            ans = node._value
+        vjps = prim.vjps
+        for i, parent in node._parents:
+            c = vjps[i](g, ans, *values, **kwargs)
             if prim.broadcasting:
-                c = _unbroadcast(c, values[i], g, ans)
+                x = values[i]
+                if c.shape != x.shape:
+                    # undo broadcasting: sum back to x's shape, keeping batch axes
+                    nb = g.ndim - ans.ndim
+                    if c.shape[nb:] != x.shape:
+                        c = sum_to_p(c, x.shape, c.ndim - nb)
             cotangents[parent] = cotangents[parent] + c if parent in cotangents else c
         if not retain_graph:
-            node.release()
+            node._saved = None
+            node._parents = ()
     return leaves
-

@@ -20,7 +20,7 @@ from . import api
 from .forward import Dual, new_dual
 from .levels import Box, new_level
 from .primitive import unbox_all
-from .reverse import LeafNode, Variable, backprop, new_variable
+from .reverse import Variable, backprop, leaf
 from .tree import TreeDef, flatten, tree_map, unflatten
 from .values import as_value, is_float
 
@@ -68,6 +68,10 @@ def _strip(x: Any, level: int) -> Any:
     return x._value if isinstance(x, Box) and x._level == level else x
 
 
+def _recorded(x: Any, level: int) -> bool:
+    return isinstance(x, Variable) and x._level == level and x._requires_grad
+
+
 def _zeros(shape: tuple, like: Any) -> np.ndarray:
     dtype = np.result_type(unbox_all(like))
     return np.zeros(shape, dtype if np.issubdtype(dtype, np.inexact) else np.float64)
@@ -84,10 +88,9 @@ def _record(f: Callable, args: tuple, kwargs: dict, argnums: Argnums, transform:
     """Run f with the differentiated leaves as Variables of a fresh level."""
     values, treedef, nums = _diff_inputs(args, argnums, transform)
     level = new_level()
-    nodes = [LeafNode(np.shape(v), v.dtype) for v in values]
-    boxed = [new_variable(v, level, n) for v, n in zip(values, nodes)]
+    boxed = [leaf(v, level) for v in values]
     out = f(*_substitute(args, argnums, nums, treedef, boxed), **kwargs)
-    return out, level, values, nodes, treedef
+    return out, level, values, boxed, treedef
 
 
 def _pull(seeds: list, level: int, values: list, nodes: list, batch: tuple, retain: bool) -> list:
@@ -125,8 +128,8 @@ def value_and_grad(f: Callable, argnums: Argnums = 0, has_aux: bool = False) -> 
                 "(use jacobian or vjp for non-scalar outputs)"
             )
         seeds = []
-        if isinstance(out, Variable) and out._level == level and out._node is not None:
-            seeds = [(out._node, np.ones_like(unbox_all(value)))]
+        if _recorded(out, level):
+            seeds = [(out, np.ones_like(unbox_all(value)))]
         grads = unflatten(treedef, _pull(seeds, level, values, nodes, (), retain=False))
         if has_aux:
             return (value, tree_map(lambda a: _strip(a, level), aux)), grads
@@ -169,7 +172,7 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False) -> tuple:
         out, aux = out
     out_leaves, out_def = flatten(out)
     out_values = [_strip(o, level) for o in out_leaves]
-    out_nodes = [o._node if isinstance(o, Variable) and o._level == level else None for o in out_leaves]
+    out_nodes = [o if _recorded(o, level) else None for o in out_leaves]
 
     def pull(cotangent_leaves: list, nb: int) -> list:
         seeds = []
@@ -306,7 +309,7 @@ def _jac_reverse(f: Callable, args: tuple, kwargs: dict, argnums: Argnums, chunk
     out, level, values, nodes, in_def = recorded or _record(f, args, kwargs, argnums, "jacobian")
     out_leaves, out_def = flatten(out)
     out_values = [_strip(o, level) for o in out_leaves]
-    out_nodes = [o._node if isinstance(o, Variable) and o._level == level else None for o in out_leaves]
+    out_nodes = [o if _recorded(o, level) else None for o in out_leaves]
     m = sum(np.size(v) for v in out_values)
     offsets = _offsets(out_values)
     chunks = _chunks(m, chunk_size)
