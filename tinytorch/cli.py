@@ -17,9 +17,13 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+class UsageError(Exception):
+    """Bad arguments: reported with the usage message and exit code 2."""
+
+
 def _test_targets(module: str | None) -> list[str]:
     if not TESTS.is_dir():
-        raise SystemExit(f"tito test: no tests/ folder next to the package ({TESTS}); run from a checkout")
+        raise UsageError(f"no tests/ folder next to the package ({TESTS}); run from a checkout")
     if module is None:
         return [str(TESTS)]
     folder = TESTS / module
@@ -29,14 +33,14 @@ def _test_targets(module: str | None) -> list[str]:
     if not files:
         known = sorted({p.name for p in TESTS.iterdir() if p.is_dir() and not p.name.startswith(("_", "."))}
                        | {p.stem[5:] for p in TESTS.rglob("test_*.py")})
-        raise SystemExit(f"tito test: no tests for module {module!r}; known: {', '.join(known)}")
+        raise UsageError(f"no tests for module {module!r}; known: {', '.join(known)}")
     return [str(f) for f in files]
 
 
 def _test(args: argparse.Namespace) -> int:
     import pytest
 
-    return int(pytest.main([*_test_targets(args.module), "-q", *args.pytest_args]))
+    return int(pytest.main([*_test_targets(args.module), *args.pytest_args]))
 
 
 def _info(args: argparse.Namespace) -> int:
@@ -69,8 +73,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    return args.run(args)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except UsageError as err:
+        parser.error(str(err))
 
 
 if __name__ == "__main__":
