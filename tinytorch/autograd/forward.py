@@ -79,9 +79,18 @@ class Dual(Box, BoxOps):
             if t is None:
                 return new_dual(ans, None, level)
             if prim.jvp_joint is None:
-                # one argument: an elementwise op's output has the input's shape
+                # a single argument is never broadcast against another
                 return new_dual(ans, prim.jvps[0](t, ans, value, **kwargs), level)
             return new_dual(ans, prim.jvp_joint([t], ans, value, **kwargs), level)
+        if len(args) == 2 and not deep:
+            x, y = args
+            x_box, y_box = isinstance(x, Box), isinstance(y, Box)
+            primals = [x._value if x_box else x, y._value if y_box else y]
+            ans = prim.fast(*primals, **kwargs)
+            tangents = [x._tangent if x_box else None, y._tangent if y_box else None]
+            if tangents[0] is None and tangents[1] is None:
+                return new_dual(ans, None, level)
+            return new_dual(ans, push(prim, tangents, ans, primals, kwargs), level)
         primals = list(args)
         tangents = None
         for i, a in enumerate(args):

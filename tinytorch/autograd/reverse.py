@@ -280,53 +280,43 @@ def _snapshot(v: Variable) -> Variable:
     return old
 
 
-def _record(prim: Any, level: int, args: tuple, kwargs: dict, values: Any, ans: Any, parents: tuple) -> Variable:
-    out = Variable.__new__(Variable)
-    out._value = ans
-    out._level = level
-    out._deep = False
-    out._prim = prim
-    out._saved = (values, args, kwargs)
-    out._parents = parents
-    out._requires_grad = True
-    out._seq = next(_sequence)
-    return out
-
-
 def _apply(prim: Any, level: int, deep: bool, args: tuple, kwargs: dict) -> Variable:
     # Unrolled paths for one and two arguments: with `deep` False every box among
     # the arguments is a Variable of this level holding a plain value.
     if not deep and len(args) == 1:
         x = args[0]
-        value = x._value
-        ans = prim.fast(value, **kwargs)
-        if x._requires_grad and level > grad_mode.floor:
-            return _record(prim, level, args, kwargs, (value,), ans, ((0, x),))
-        return constant(ans, level)
-    if not deep and len(args) == 2:
+        values = (x._value,)
+        ans = prim.fast(values[0], **kwargs)
+        parents = ((0, x),) if x._requires_grad else None
+    elif not deep and len(args) == 2:
         x, y = args
         x_box, y_box = isinstance(x, Box), isinstance(y, Box)
-        xv = x._value if x_box else x
-        yv = y._value if y_box else y
-        ans = prim.fast(xv, yv, **kwargs)
+        values = (x._value if x_box else x, y._value if y_box else y)
+        ans = prim.fast(*values, **kwargs)
         x_grad = x_box and x._requires_grad
         y_grad = y_box and y._requires_grad
-        if (x_grad or y_grad) and level > grad_mode.floor:
-            parents = ((0, x), (1, y)) if x_grad and y_grad else ((0, x),) if x_grad else ((1, y),)
-            return _record(prim, level, args, kwargs, (xv, yv), ans, parents)
+        parents = ((0, x), (1, y)) if x_grad and y_grad else ((0, x),) if x_grad else ((1, y),) if y_grad else None
+    else:
+        values = list(args)
+        parents = []
+        for i, a in enumerate(args):
+            if isinstance(a, Box) and a._level == level:
+                values[i] = a._value
+                if a._requires_grad:
+                    parents.append((i, a))
+        ans = prim(*values, **kwargs) if deep else prim.fast(*values, **kwargs)
+        parents = tuple(parents) or None
+    if parents is None or level <= grad_mode.floor:
         return constant(ans, level)
-    values = list(args)
-    parents = []
-    for i, a in enumerate(args):
-        if isinstance(a, Box) and a._level == level:
-            values[i] = a._value
-            if a._requires_grad:
-                parents.append((i, a))
-    ans = prim(*values, **kwargs) if deep else prim.fast(*values, **kwargs)
-    if not parents or level <= grad_mode.floor:
-        return constant(ans, level)
-    out = _record(prim, level, args, kwargs, values, ans, tuple(parents))
-    out._deep = isinstance(ans, Box)
+    out = Variable.__new__(Variable)
+    out._value = ans
+    out._level = level
+    out._deep = deep and isinstance(ans, Box)
+    out._prim = prim
+    out._saved = (values, args, kwargs)
+    out._parents = parents
+    out._requires_grad = True
+    out._seq = next(_sequence)
     return out
 
 
