@@ -163,7 +163,7 @@ class BoxOps:
         fn = api.NUMPY_HANDLERS.get(func)
         if fn is None:
             raise TypeError(
-                f"numpy.{func.__name__} has no tinytorch rule, so it cannot take a "
+                f"{func.__module__}.{func.__name__} has no tinytorch rule, so it cannot take a "
                 f"{type(self).__name__}; use a tinytorch function or .detach() the input"
             )
         return fn(*args, **kwargs)

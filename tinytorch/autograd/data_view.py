@@ -3,7 +3,8 @@
 NumPy arrays have no version counter, so a graph cannot tell that an array it
 saved for backward was overwritten. `Variable.data` therefore hands out this
 view: every in-place write through it (item assignment, augmented assignment,
-`out=`, `fill`, `np.copyto`, ...) marks the owning Variable as mutated, and
+`out=`, `ufunc.at`, `.flat[...] =`, `fill`, `np.copyto`, ...) marks the owning
+Variable as mutated, and
 `backward()` refuses to use a graph that saved it before the write. Anything
 computed from the view is a plain ndarray again.
 """
@@ -14,7 +15,9 @@ from typing import Any
 
 import numpy as np
 
-_WRITERS = {np.copyto, np.put, np.place, np.putmask, np.fill_diagonal, np.put_along_axis}
+# NumPy functions that write into an argument, and the name of that argument
+_WRITERS = {np.copyto: "dst", np.put: "a", np.place: "arr", np.putmask: "a", np.fill_diagonal: "a",
+            np.put_along_axis: "arr"}
 
 
 def _plain(x: Any) -> Any:
@@ -40,6 +43,8 @@ class DataView(np.ndarray):
         np.ndarray.__setitem__(self.view(np.ndarray), key, value)
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        if method == "at":
+            _mark(inputs[0])
         out = kwargs.get("out")
         if out:
             for o in out:
@@ -51,9 +56,16 @@ class DataView(np.ndarray):
         return result
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
-        if func in _WRITERS and args:
-            _mark(args[0])
+        if func in _WRITERS:
+            _mark(args[0] if args else kwargs.get(_WRITERS[func]))
+        out = kwargs.get("out")
+        for o in out if isinstance(out, tuple) else (out,):
+            _mark(o)
         return super().__array_function__(func, types, args, kwargs)
+
+    @property
+    def flat(self) -> _Flat:
+        return _Flat(self)
 
     def fill(self, value: Any) -> None:
         _mark(self)
@@ -70,6 +82,30 @@ class DataView(np.ndarray):
     def partition(self, *args: Any, **kwargs: Any) -> None:
         _mark(self)
         self.view(np.ndarray).partition(*args, **kwargs)
+
+
+class _Flat:
+    """`DataView.flat`: NumPy's flat iterator, reporting item assignment."""
+
+    def __init__(self, view: DataView) -> None:
+        self._view = view
+        self._flat = view.view(np.ndarray).flat
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._flat[key]
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        _mark(self._view)
+        self._flat[key] = value
+
+    def __iter__(self) -> Any:
+        return iter(self._flat)
+
+    def __len__(self) -> int:
+        return len(self._flat)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return np.asarray(self._flat, dtype=dtype)
 
 
 def tracked(value: np.ndarray, owner: Any) -> DataView:

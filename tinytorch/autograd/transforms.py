@@ -343,19 +343,20 @@ def jacobian(f: Callable, argnums: Argnums = 0, mode: str = "auto", chunk_size: 
     """
     if mode not in ("auto", "forward", "reverse"):
         raise ValueError(f"jacobian: mode must be 'auto', 'forward' or 'reverse', got {mode!r}")
-    seen_out_size: list = []
+    out_sizes: dict = {}  # output size seen for each input signature
 
     @functools.wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         chosen = mode
         recorded = None
         if mode == "auto":
-            n = sum(np.size(v) for v in _diff_inputs(args, argnums, "jacobian")[0])
-            if not seen_out_size:
-                # learn the output size from a recorded pass we can reuse for reverse mode
+            values = _diff_inputs(args, argnums, "jacobian")[0]
+            signature = tuple((np.shape(v), np.result_type(v)) for v in values)
+            if signature not in out_sizes:
+                # learn the output size from a recorded pass that reverse mode can reuse
                 recorded = _record(f, args, kwargs, argnums, "jacobian")
-                seen_out_size.append(sum(np.size(_strip(o, recorded[1])) for o in flatten(recorded[0])[0]))
-            chosen = "forward" if n < seen_out_size[0] else "reverse"
+                out_sizes[signature] = sum(np.size(_strip(o, recorded[1])) for o in flatten(recorded[0])[0])
+            chosen = "forward" if sum(np.size(v) for v in values) < out_sizes[signature] else "reverse"
             wrapper.last_mode = chosen
         if chosen == "forward":
             out_def, in_def, blocks = _jac_forward(f, args, kwargs, argnums, chunk_size)
