@@ -18,7 +18,8 @@ only its transpose, the VJP; its JVP is the op itself applied to the tangent.
 A variadic primitive (`variadic=True`, e.g. concatenate, einsum) gives one rule
 that takes the argument number first: `vjp(argnum, g, ans, *args, **kwargs)`.
 A joint JVP rule `jvp_joint(tangents, ans, *args, **kwargs)` sees all tangents
-at once, with None for the symbolic zeros.
+at once, with None for the symbolic zeros; a joint VJP rule `vjp_joint(g, ans,
+*args, **kwargs)` returns the cotangents of all arguments at once.
 """
 
 from __future__ import annotations
@@ -76,6 +77,7 @@ class Primitive:
         broadcasting: bool = False,
         fast: Callable[..., Any] | None = None,
         jvp_joint: Rule | None = None,
+        vjp_joint: Rule | None = None,
         variadic: bool = False,
         register: bool = True,
     ) -> None:
@@ -87,6 +89,7 @@ class Primitive:
         self.linear = linear
         self.broadcasting = broadcasting
         self.jvp_joint = jvp_joint
+        self.vjp_joint = vjp_joint
         self.variadic = variadic
         if linear:
             if jvp is not None:

@@ -394,8 +394,9 @@ def backprop(seeds: list, level: int, create_graph: bool = False, retain_graph: 
         else:
             ans = node._value
         vjps = prim.vjps
+        joint = prim.vjp_joint and prim.vjp_joint(g, ans, *values, **kwargs)
         for i, parent in node._parents:
-            c = vjps[i](g, ans, *values, **kwargs)
+            c = joint[i] if joint else vjps[i](g, ans, *values, **kwargs)
             if prim.broadcasting:
                 x = values[i]
                 if c.shape != x.shape:

@@ -215,6 +215,13 @@ def _push(f: Callable, args: tuple, kwargs: dict, argnums: Argnums, tangents: li
     return out_values, out_tangents, out_def
 
 
+def push_through(f: Callable, args: Sequence, tangents: list) -> tuple[list, list]:
+    """f's output leaves and their tangents (None = zero) for tangents of all of
+    f's positional arguments, which may carry leading batch axes."""
+    values, tans, _ = _push(f, tuple(args), {}, tuple(range(len(args))), tangents)
+    return values, tans
+
+
 def jvp(f: Callable, primals: Sequence, tangents: Sequence) -> tuple:
     """f's output and its directional derivative along `tangents`.
 

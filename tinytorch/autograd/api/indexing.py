@@ -43,11 +43,13 @@ def normalize_key(key: Any, shape: tuple) -> tuple[Index, tuple | None]:
     if consumed > len(shape):
         raise IndexError(f"too many indices for array: array is {len(shape)}-dimensional, "
                          f"but {consumed} were indexed")
-    if key.count(Ellipsis) > 1:
+    # identity tests: `==` on an array entry would compare elementwise
+    ellipses = [i for i, k in enumerate(key) if k is Ellipsis]
+    if len(ellipses) > 1:
         raise IndexError("an index can only have a single ellipsis ('...')")
     fill = (slice(None),) * (len(shape) - consumed)
-    if Ellipsis in key:
-        i = key.index(Ellipsis)
+    if ellipses:
+        i = ellipses[0]
         key = key[:i] + fill + key[i + 1:]
     else:
         key = key + fill

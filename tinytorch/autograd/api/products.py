@@ -14,7 +14,7 @@ from ..rules.math import multiply
 from ..rules.reductions import sum_p
 from .common import prep
 from .indexing import diagonal
-from .manipulation import ravel, reshape
+from .manipulation import broadcast_to, ravel, reshape
 
 matmul = matmul_p
 
@@ -44,7 +44,15 @@ def _explicit(subscripts: str, ndims: list[int]) -> str:
 
 def einsum(subscripts: str, *operands: Any) -> Any:
     operands = [prep(x) for x in operands]
-    return einsum_p(*operands, spec=_explicit(subscripts, [x.ndim for x in operands]))
+    spec = _explicit(subscripts, [x.ndim for x in operands])
+    terms = spec.split("->")[0].split(",")
+    sizes: dict = {}
+    for term, x in zip(terms, operands):
+        for c, d in zip(term, x.shape):
+            sizes[c] = max(sizes.get(c, 1), d)
+    # broadcast size-1 axes explicitly, so that the rules never have to undo it
+    operands = [broadcast_to(x, tuple(sizes[c] for c in term)) for term, x in zip(terms, operands)]
+    return einsum_p(*operands, spec=spec)
 
 
 def tensordot(a: Any, b: Any, axes: Any = 2) -> Any:

@@ -26,11 +26,18 @@ def elementwise(name, impl, *rules, fast=None):
 def _pow_dx(t, ans, x, y):
     if isinstance(y, (int, float)):
         return t * (y * x ** (y - 1)) if y != 0 else 0.0 * t
-    return t * where(y == 0, 0.0, y * x ** (y - 1))
+    # y * x**(y-1) is 0 * inf at x == y == 0, where the derivative is 0; x is
+    # replaced there so that no inf reaches the derivatives of this expression.
+    both_zero = (x == 0) & (y == 0)
+    return t * where(both_zero, 0.0, y * where(both_zero, 1.0, x) ** (y - 1))
 
 
 def _pow_dy(t, ans, x, y):
     # d/dy x**y = x**y log x; at x == 0 the limit is 0 for y > 0.
+    if isinstance(x, (int, float)):
+        # a Python scalar stays weakly typed, so float32 stays float32
+        log_x = math.log(x) if x > 0 else 0.0 if x == 0 else math.nan
+        return t * (ans * log_x)
     return t * (ans * log(where(x == 0, 1.0, x)))
 
 

@@ -42,7 +42,12 @@ def _logsumexp_vjp(g, ans, x, axis, keepdims):
     return keep(g, x, axis, keepdims, ans) * exp(x - keep(ans, x, axis, keepdims, ans))
 
 
-logsumexp_p = Primitive("logsumexp", lambda x, axis, keepdims: sc.logsumexp(x, axis=axis, keepdims=keepdims),
+def _logsumexp(x, axis, keepdims):
+    # over no axes it is the identity (scipy would return a 1-element array for a 0-d x)
+    return sc.logsumexp(x, axis=axis, keepdims=keepdims) if axis else x
+
+
+logsumexp_p = Primitive("logsumexp", _logsumexp,
     jvp=_logsumexp_jvp, vjp=_logsumexp_vjp)
 # The softmax Jacobian diag(s) - s s^T is symmetric: one rule serves both modes.
 softmax_p = Primitive("softmax", lambda x, axis: sc.softmax(x, axis=axis),

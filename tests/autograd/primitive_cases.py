@@ -1,0 +1,584 @@
+"""The table of test cases for tests/autograd/test_primitive_table.py.
+
+One `Case` is a function of one or more float64 arrays, the generator of its
+inputs, and what it is meant to exercise:
+
+- `PRIMITIVE_CASES`: every entry of `tinytorch.autograd.registry` is the
+  `target` of at least one case, reached through the public `tt` API, over
+  scalar, vector, matrix and broadcasting shapes and axis/keepdims variants;
+- `COMPOSITE_CASES`: the public functions of `tt` built from several primitives
+  (mean, var, prod, dot, stack, split, pad modes, sort, ...) and the aliases.
+
+`calls` names the public `tt` functions a case must call (checked by the tests,
+so a case cannot silently miss what it claims to cover). Domains keep every
+input valid and away from kinks, branch cuts and ties by far more than the
+finite-difference step. Non-differentiable functions and constructors, which
+have no derivative to check, are listed at the bottom.
+"""
+
+# One case per line, aligned as a table (as pyproject exempts the engine's rules/*.py tables).
+# ruff: noqa: E501
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+import tinytorch as tt
+
+# --- input generators: shape -> (rng -> float64 array) ------------------------------------
+
+Gen = Callable[[np.random.Generator], np.ndarray]
+
+
+def _domain(draw: Callable[[np.random.Generator, tuple], np.ndarray]) -> Callable[..., Gen]:
+    def make(*shape: int) -> Gen:
+        return lambda rng: np.asarray(draw(rng, shape), dtype=np.float64)
+
+    return make
+
+
+def _distinct(rng: np.random.Generator, shape: tuple) -> np.ndarray:
+    n = int(np.prod(shape))
+    return (rng.permutation(n) - n / 2) * 0.5 + rng.uniform(-0.1, 0.1, n)
+
+
+normal = _domain(lambda rng, s: rng.standard_normal(s))
+positive = _domain(lambda rng, s: rng.uniform(0.5, 2.0, s))  # log, sqrt, base of power
+gamma_domain = _domain(lambda rng, s: rng.uniform(0.6, 3.0, s))  # gammaln, digamma, polygamma
+log1p_domain = _domain(lambda rng, s: rng.uniform(-0.5, 2.0, s))
+unit = _domain(lambda rng, s: rng.uniform(-0.8, 0.8, s))  # arcsin, arccos, arctanh
+above1 = _domain(lambda rng, s: rng.uniform(1.3, 3.0, s))  # arccosh
+tan_domain = _domain(lambda rng, s: rng.uniform(-1.2, 1.2, s))
+# |x| in [0.3, 2]: away from the kink of abs/relu/cbrt and the pole of 1/x
+away = _domain(lambda rng, s: rng.choice([-1.0, 1.0], s) * rng.uniform(0.3, 2.0, s))
+# values = 0.25 (mod 1) and = 0.75 (mod 1), +-0.1: a `grid` value and an
+# `offgrid` value are at least 0.3 apart, so maximum/minimum/clip never tie
+grid = _domain(lambda rng, s: rng.integers(-3, 3, s) + 0.25 + rng.uniform(-0.1, 0.1, s))
+offgrid = _domain(lambda rng, s: rng.integers(-3, 3, s) + 0.75 + rng.uniform(-0.1, 0.1, s))
+distinct = _domain(lambda rng, s: _distinct(rng, s).reshape(s))  # no ties: max, min, sort
+
+
+def lower_bounds(*shape: int) -> Gen:  # -0.25 or -1.25 (+-0.1), for clip
+    return lambda rng: -rng.integers(0, 2, shape) - 0.25 + rng.uniform(-0.1, 0.1, shape)
+
+
+def upper_bounds(*shape: int) -> Gen:  # 0.75 or 1.75 (+-0.1), for clip
+    return lambda rng: rng.integers(0, 2, shape) + 0.75 + rng.uniform(-0.1, 0.1, shape)
+
+
+def quotient_pair(shape_x: tuple, shape_y: tuple, sign: float = 1.0) -> Callable:
+    """(x, y) with x / y at least 0.2 from every integer: remainder and fmod jump there."""
+
+    def draw(rng: np.random.Generator) -> tuple:
+        out = np.broadcast_shapes(shape_x, shape_y)
+        q = rng.integers(-3, 3, out) + rng.uniform(0.2, 0.8, out)
+        if shape_x == out:
+            y = sign * rng.uniform(0.7, 1.5, shape_y)
+            return q * y, np.asarray(y, dtype=np.float64)
+        x = rng.choice([-1.0, 1.0], shape_x) * rng.uniform(0.5, 1.5, shape_x)
+        return np.asarray(x, dtype=np.float64), x / q
+
+    return draw
+
+
+def with_zeros(gen: Gen, count: int = 1) -> Gen:
+    """gen with its first `count` entries set to exactly 0."""
+
+    def draw(rng: np.random.Generator) -> np.ndarray:
+        x = gen(rng)
+        x.reshape(-1)[:count] = 0.0
+        return x
+
+    return draw
+
+
+# --- the case record ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Case:
+    target: str  # registry name (PRIMITIVE_CASES) or public tt name (COMPOSITE_CASES)
+    variant: str
+    fn: Callable
+    draw: Callable[[np.random.Generator], tuple]  # rng -> tuple of float64 inputs
+    calls: tuple[str, ...]  # public tt functions the case must call
+    reached_in: str = "forward"  # "reverse": the target runs only in the VJP (sum_to, ...)
+    f32_out: type | None = None  # output dtype for float32 inputs, when it is not float32
+    atol: float = 1e-6
+    rtol: float = 1e-5
+    eps: float = 1e-6
+
+    @property
+    def id(self) -> str:
+        return f"{self.target}-{self.variant}"
+
+    def inputs(self, rng: np.random.Generator) -> tuple:
+        return tuple(np.asarray(x, dtype=np.float64) for x in self.draw(rng))
+
+
+def case(target: str, variant: str, fn: Callable, *gens: Gen, joint: Callable | None = None,
+         calls: tuple[str, ...] | None = None, **opts) -> Case:
+    if joint is None:
+        def joint(rng: np.random.Generator) -> tuple:
+            return tuple(g(rng) for g in gens)
+    if calls is None:
+        calls = (target,) if hasattr(tt, target) else ()
+    return Case(target, variant, fn, joint, tuple(calls), **opts)
+
+
+def call(name: str, **kwargs) -> Callable:
+    """lambda *xs: tt.<name>(*xs, **kwargs), looked up at call time (so tests see the call)."""
+    return lambda *xs: getattr(tt, name)(*xs, **kwargs)
+
+
+SHAPES = {"scalar": (), "vector": (4,), "matrix": (3, 4)}
+BROADCASTS = {  # variant: (shape of x, shape of y)
+    "same": ((3, 4), (3, 4)),
+    "row": ((3, 4), (4,)),
+    "outer": ((3, 1), (1, 4)),
+    "scalar-matrix": ((), (3, 4)),
+    "vector-scalar": ((4,), ()),
+}
+MASK = np.array([[True, False, True, True], [False, False, True, False], [True, True, False, True]])
+
+# --- elementwise: one row per primitive, expanded over SHAPES / BROADCASTS -----------------
+
+UNARY = [  # primitive, domain of x
+    ("absolute", away), ("arccos", unit), ("arccosh", above1), ("arcsin", unit),
+    ("arcsinh", normal), ("arctan", normal), ("arctanh", unit), ("cbrt", away),
+    ("cos", normal), ("cosh", normal), ("deg2rad", normal), ("digamma", gamma_domain),
+    ("erf", normal), ("erfc", normal), ("exp", normal), ("exp2", normal),
+    ("expm1", normal), ("gammaln", gamma_domain), ("log", positive), ("log10", positive),
+    ("log1p", log1p_domain), ("log2", positive), ("negative", normal), ("positive", normal),
+    ("rad2deg", normal), ("reciprocal", away), ("relu", away), ("sigmoid", normal),
+    ("sin", normal), ("sinh", normal), ("softplus", normal), ("sqrt", positive),
+    ("square", normal), ("tan", tan_domain), ("tanh", normal),
+]
+
+BINARY = [  # primitive, domain of x, domain of y
+    ("add", normal, normal), ("subtract", normal, normal), ("multiply", normal, normal),
+    ("divide", normal, away), ("power", positive, normal), ("arctan2", away, normal),
+    ("hypot", away, normal), ("logaddexp", normal, normal), ("logaddexp2", normal, normal),
+    ("maximum", grid, offgrid), ("minimum", grid, offgrid), ("fmax", grid, offgrid),
+    ("fmin", grid, offgrid),
+]
+
+ELEMENTWISE_CASES = [
+    case(name, label, call(name), domain(*shape))
+    for name, domain in UNARY for label, shape in SHAPES.items()
+] + [
+    case(name, label, call(name), dx(*sx), dy(*sy))
+    for name, dx, dy in BINARY for label, (sx, sy) in BROADCASTS.items()
+] + [
+    case(name, label, call(name), joint=quotient_pair(sx, sy, sign))
+    for name in ("remainder", "fmod")
+    for label, sx, sy, sign in [
+        ("same", (3, 4), (3, 4), 1.0), ("row", (3, 4), (4,), 1.0), ("matrix-scalar", (3, 4), (), 1.0),
+        ("vector-matrix", (4,), (3, 4), 1.0), ("negative-divisor", (3, 4), (4,), -1.0),
+    ]
+]
+
+OTHER_ELEMENTWISE_CASES = [
+    # target         variant                  function                                    inputs
+    case("add",      "same-input-twice",      lambda x: x + x,                            normal(3, 4), calls=("add",)),
+    case("multiply", "unused-second-input",   lambda x, y: x * 2.0,                       normal(3), normal(2), calls=("multiply",)),
+    case("multiply", "operator-constant",     lambda x: x * 2.5,                          normal(3, 4), calls=("multiply",)),
+    case("multiply", "self-product",          lambda x: x * x,                            normal(4),    calls=("multiply",)),
+    case("subtract", "reflected-constant",    lambda x: 1.0 - x,                          normal(3, 4), calls=("subtract",)),
+    case("divide",   "constant-numerator",    lambda y: 1.5 / y,                          away(3, 4),   calls=("divide",)),
+    case("divide",   "operator-3d",           lambda x, y: x / y,                         normal(2, 3, 2), away(3, 1), calls=("divide",)),
+    case("power",    "int-exponent",          lambda x: x ** 3,                           normal(3, 4), calls=("power",)),
+    case("power",    "negative-int-exponent", lambda x: x ** -2,                          away(4),      calls=("power",)),
+    case("power",    "zero-exponent",         lambda x: tt.power(x, 0) + x,               normal(4),    calls=("power",)),
+    case("power",    "float-exponent",        lambda x: tt.power(x, 2.5),                 positive(3, 4)),
+    case("power",    "constant-base",         lambda y: tt.power(2.0, y),                 normal(3, 4)),
+    case("power",    "exponent-with-zero",    lambda x, y: x ** y,                        positive(3, 4), with_zeros(normal(3, 4)), calls=("power",)),
+    case("power",    "sqrt-of-square",        lambda x: tt.power(tt.square(x) + 1.0, 0.5), normal(4)),
+    case("negative", "operator",              lambda x: -x,                               normal(3, 4), calls=("negative",)),
+    case("absolute", "operator",              lambda x: abs(x),                           away(3, 4),   calls=("absolute",)),
+    case("polygamma", "n0",                   lambda x: tt.polygamma(0, x),               gamma_domain(3, 4)),
+    case("polygamma", "n1-vector",            lambda x: tt.polygamma(1, x),               gamma_domain(4)),
+    case("polygamma", "n2-scalar",            lambda x: tt.polygamma(2, x),               gamma_domain()),
+    case("clip",     "scalar-bounds",         lambda x: tt.clip(x, -1.0, 1.0),            grid(3, 4)),
+    case("clip",     "upper-only",            lambda x: tt.clip(x, None, 0.5),            grid(3, 4)),
+    case("clip",     "lower-only-vector",     lambda x: tt.clip(x, -0.5, None),           grid(4)),
+    case("clip",     "array-bounds",          lambda x, lo, hi: tt.clip(x, lo, hi),       grid(3, 4), lower_bounds(3, 4), upper_bounds(3, 4)),
+    case("clip",     "broadcast-bounds",      lambda x, lo, hi: tt.clip(x, lo, hi),       grid(3, 4), lower_bounds(4), upper_bounds(3, 1)),
+    case("clip",     "scalar-x-array-bounds", lambda x, lo, hi: tt.clip(x, lo, hi),       grid(), lower_bounds(4), upper_bounds(4)),
+    case("where",    "same",                  lambda x, y: tt.where(MASK, x, y),          normal(3, 4), normal(3, 4)),
+    case("where",    "broadcast",             lambda x, y: tt.where(MASK, x, y),          normal(4), normal(3, 1)),
+    case("where",    "scalar-branch",         lambda x, y: tt.where(MASK, x, y),          normal(3, 4), normal()),
+    case("where",    "constant-branch",       lambda x: tt.where(MASK[0], x, 0.0),        normal(4)),
+    case("where",    "condition-on-x",        lambda x: tt.where(x > 0, x, tt.exp(x)),    away(3, 4)),
+]
+
+# --- reductions --------------------------------------------------------------------------
+
+AXES = [  # variant, shape, axis, keepdims
+    ("scalar", (), None, False),
+    ("vector", (4,), None, False),
+    ("vector-axis0-keepdims", (4,), 0, True),
+    ("all", (3, 4), None, False),
+    ("all-keepdims", (3, 4), None, True),
+    ("axis0", (3, 4), 0, False),
+    ("axis0-keepdims", (3, 4), 0, True),
+    ("axis-1", (3, 4), -1, False),
+    ("axis-1-keepdims", (3, 4), -1, True),
+    ("axes01", (3, 4), (0, 1), False),
+    ("3d-axes02", (2, 3, 2), (0, 2), False),
+    ("3d-axes02-keepdims", (2, 3, 2), (0, 2), True),
+    ("3d-axis1", (2, 3, 2), 1, False),
+]
+
+REDUCTION_CASES = [
+    case(name, label, call(name, axis=axis, keepdims=keepdims), domain(*shape))
+    for name, domain in [("sum", normal), ("max", distinct), ("min", distinct), ("logsumexp", normal)]
+    for label, shape, axis, keepdims in AXES
+] + [
+    case("sum", "method", lambda x: x.sum(axis=1), normal(3, 4), calls=()),
+    case("max", "method-keepdims", lambda x: x.max(axis=0, keepdims=True), distinct(3, 4), calls=()),
+    case("logsumexp", "large-values", lambda x: tt.logsumexp(x * 100.0, axis=-1), distinct(3, 4)),
+] + [
+    case(name, label, call(name, axis=axis), domain(*shape))
+    for name, domain in [("cumsum", normal), ("softmax", normal), ("log_softmax", normal)]
+    for label, shape, axis in [
+        ("vector", (4,), 0), ("axis0", (3, 4), 0), ("axis-1", (3, 4), -1), ("3d-axis1", (2, 3, 2), 1),
+    ]
+] + [
+    case("cumsum", "axis-none", call("cumsum", axis=None), normal(3, 4)),
+    case("cumsum", "scalar", call("cumsum"), normal()),
+    case("softmax", "axis-none", call("softmax", axis=None), normal(3, 4)),
+    case("softmax", "3d-axes02", call("softmax", axis=(0, 2)), normal(2, 3, 2)),
+    case("softmax", "default-axis", call("softmax"), normal(3, 4)),
+    case("log_softmax", "axis-none", call("log_softmax", axis=None), normal(3, 4)),
+    case("log_softmax", "3d-axes02", call("log_softmax", axis=(0, 2)), normal(2, 3, 2)),
+    case("log_softmax", "large-values", lambda x: tt.log_softmax(x * 100.0, axis=0), distinct(3, 4)),
+]
+
+# --- shape manipulation, indexing, casting ---------------------------------------------------
+
+SHAPE_CASES = [
+    # target         variant                 function                                           inputs
+    case("reshape",  "matrix-transposed",    lambda x: tt.reshape(x, (4, 3)),                    normal(3, 4)),
+    case("reshape",  "flatten",              lambda x: tt.reshape(x, -1),                        normal(3, 4)),
+    case("reshape",  "3d-inferred",          lambda x: tt.reshape(x, (2, -1, 2)),                normal(3, 4)),
+    case("reshape",  "vector-to-matrix",     lambda x: tt.reshape(x, (2, 2)),                    normal(4)),
+    case("reshape",  "scalar-to-1x1",        lambda x: tt.reshape(x, (1, 1)),                    normal()),
+    case("reshape",  "method",               lambda x: x.reshape(6, 2),                          normal(3, 4), calls=("reshape",)),
+    case("broadcast_to", "vector-to-matrix", lambda x: tt.broadcast_to(x, (3, 4)),               normal(4)),
+    case("broadcast_to", "column",           lambda x: tt.broadcast_to(x, (3, 4)),               normal(3, 1)),
+    case("broadcast_to", "scalar",           lambda x: tt.broadcast_to(x, (2, 3)),               normal()),
+    case("broadcast_to", "new-and-unit-axes", lambda x: tt.broadcast_to(x, (2, 3, 4)),           normal(1, 4)),
+    case("sum_to",   "add-row",              lambda x, y: x + y,                                 normal(3, 4), normal(4), calls=("add",), reached_in="reverse"),
+    case("sum_to",   "multiply-column",      lambda x, y: x * y,                                 normal(3, 4), normal(3, 1), calls=("multiply",), reached_in="reverse"),
+    case("sum_to",   "add-scalar",           lambda x, y: x + y,                                 normal(), normal(3, 4), calls=("add",), reached_in="reverse"),
+    case("sum_to",   "broadcast_to-transpose", lambda x: tt.broadcast_to(x, (2, 3, 4)) * 1.0,    normal(3, 1), calls=("broadcast_to",), reached_in="reverse"),
+    case("transpose", "matrix",              lambda x: tt.transpose(x),                          normal(3, 4)),
+    case("transpose", "3d-axes",             lambda x: tt.transpose(x, (1, 0, 2)),               normal(2, 3, 2)),
+    case("transpose", "3d-cycle",            lambda x: tt.transpose(x, (2, 0, 1)),               normal(2, 3, 2)),
+    case("transpose", "property-T",          lambda x: x.T,                                      normal(3, 4), calls=("transpose",)),
+    case("flip",     "axis-none",            lambda x: tt.flip(x),                               normal(3, 4)),
+    case("flip",     "axis0",                lambda x: tt.flip(x, 0),                            normal(3, 4)),
+    case("flip",     "axis-1",               lambda x: tt.flip(x, -1),                           normal(3, 4)),
+    case("flip",     "vector",               lambda x: tt.flip(x),                               normal(4)),
+    case("flip",     "3d-axes02",            lambda x: tt.flip(x, (0, 2)),                       normal(2, 3, 2)),
+    case("roll",     "axis0",                lambda x: tt.roll(x, 1, 0),                         normal(3, 4)),
+    case("roll",     "negative-axis-1",      lambda x: tt.roll(x, -2, -1),                       normal(3, 4)),
+    case("roll",     "two-axes",             lambda x: tt.roll(x, (1, 2), (0, 1)),               normal(3, 4)),
+    case("roll",     "beyond-size",          lambda x: tt.roll(x, 7, 0),                         normal(4)),
+    case("concatenate", "axis0",             lambda x, y: tt.concatenate([x, y]),                normal(3, 4), normal(2, 4)),
+    case("concatenate", "axis1",             lambda x, y: tt.concatenate([x, y], axis=1),        normal(3, 4), normal(3, 1)),
+    case("concatenate", "three-vectors",     lambda x, y, z: tt.concatenate([x, y, z]),          normal(4), normal(1), normal(3)),
+    case("concatenate", "axis-none",         lambda x, y: tt.concatenate([x, y], axis=None),     normal(3, 4), normal(4)),
+    case("concatenate", "with-constant",     lambda x: tt.concatenate([tt.ones(2, dtype=x.dtype), x, x]), normal(4), calls=("concatenate", "ones")),
+    case("concatenate", "3d-axis-1",         lambda x, y: tt.concatenate([x, y], axis=-1),       normal(2, 3, 2), normal(2, 3, 1)),
+    case("pad",      "vector",               lambda x: tt.pad(x, 1),                             normal(4)),
+    case("pad",      "matrix-widths",        lambda x: tt.pad(x, ((1, 0), (2, 1))),              normal(3, 4)),
+    case("pad",      "constant-value",       lambda x: tt.pad(x, (0, 2), constant_values=0.5),   normal(3, 4)),
+    case("pad",      "scalar-square",        lambda x: tt.pad(tt.square(x), 2),                  normal(4)),
+    case("getitem",  "int",                  lambda x: x[1],                                     normal(3, 4)),
+    case("getitem",  "int-and-slice",        lambda x: x[-1, 1:3],                               normal(3, 4)),
+    case("getitem",  "step",                 lambda x: x[::2],                                   normal(4)),
+    case("getitem",  "reverse",              lambda x: x[::-1, ::-2],                            normal(3, 4)),
+    case("getitem",  "ellipsis",             lambda x: x[..., 1],                                normal(2, 3, 2)),
+    case("getitem",  "newaxis",              lambda x: x[None, :, 1],                            normal(3, 4)),
+    case("getitem",  "int-array-repeats",    lambda x: x[[0, 2, 0]],                             normal(3, 4)),
+    case("getitem",  "two-int-arrays",       lambda x: x[[0, 1, 2], [1, 3, 1]],                  normal(3, 4)),
+    case("getitem",  "column-array",         lambda x: x[:, [2, 0, 2]],                          normal(3, 4)),
+    case("getitem",  "separated-arrays",     lambda x: x[[0, 1], :, [1, 0]],                     normal(2, 3, 2)),
+    case("getitem",  "array-and-int-apart",  lambda x: x[[0, 1, 1], :, 1],                       normal(2, 3, 2)),
+    case("getitem",  "bool-mask",            lambda x: x[MASK],                                  normal(3, 4)),
+    case("getitem",  "bool-row-mask",        lambda x: x[np.array([True, False, True])],         normal(3, 4)),
+    case("getitem",  "scalar-empty-key",     lambda x: x[()],                                    normal()),
+    case("getitem",  "function",             lambda x: tt.getitem(x, (slice(1, None), None, slice(None, None, 2))), normal(3, 4)),
+    case("scatter_add", "index_update-row",  lambda x, v: tt.index_update(x, 1, v),              normal(3, 4), normal(4), calls=("index_update",)),
+    case("scatter_add", "index_update-array", lambda x, v: tt.index_update(x, ([0, 2], [1, 3]), v), normal(3, 4), normal(2), calls=("index_update",)),
+    case("scatter_add", "index_update-broadcast", lambda x, v: tt.index_update(x, (slice(None), 0), v), normal(3, 4), normal(), calls=("index_update",)),
+    case("scatter_add", "index_update-constant-base", lambda v: tt.index_update(tt.zeros((3, 4), dtype=v.dtype), 1, v), normal(4), calls=("index_update", "zeros")),
+    case("scatter_add", "getitem-repeats-reverse", lambda x: x[[0, 2, 0, 0]] * 1.0,             normal(3, 4), calls=("getitem",), reached_in="reverse"),
+    case("scatter_add", "setitem-like-update", lambda x: tt.index_update(x, MASK, tt.sin(x[MASK])), normal(3, 4), calls=("index_update", "getitem")),
+    # astype's output is float32: central differences of it carry float32 rounding (2^-24
+    # relative), so these linear cases use a large step, eps = 1e-2 (exact for a linear
+    # function), and accept the rounding: 2^-24 / 1e-2 ~ 6e-6 relative, within rtol 1e-4.
+    case("astype",   "to-float32",           lambda x: tt.astype(x, np.float32),                 normal(3, 4), eps=1e-2, rtol=1e-4, f32_out=np.float32),
+    case("astype",   "round-trip",           lambda x: tt.astype(tt.astype(x, np.float32), np.float64), normal(4), eps=1e-2, rtol=1e-4, f32_out=np.float64),
+    case("astype",   "sum-dtype",            lambda x: tt.sum(x, dtype=np.float32),              normal(3, 4), eps=1e-2, rtol=1e-4, calls=("sum",), f32_out=np.float32),
+]
+
+# --- products and matrix structure ----------------------------------------------------------
+
+LINALG_CASES = [
+    # target        variant               function                                          inputs
+    case("matmul",  "matrix-matrix",      lambda a, b: tt.matmul(a, b),                      normal(3, 4), normal(4, 2)),
+    case("matmul",  "matrix-vector",      lambda a, b: tt.matmul(a, b),                      normal(3, 4), normal(4)),
+    case("matmul",  "vector-matrix",      lambda a, b: tt.matmul(a, b),                      normal(3), normal(3, 4)),
+    case("matmul",  "vector-vector",      lambda a, b: tt.matmul(a, b),                      normal(4), normal(4)),
+    case("matmul",  "stack-matrix",       lambda a, b: tt.matmul(a, b),                      normal(2, 3, 2), normal(2, 2)),
+    case("matmul",  "broadcast-stacks",   lambda a, b: tt.matmul(a, b),                      normal(2, 1, 2, 3), normal(2, 3, 2)),
+    case("matmul",  "vector-stack",       lambda a, b: tt.matmul(a, b),                      normal(3), normal(2, 3, 2)),
+    case("matmul",  "stack-vector",       lambda a, b: tt.matmul(a, b),                      normal(2, 3, 2), normal(2)),
+    case("matmul",  "operator",           lambda a, b: a @ b,                                normal(3, 4), normal(4, 2)),
+    case("matmul",  "gram",               lambda a: a @ a.T,                                 normal(3, 4), calls=("matmul", "transpose")),
+    case("matmul",  "constant-operand",   lambda a: tt.matmul(a, tt.ones((4, 2), dtype=a.dtype)), normal(3, 4), calls=("matmul", "ones")),
+    case("einsum",  "matmul",             lambda a, b: tt.einsum("ij,jk->ik", a, b),         normal(3, 4), normal(4, 2)),
+    case("einsum",  "transpose",          lambda a: tt.einsum("ij->ji", a),                  normal(3, 4)),
+    case("einsum",  "diagonal",           lambda a: tt.einsum("ii->i", a),                   normal(3, 3)),
+    case("einsum",  "trace",              lambda a: tt.einsum("ii->", a),                    normal(3, 3)),
+    case("einsum",  "sum",                lambda a: tt.einsum("ij->", a),                    normal(3, 4)),
+    case("einsum",  "outer",              lambda a, b: tt.einsum("i,j->ij", a, b),           normal(3), normal(4)),
+    case("einsum",  "batched-matmul",     lambda a, b: tt.einsum("bij,bjk->bik", a, b),      normal(2, 2, 3), normal(2, 3, 2)),
+    case("einsum",  "frobenius",          lambda a, b: tt.einsum("ij,ij->", a, b),           normal(3, 4), normal(3, 4)),
+    case("einsum",  "chain-of-three",     lambda a, b, c: tt.einsum("ij,jk,kl->il", a, b, c), normal(2, 3), normal(3, 2), normal(2, 2)),
+    case("einsum",  "ellipsis",           lambda a, b: tt.einsum("...ij,jk->...ik", a, b),   normal(2, 2, 3), normal(3, 2)),
+    case("einsum",  "broadcast-ellipsis", lambda a, b: tt.einsum("...ij,...jk->...ik", a, b), normal(1, 2, 3), normal(2, 3, 2)),
+    case("einsum",  "broadcast-ellipsis-dot", lambda a, b: tt.einsum("...j,...j->...", a, b), normal(1, 3), normal(2, 3)),
+    case("einsum",  "implicit-output",    lambda a, b: tt.einsum("ij,jk", a, b),             normal(3, 4), normal(4, 2)),
+    case("einsum",  "3d-diagonal",        lambda a: tt.einsum("iij->ij", a),                 normal(2, 2, 3)),
+    case("einsum",  "squared-operand",    lambda a: tt.einsum("ij,ij->i", a, a),             normal(3, 4)),
+    case("einsum",  "constant-operand",   lambda a: tt.einsum("ij,j->i", a, tt.arange(4, dtype=a.dtype)), normal(3, 4), calls=("einsum", "arange")),
+    case("diagonal", "square",            lambda a: tt.diagonal(a),                          normal(3, 3)),
+    case("diagonal", "offset1",           lambda a: tt.diagonal(a, 1),                       normal(3, 4)),
+    case("diagonal", "offset-1",          lambda a: tt.diagonal(a, -1),                      normal(3, 4)),
+    case("diagonal", "3d-axes02",         lambda a: tt.diagonal(a, 0, 0, 2),                 normal(2, 3, 2)),
+    case("diagonal", "3d-axes-1-0",       lambda a: tt.diagonal(a, 1, -1, 0),                normal(3, 2, 3)),
+    case("diag_embed", "diag-vector",     lambda v: tt.diag(v),                              normal(4), calls=("diag",)),
+    case("diag_embed", "diag-k1",         lambda v: tt.diag(v, 1),                           normal(3), calls=("diag",)),
+    case("diag_embed", "diag-k-2",        lambda v: tt.diag(v, -2),                          normal(2), calls=("diag",)),
+    case("diag_embed", "diag-scaled",     lambda v: tt.diag(tt.exp(v)) * 2.0,                normal(3), calls=("diag", "exp")),
+    case("triu",    "k0",                 lambda a: tt.triu(a),                              normal(3, 4)),
+    case("triu",    "k1",                 lambda a: tt.triu(a, 1),                           normal(3, 4)),
+    case("triu",    "k-1-stack",          lambda a: tt.triu(a, -1),                          normal(2, 3, 2)),
+    case("tril",    "k0",                 lambda a: tt.tril(a),                              normal(3, 4)),
+    case("tril",    "k-1",                lambda a: tt.tril(a, -1),                          normal(4, 3)),
+    case("tril",    "k2-stack",           lambda a: tt.tril(a, 2),                           normal(2, 2, 3)),
+]
+
+PRIMITIVE_CASES = ELEMENTWISE_CASES + OTHER_ELEMENTWISE_CASES + REDUCTION_CASES + SHAPE_CASES + LINALG_CASES
+
+# --- public composite functions and aliases --------------------------------------------------
+
+COMPOSITE_CASES = [
+    # public name   variant               function                                          inputs
+    case("mean",    "all",                lambda x: tt.mean(x),                              normal(3, 4)),
+    case("mean",    "axis0",              lambda x: tt.mean(x, axis=0),                      normal(3, 4)),
+    case("mean",    "axis-1-keepdims",    lambda x: tt.mean(x, axis=-1, keepdims=True),      normal(3, 4)),
+    case("mean",    "3d-axes02",          lambda x: tt.mean(x, axis=(0, 2)),                 normal(2, 3, 2)),
+    case("mean",    "method",             lambda x: x.mean(axis=1),                          normal(3, 4), calls=()),
+    case("var",     "all",                lambda x: tt.var(x),                               normal(3, 4)),
+    case("var",     "axis0-ddof1",        lambda x: tt.var(x, axis=0, ddof=1),               normal(3, 4)),
+    case("var",     "axis-1-keepdims",    lambda x: tt.var(x, axis=-1, keepdims=True),       normal(3, 4)),
+    case("std",     "all",                lambda x: tt.std(x),                               normal(3, 4)),
+    case("std",     "axis1-ddof1",        lambda x: tt.std(x, axis=1, ddof=1),               normal(3, 4)),
+    case("std",     "vector",             lambda x: tt.std(x),                               normal(4)),
+    case("prod",    "vector-odd",         lambda x: tt.prod(x),                              normal(5)),
+    case("prod",    "axis0",              lambda x: tt.prod(x, axis=0),                      normal(3, 4)),
+    case("prod",    "axis-1-keepdims",    lambda x: tt.prod(x, axis=-1, keepdims=True),      normal(3, 4)),
+    case("prod",    "all",                lambda x: tt.prod(x),                              normal(3, 4)),
+    case("prod",    "with-exact-zero",    lambda x: tt.prod(x, axis=-1),                     with_zeros(normal(3, 4))),
+    case("prod",    "two-exact-zeros",    lambda x: tt.prod(x, axis=-1),                     with_zeros(normal(3, 4), 2)),
+    case("prod",    "3d-axes02",          lambda x: tt.prod(x, axis=(0, 2)),                 normal(2, 3, 2)),
+    case("prod",    "scalar",             lambda x: tt.prod(x),                              normal()),
+    case("dot",     "vector-vector",      lambda a, b: tt.dot(a, b),                         normal(4), normal(4)),
+    case("dot",     "matrix-vector",      lambda a, b: tt.dot(a, b),                         normal(3, 4), normal(4)),
+    case("dot",     "matrix-matrix",      lambda a, b: tt.dot(a, b),                         normal(3, 4), normal(4, 2)),
+    case("dot",     "scalar-matrix",      lambda a, b: tt.dot(a, b),                         normal(), normal(3, 4)),
+    case("dot",     "3d-matrix",          lambda a, b: tt.dot(a, b),                         normal(2, 3, 2), normal(2, 3)),
+    case("dot",     "method",             lambda a, b: a.dot(b),                             normal(3, 4), normal(4), calls=("dot",)),
+    case("vdot",    "matrices",           lambda a, b: tt.vdot(a, b),                        normal(3, 4), normal(3, 4)),
+    case("inner",   "vectors",            lambda a, b: tt.inner(a, b),                       normal(4), normal(4)),
+    case("inner",   "matrices",           lambda a, b: tt.inner(a, b),                       normal(3, 4), normal(2, 4)),
+    case("inner",   "scalar",             lambda a, b: tt.inner(a, b),                       normal(), normal(4)),
+    case("outer",   "vectors",            lambda a, b: tt.outer(a, b),                       normal(3), normal(4)),
+    case("outer",   "matrix-vector",      lambda a, b: tt.outer(a, b),                       normal(2, 2), normal(3)),
+    case("tensordot", "axes1",            lambda a, b: tt.tensordot(a, b, axes=1),           normal(3, 4), normal(4, 2)),
+    case("tensordot", "axes2",            lambda a, b: tt.tensordot(a, b),                   normal(2, 3, 2), normal(3, 2)),
+    case("tensordot", "axes-pairs",       lambda a, b: tt.tensordot(a, b, axes=([1, 0], [0, 1])), normal(3, 4), normal(4, 3)),
+    case("tensordot", "axes0",            lambda a, b: tt.tensordot(a, b, axes=0),           normal(3), normal(2, 2)),
+    case("trace",   "square",             lambda a: tt.trace(a),                             normal(3, 3)),
+    case("trace",   "offset1",            lambda a: tt.trace(a, 1),                          normal(3, 4)),
+    case("trace",   "3d-axes12",          lambda a: tt.trace(a, 0, 1, 2),                    normal(2, 3, 3)),
+    case("trace",   "method",             lambda a: a.trace(),                               normal(4, 3), calls=()),
+    case("diag",    "matrix-k0",          lambda a: tt.diag(a),                              normal(3, 4)),
+    case("diag",    "matrix-k-1",         lambda a: tt.diag(a, -1),                          normal(3, 4)),
+    case("stack",   "axis0",              lambda a, b: tt.stack([a, b]),                     normal(3, 4), normal(3, 4)),
+    case("stack",   "axis1",              lambda a, b: tt.stack([a, b], axis=1),             normal(3, 4), normal(3, 4)),
+    case("stack",   "axis-1",             lambda a, b, c: tt.stack([a, b, c], axis=-1),      normal(4), normal(4), normal(4)),
+    case("stack",   "scalars",            lambda a, b: tt.stack([a, b, a]),                  normal(), normal()),
+    case("hstack",  "vectors",            lambda a, b: tt.hstack([a, b]),                    normal(4), normal(2)),
+    case("hstack",  "matrices",           lambda a, b: tt.hstack([a, b]),                    normal(3, 4), normal(3, 1)),
+    case("hstack",  "scalar-vector",      lambda a, b: tt.hstack([a, b]),                    normal(), normal(3)),
+    case("vstack",  "vectors",            lambda a, b: tt.vstack([a, b]),                    normal(4), normal(4)),
+    case("vstack",  "matrices",           lambda a, b: tt.vstack([a, b]),                    normal(3, 4), normal(1, 4)),
+    case("split",   "sections-axis0",     lambda a: tt.split(a, 2, axis=0),                  normal(4, 3)),
+    case("split",   "indices-axis1",      lambda a: tt.split(a, [1, 3], axis=1),             normal(3, 4)),
+    case("array_split", "uneven",         lambda a: tt.array_split(a, 3),                    normal(4)),
+    case("array_split", "indices-beyond", lambda a: tt.array_split(a, [2, 9], axis=1),       normal(3, 4)),
+    case("tile",    "int",                lambda a: tt.tile(a, 2),                           normal(3)),
+    case("tile",    "tuple",              lambda a: tt.tile(a, (2, 1)),                      normal(2, 3)),
+    case("tile",    "more-dims",          lambda a: tt.tile(a, (2, 1, 2)),                   normal(2, 2)),
+    case("repeat",  "axis-none",          lambda a: tt.repeat(a, 2),                         normal(2, 3)),
+    case("repeat",  "axis0",              lambda a: tt.repeat(a, 2, axis=0),                 normal(2, 3)),
+    case("repeat",  "array-repeats",      lambda a: tt.repeat(a, [1, 0, 2], axis=1),         normal(2, 3)),
+    case("take",    "axis-none",          lambda a: tt.take(a, [0, 5, 5, 11]),               normal(3, 4)),
+    case("take",    "axis0-repeats",      lambda a: tt.take(a, [2, 0, 2], axis=0),           normal(3, 4)),
+    case("take",    "axis1-negative",     lambda a: tt.take(a, [-1, 1], axis=1),             normal(3, 4)),
+    case("take_along_axis", "axis-1",     lambda a: tt.take_along_axis(a, np.array([[3, 0], [1, 1], [2, 0]]), axis=-1), normal(3, 4)),
+    case("take_along_axis", "axis0",      lambda a: tt.take_along_axis(a, np.array([[2, 0, 1, 2]]), axis=0), normal(3, 4)),
+    case("sort",    "axis-1",             lambda a: tt.sort(a),                              distinct(3, 4)),
+    case("sort",    "axis0",              lambda a: tt.sort(a, axis=0),                      distinct(3, 4)),
+    case("sort",    "axis-none",          lambda a: tt.sort(a, axis=None),                   distinct(3, 4)),
+    case("pad",     "constant",           lambda a: tt.pad(a, ((1, 2), (0, 1)), mode="constant"), normal(3, 4)),
+    case("pad",     "edge",               lambda a: tt.pad(a, ((1, 2), (0, 1)), mode="edge"), normal(3, 4)),
+    case("pad",     "reflect",            lambda a: tt.pad(a, ((1, 2), (2, 1)), mode="reflect"), normal(3, 4)),
+    case("pad",     "symmetric",          lambda a: tt.pad(a, ((1, 2), (2, 1)), mode="symmetric"), normal(3, 4)),
+    case("pad",     "wrap",               lambda a: tt.pad(a, ((1, 2), (2, 1)), mode="wrap"), normal(3, 4)),
+    case("pad",     "reflect-vector",     lambda a: tt.pad(a, 3, mode="reflect"),            normal(4)),
+    case("cumsum",  "axis-none-3d",       lambda a: tt.cumsum(a),                            normal(2, 3, 2)),
+    case("roll",    "axis-none",          lambda a: tt.roll(a, 5),                           normal(3, 4)),
+    case("expand_dims", "axis0",          lambda a: tt.expand_dims(a, 0),                    normal(3, 4)),
+    case("expand_dims", "axis-1",         lambda a: tt.expand_dims(a, -1),                   normal(4)),
+    case("expand_dims", "axes-tuple",     lambda a: tt.expand_dims(a, (0, 2)),               normal(3, 4)),
+    case("squeeze", "axis-none",          lambda a: tt.squeeze(a),                           normal(1, 3, 1, 4)),
+    case("squeeze", "axis0",              lambda a: tt.squeeze(a, 0),                        normal(1, 4)),
+    case("moveaxis", "first-to-last",     lambda a: tt.moveaxis(a, 0, -1),                   normal(2, 3, 2)),
+    case("moveaxis", "two-axes",          lambda a: tt.moveaxis(a, (0, 1), (2, 0)),          normal(2, 3, 2)),
+    case("swapaxes", "matrix",            lambda a: tt.swapaxes(a, 0, 1),                    normal(3, 4)),
+    case("swapaxes", "3d",                lambda a: tt.swapaxes(a, 0, 2),                    normal(2, 3, 2)),
+    case("ravel",   "matrix",             lambda a: tt.ravel(a),                             normal(3, 4)),
+    case("ravel",   "scalar",             lambda a: tt.ravel(a),                             normal()),
+    case("fliplr",  "matrix",             lambda a: tt.fliplr(a),                            normal(3, 4)),
+    case("flipud",  "matrix",             lambda a: tt.flipud(a),                            normal(3, 4)),
+    case("atleast_1d", "scalar",          lambda a: tt.atleast_1d(a),                        normal()),
+    case("atleast_1d", "vector",          lambda a: tt.atleast_1d(a) * 1.0,                  normal(4)),
+    case("atleast_2d", "scalar",          lambda a: tt.atleast_2d(a),                        normal()),
+    case("atleast_2d", "vector",          lambda a: tt.atleast_2d(a),                        normal(4)),
+    case("atleast_2d", "matrix-unchanged", lambda a: tt.atleast_2d(a),                       normal(3, 4)),
+    case("reshape", "same-shape-unchanged", lambda a: tt.reshape(a, (3, 4)),                 normal(3, 4)),
+    case("array",   "list-of-boxes",      lambda a: tt.array([a[0], a[1] * 2.0, tt.sin(a[2])]), normal(3)),
+    case("array",   "nested-list",        lambda a, b: tt.array([[a, b], [b, a * b]]),       normal(), normal()),
+    case("array",   "list-of-rows",       lambda a: tt.array([a[1], a[0]]),                  normal(2, 3)),
+    case("array",   "box",                lambda a: tt.array(a) * 1.0,                       normal(4)),
+    case("asarray", "list-of-boxes",      lambda a: tt.asarray([a[2], a[0]]),                normal(3)),
+    case("asarray", "box",                lambda a: tt.asarray(a) * 1.0,                     normal(4)),
+    # aliases: the same primitive under NumPy's other names
+    case("abs",     "matrix",             lambda x: tt.abs(x),                               away(3, 4)),
+    case("fabs",    "matrix",             lambda x: tt.fabs(x),                              away(3, 4)),
+    case("mod",     "row",                lambda x, y: tt.mod(x, y),                         joint=quotient_pair((3, 4), (4,))),
+    case("true_divide", "row",            lambda x, y: tt.true_divide(x, y),                 normal(3, 4), away(4)),
+    case("radians", "matrix",             lambda x: tt.radians(x),                           normal(3, 4)),
+    case("degrees", "matrix",             lambda x: tt.degrees(x),                           normal(3, 4)),
+    case("expit",   "matrix",             lambda x: tt.expit(x),                             normal(3, 4)),
+    case("psi",     "matrix",             lambda x: tt.psi(x),                               gamma_domain(3, 4)),
+    case("amax",    "axis0",              lambda x: tt.amax(x, axis=0),                      distinct(3, 4)),
+    case("amin",    "axis-none",          lambda x: tt.amin(x),                              distinct(3, 4)),
+]
+
+ALL_CASES = PRIMITIVE_CASES + COMPOSITE_CASES
+
+# The public composites that must each have cases of their own.
+REQUIRED_COMPOSITES = [
+    "mean", "var", "std", "prod", "dot", "vdot", "inner", "outer", "tensordot", "trace", "diag",
+    "diagonal", "stack", "hstack", "vstack", "split", "array_split", "tile", "repeat", "take",
+    "take_along_axis", "sort", "pad", "cumsum", "roll", "expand_dims", "squeeze", "moveaxis",
+    "swapaxes", "ravel", "flip", "fliplr", "flipud", "atleast_1d", "atleast_2d", "clip", "where",
+    "index_update", "array", "asarray", "softmax", "log_softmax", "logsumexp", "astype",
+]
+# Variants the brief asks for by name, as case ids.
+REQUIRED_VARIANTS = [
+    "pad-constant", "pad-edge", "pad-reflect", "pad-symmetric", "pad-wrap", "cumsum-axis-none-3d",
+    "roll-axis-none", "clip-array-bounds", "softmax-axis0", "softmax-axis-none", "log_softmax-axis0",
+    "log_softmax-axis-none", "logsumexp-axis0", "logsumexp-all",
+]
+
+# --- what has no derivative to check -------------------------------------------------------
+
+X = np.array([[0.4, -1.3, 2.5, 0.0], [1.5, -0.5, 3.2, -2.7], [0.9, 1.1, -0.2, 0.6]])
+Y = np.array([[0.4, 1.3, -2.5, 1.0], [1.5, 0.5, 3.2, -2.6], [-0.9, 1.1, 0.2, 0.6]])
+
+# Non-differentiable functions of tt, each with a call on (x, y) shaped like X and Y: given
+# Duals or Variables they must return plain values, equal to NumPy's on the plain arrays.
+NONDIFFERENTIABLE_CALLS = {
+    "sign": lambda x, y: tt.sign(x),
+    "floor": lambda x, y: tt.floor(x),
+    "ceil": lambda x, y: tt.ceil(x),
+    "trunc": lambda x, y: tt.trunc(x),
+    "rint": lambda x, y: tt.rint(x),
+    "round": lambda x, y: tt.round(x),
+    "around": lambda x, y: tt.around(x),
+    "fix": lambda x, y: tt.fix(x),
+    "floor_divide": lambda x, y: tt.floor_divide(x, y),
+    "equal": lambda x, y: tt.equal(x, y),
+    "not_equal": lambda x, y: tt.not_equal(x, y),
+    "less": lambda x, y: tt.less(x, y),
+    "less_equal": lambda x, y: tt.less_equal(x, y),
+    "greater": lambda x, y: tt.greater(x, y),
+    "greater_equal": lambda x, y: tt.greater_equal(x, y),
+    "logical_and": lambda x, y: tt.logical_and(x, y),
+    "logical_or": lambda x, y: tt.logical_or(x, y),
+    "logical_not": lambda x, y: tt.logical_not(x),
+    "logical_xor": lambda x, y: tt.logical_xor(x, y),
+    "isnan": lambda x, y: tt.isnan(x),
+    "isinf": lambda x, y: tt.isinf(x),
+    "isfinite": lambda x, y: tt.isfinite(x),
+    "signbit": lambda x, y: tt.signbit(x),
+    "isclose": lambda x, y: tt.isclose(x, y),
+    "allclose": lambda x, y: tt.allclose(x, y),
+    "array_equal": lambda x, y: tt.array_equal(x, y),
+    "heaviside": lambda x, y: tt.heaviside(x, y),
+    "argmax": lambda x, y: tt.argmax(x, axis=0),
+    "argmin": lambda x, y: tt.argmin(x),
+    "argsort": lambda x, y: tt.argsort(x, axis=-1),
+    "count_nonzero": lambda x, y: tt.count_nonzero(x),
+    "any": lambda x, y: tt.any(x > 0, axis=1),
+    "all": lambda x, y: tt.all(x > -3),
+    "zeros_like": lambda x, y: tt.zeros_like(x),
+    "ones_like": lambda x, y: tt.ones_like(x),
+    "empty_like": lambda x, y: tt.empty_like(x).shape,  # contents undefined: compare the shape
+    "full_like": lambda x, y: tt.full_like(x, 2.5),
+    "shape": lambda x, y: tt.shape(x),
+    "ndim": lambda x, y: tt.ndim(x),
+    "size": lambda x, y: tt.size(x),
+    "result_type": lambda x, y: tt.result_type(x, y),
+}
+
+# Constructors: NumPy's own, with no differentiable input.
+CONSTRUCTOR_CALLS = {
+    "zeros": lambda: tt.zeros((2, 3)),
+    "ones": lambda: tt.ones(3),
+    "empty": lambda: tt.empty(3).shape,
+    "full": lambda: tt.full((2, 2), 1.5),
+    "arange": lambda: tt.arange(5),
+    "linspace": lambda: tt.linspace(0.0, 1.0, 5),
+    "logspace": lambda: tt.logspace(0.0, 1.0, 4),
+    "geomspace": lambda: tt.geomspace(1.0, 8.0, 4),
+    "eye": lambda: tt.eye(3, k=1),
+    "identity": lambda: tt.identity(2),
+    "tri": lambda: tt.tri(3),
+    "indices": lambda: tt.indices((2, 3)),
+}
+
+# Callables in tt's namespace that are not functions of arrays (none today).
+NOT_FUNCTIONS: set[str] = set()
