@@ -8,6 +8,7 @@ and the small neural-network stack that trains on it.
 from .autograd import Dual, Variable  # noqa: F401
 from .autograd.api import *  # noqa: F403
 from .autograd.api import __all__ as _api_names
+from .autograd.api import linalg
 
 __version__ = "0.1.0"
-__all__ = ["Dual", "Variable", *_api_names]
+__all__ = ["Dual", "Variable", "linalg", *_api_names]

@@ -95,6 +95,26 @@ def with_zeros(gen: Gen, count: int = 1) -> Gen:
     return draw
 
 
+def _matrices(draw: Callable[[np.random.Generator, int], np.ndarray]) -> Callable[..., Gen]:
+    """Generators of (stacks of) n x n matrices: make(*stack, n)."""
+    def make(*shape: int) -> Gen:
+        *stack, n = shape
+        return lambda rng: np.stack([draw(rng, n) for _ in range(int(np.prod(stack)))]).reshape(*stack, n, n)
+
+    return make
+
+
+def _orthogonal(rng: np.random.Generator, n: int) -> np.ndarray:
+    return np.linalg.qr(rng.standard_normal((n, n)))[0]
+
+
+# condition numbers stay small: singular values in [1, 2]
+well_conditioned = _matrices(lambda rng, n: _orthogonal(rng, n) @ np.diag(rng.uniform(1, 2, n)) @ _orthogonal(rng, n))
+spd = _matrices(lambda rng, n: (q := _orthogonal(rng, n)) @ np.diag(rng.uniform(1, 2, n)) @ q.T)
+# symmetric with eigenvalues at least 0.5 apart (eigh's derivative needs them distinct)
+separated = _matrices(lambda rng, n: (q := _orthogonal(rng, n)) @ np.diag(np.arange(n) * 0.7 + rng.uniform(0, 0.2, n)) @ q.T)
+
+
 # --- the case record ------------------------------------------------------------------------
 
 
@@ -376,7 +396,30 @@ LINALG_CASES = [
     case("tril",    "k2-stack",           lambda a: tt.tril(a, 2),                           normal(2, 2, 3)),
 ]
 
-PRIMITIVE_CASES = ELEMENTWISE_CASES + OTHER_ELEMENTWISE_CASES + REDUCTION_CASES + SHAPE_CASES + LINALG_CASES
+DECOMPOSITION_CASES = [
+    case("solve",      "vector-rhs",         lambda a, b: tt.linalg.solve(a, b),                   well_conditioned(3), normal(3), calls=("linalg.solve",)),
+    case("solve",      "matrix-rhs",         lambda a, b: tt.linalg.solve(a, b),                   well_conditioned(3), normal(3, 2), calls=("linalg.solve",)),
+    case("solve",      "stack-vector-rhs",   lambda a, b: tt.linalg.solve(a, b),                   well_conditioned(2, 3), normal(3), calls=("linalg.solve",)),
+    case("solve",      "broadcast-stacks",   lambda a, b: tt.linalg.solve(a, b),                   well_conditioned(2, 3), normal(1, 3, 2), calls=("linalg.solve",)),
+    case("inv",        "matrix",             lambda a: tt.linalg.inv(a),                           well_conditioned(3), calls=("linalg.inv",)),
+    case("inv",        "stack",              lambda a: tt.linalg.inv(a),                           well_conditioned(2, 3), calls=("linalg.inv",)),
+    case("det",        "matrix",             lambda a: tt.linalg.det(a),                           well_conditioned(3), calls=("linalg.det",)),
+    case("det",        "stack",              lambda a: tt.linalg.det(a),                           well_conditioned(2, 3), calls=("linalg.det",)),
+    case("logabsdet",  "slogdet",            lambda a: tt.linalg.slogdet(a)[1],                    well_conditioned(3), calls=("linalg.slogdet",)),
+    case("logabsdet",  "slogdet-stack",      lambda a: tt.linalg.slogdet(a).logabsdet,             well_conditioned(2, 3), calls=("linalg.slogdet",)),
+    case("cholesky",   "spd",                lambda a: tt.linalg.cholesky(a),                      spd(3), calls=("linalg.cholesky",)),
+    case("cholesky",   "stack",              lambda a: tt.linalg.cholesky(a),                      spd(2, 3), calls=("linalg.cholesky",)),
+    case("cholesky",   "reads-lower-only",   lambda a, u: tt.linalg.cholesky(a + tt.triu(u, 1)),   spd(3), normal(3, 3), calls=("linalg.cholesky", "triu")),
+    case("eigh",       "eigenvalues",        lambda a: tt.linalg.eigh(a)[0],                       separated(3), calls=("linalg.eigh",)),
+    case("eigh",       "eigenvectors",       lambda a: tt.linalg.eigh(a)[1],                       separated(3), calls=("linalg.eigh",)),
+    case("eigh",       "stack",              lambda a: tt.linalg.eigh(a).eigenvectors ** 2,        separated(2, 3), calls=("linalg.eigh",)),
+    case("eigh",       "upper",              lambda a: tt.linalg.eigh(a, UPLO="U")[1] ** 2,        separated(3), calls=("linalg.eigh",)),
+    case("eigh",       "eigvalsh",           lambda a: tt.linalg.eigvalsh(a),                      separated(4), calls=("linalg.eigvalsh",)),
+    case("lstsq",      "vector-rhs",         lambda a, b: tt.linalg.lstsq(a, b)[0],                normal(5, 3), normal(5), calls=("linalg.lstsq",)),
+    case("lstsq",      "matrix-rhs",         lambda a, b: tt.linalg.lstsq(a, b)[0],                normal(5, 3), normal(5, 2), calls=("linalg.lstsq",)),
+]
+
+PRIMITIVE_CASES = ELEMENTWISE_CASES + OTHER_ELEMENTWISE_CASES + REDUCTION_CASES + SHAPE_CASES + LINALG_CASES + DECOMPOSITION_CASES
 
 # --- public composite functions and aliases --------------------------------------------------
 
@@ -494,6 +537,17 @@ COMPOSITE_CASES = [
     case("psi",     "matrix",             lambda x: tt.psi(x),                               gamma_domain(3, 4)),
     case("amax",    "axis0",              lambda x: tt.amax(x, axis=0),                      distinct(3, 4)),
     case("amin",    "axis-none",          lambda x: tt.amin(x),                              distinct(3, 4)),
+    case("linalg.norm", "vector-2",       lambda x: tt.linalg.norm(x),                          normal(4), calls=("linalg.norm",)),
+    case("linalg.norm", "vector-1",       lambda x: tt.linalg.norm(x, 1),                       away(4), calls=("linalg.norm",)),
+    case("linalg.norm", "vector-inf",     lambda x: tt.linalg.norm(x, np.inf),                  distinct(4), calls=("linalg.norm",)),
+    case("linalg.norm", "vector-neg-inf", lambda x: tt.linalg.norm(x, -np.inf),                 distinct(4), calls=("linalg.norm",)),
+    case("linalg.norm", "vector-3",       lambda x: tt.linalg.norm(x, 3),                       away(4), calls=("linalg.norm",)),
+    case("linalg.norm", "rows-keepdims",  lambda x: tt.linalg.norm(x, axis=1, keepdims=True),   normal(3, 4), calls=("linalg.norm",)),
+    case("linalg.norm", "frobenius",      lambda x: tt.linalg.norm(x, "fro"),                   normal(3, 4), calls=("linalg.norm",)),
+    case("linalg.norm", "matrix-1",       lambda x: tt.linalg.norm(x, 1),                       distinct(3, 4), calls=("linalg.norm",)),
+    case("linalg.norm", "matrix-inf",     lambda x: tt.linalg.norm(x, np.inf),                  distinct(3, 4), calls=("linalg.norm",)),
+    case("linalg.norm", "matrix-neg-1-axes", lambda x: tt.linalg.norm(x, -1, axis=(2, 0)),      distinct(3, 2, 4), calls=("linalg.norm",)),
+    case("linalg.norm", "all-entries-3d", lambda x: tt.linalg.norm(x),                          normal(2, 3, 2), calls=("linalg.norm",)),
 ]
 
 ALL_CASES = PRIMITIVE_CASES + COMPOSITE_CASES

@@ -6,6 +6,8 @@ One table of primitives (`rules/`), read by `Dual` for forward mode and by
 """
 
 from . import rules  # noqa: F401  (registers the primitive table)
+from .checkpoint import checkpoint
+from .custom import primitive
 from .forward import Dual
 from .gradcheck import GradcheckError, gradcheck
 from .levels import enable_grad, is_grad_enabled, no_grad
@@ -16,5 +18,5 @@ from .transforms import grad, hessian, hvp, jacfwd, jacobian, jacrev, jvp, value
 __all__ = [
     "Variable", "Dual", "no_grad", "enable_grad", "is_grad_enabled",
     "grad", "value_and_grad", "jvp", "vjp", "jacobian", "jacfwd", "jacrev", "hessian", "hvp",
-    "gradcheck", "GradcheckError", "Primitive", "registry",
+    "gradcheck", "GradcheckError", "checkpoint", "primitive", "Primitive", "registry",
 ]

@@ -1,5 +1,5 @@
-"""The NumPy-like namespace: `tt.sin`, `tt.sum`, `tt.matmul`, ... on arrays,
-scalars, Duals and Variables alike.
+"""The NumPy-like namespace: `tt.sin`, `tt.sum`, `tt.matmul`, ..., and `tt.linalg`,
+on arrays, scalars, Duals and Variables alike.
 
 `NUMPY_HANDLERS` maps NumPy's own functions and ufuncs to these, for boxes
 passed to NumPy directly (`np.sin(variable)`, `ndarray @ dual`).
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import linalg
 from .creation import array, asarray, constructors, like
 from .elementwise import *  # noqa: F403
 from .elementwise import clip, polygamma, where
@@ -80,7 +81,7 @@ __all__ = sorted(
     if not name.startswith("_") and callable(value) and name not in {"annotations", "np"}
 )
 
-NUMPY_HANDLERS = {}
+NUMPY_HANDLERS = {getattr(np.linalg, name): getattr(linalg, name) for name in linalg.__all__}
 for _name in __all__:
     _numpy_fn = getattr(np, _name, None)
     if _numpy_fn is not None and callable(_numpy_fn):

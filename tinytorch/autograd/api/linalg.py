@@ -1,0 +1,169 @@
+"""`tt.linalg`: NumPy's linear-algebra functions, differentiable: solve, inv, det,
+slogdet, cholesky, eigh, eigvalsh, norm, lstsq.
+
+Stacks of matrices broadcast as in NumPy; the broadcasting is done here, with
+differentiable ops, so the primitives always see operands with matching stacks.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from ..primitive import unbox_all
+from ..rules.decompositions import cholesky_p, det_p, eigh_p, inv_p, logabsdet_p, lstsq_p, solve_p
+from ..rules.linalg import tril_p, triu_p
+from ..rules.math import absolute, sqrt, where
+from ..rules.reductions import max_p, min_p, sum_p
+from .common import is_box, neg_axes, prep
+from .indexing import getitem
+from .manipulation import broadcast_to, reshape, swapaxes
+
+__all__ = ["solve", "inv", "det", "slogdet", "cholesky", "eigh", "eigvalsh", "norm", "lstsq"]
+
+
+class SlogdetResult(NamedTuple):
+    sign: Any
+    logabsdet: Any
+
+
+class EighResult(NamedTuple):
+    eigenvalues: Any
+    eigenvectors: Any
+
+
+def _square(a: Any, name: str) -> Any:
+    a = prep(a)
+    if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
+        raise np.linalg.LinAlgError(f"{name}: last 2 dimensions of the array must be square, got {a.shape}")
+    return a
+
+
+def solve(a: Any, b: Any) -> Any:
+    """x with a @ x = b (b a vector (n,) or a stack of matrices (..., n, k))."""
+    a, b = _square(prep(a), "solve"), prep(b)
+    if b.ndim == 1:
+        if a.ndim == 2:
+            return solve_p(a, b)
+        b = broadcast_to(reshape(b, (-1, 1)), a.shape[:-1] + (1,))
+        return reshape(solve_p(a, b), a.shape[:-1])
+    stack = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    return solve_p(broadcast_to(a, stack + a.shape[-2:]), broadcast_to(b, stack + b.shape[-2:]))
+
+
+def inv(a: Any) -> Any:
+    return inv_p(_square(a, "inv"))
+
+
+def det(a: Any) -> Any:
+    return det_p(_square(a, "det"))
+
+
+def slogdet(a: Any) -> SlogdetResult:
+    """(sign, log|det|): the sign is piecewise constant, log|det| is differentiable."""
+    a = _square(a, "slogdet")
+    return SlogdetResult(np.linalg.slogdet(unbox_all(a))[0], logabsdet_p(a))
+
+
+def _from_triangle(a: Any, lower: bool) -> Any:
+    """The symmetric matrix that LAPACK sees when it reads one triangle of a."""
+    if lower:
+        return tril_p(a, 0) + swapaxes(tril_p(a, -1), -1, -2)
+    return triu_p(a, 0) + swapaxes(triu_p(a, 1), -1, -2)
+
+
+def cholesky(a: Any) -> Any:
+    """L, lower triangular, with a = L L^T (reads the lower triangle of a)."""
+    a = _square(a, "cholesky")
+    if not is_box(a):
+        return np.linalg.cholesky(a)
+    return cholesky_p(_from_triangle(a, lower=True))
+
+
+def eigh(a: Any, UPLO: str = "L") -> EighResult:  # noqa: N803 (NumPy's name)
+    """Eigenvalues (ascending) and eigenvectors of a symmetric matrix.
+
+    Derivatives assume distinct eigenvalues (they blow up where two meet)."""
+    a = _square(a, "eigh")
+    if UPLO not in ("L", "U"):
+        raise ValueError("UPLO argument must be 'L' or 'U'")
+    if not is_box(a):
+        return EighResult(*np.linalg.eigh(a, UPLO=UPLO))
+    packed = eigh_p(_from_triangle(a, lower=UPLO == "L"))
+    return EighResult(getitem(packed, (..., 0, slice(None))), getitem(packed, (..., slice(1, None), slice(None))))
+
+
+def eigvalsh(a: Any, UPLO: str = "L") -> Any:  # noqa: N803
+    return eigh(a, UPLO).eigenvalues
+
+
+def _safe_sqrt_sum_squares(x: Any, axes: tuple, keepdims: bool) -> Any:
+    # sqrt is not differentiable at 0; the norm's subgradient there is 0, as in PyTorch
+    s = sum_p(x * x, axes, keepdims)
+    if not is_box(s):
+        return np.sqrt(s)
+    nonzero = s > 0
+    return where(nonzero, sqrt(where(nonzero, s, 1.0)), 0.0)
+
+
+def _vector_norm(x: Any, ord: Any, axes: tuple, keepdims: bool) -> Any:  # noqa: A002
+    if ord is None or ord == 2:
+        return _safe_sqrt_sum_squares(x, axes, keepdims)
+    if ord == np.inf:
+        return max_p(absolute(x), axes, keepdims)
+    if ord == -np.inf:
+        return min_p(absolute(x), axes, keepdims)
+    if ord == 0:
+        return np.sum(unbox_all(x) != 0, axis=axes, keepdims=keepdims).astype(np.result_type(unbox_all(x), 1.0))
+    if ord == 1:
+        return sum_p(absolute(x), axes, keepdims)
+    return sum_p(absolute(x) ** ord, axes, keepdims) ** (1.0 / ord)
+
+
+def _matrix_norm(x: Any, ord: Any, axes: tuple, keepdims: bool) -> Any:  # noqa: A002
+    row, col = axes
+    if ord in (None, "fro"):
+        return _safe_sqrt_sum_squares(x, axes, keepdims)
+    if ord in (1, -1):
+        sums = sum_p(absolute(x), (row,), True)
+        pick = max_p if ord == 1 else min_p
+    elif ord in (np.inf, -np.inf):
+        sums = sum_p(absolute(x), (col,), True)
+        pick = max_p if ord == np.inf else min_p
+    else:
+        raise NotImplementedError(f"linalg.norm(ord={ord!r}) needs singular values, which tinytorch does not have")
+    out = pick(sums, axes, True)
+    return out if keepdims else reshape(out, tuple(d for i, d in enumerate(out.shape) if i - out.ndim not in axes))
+
+
+def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A002
+    """np.linalg.norm; its derivative at a zero vector is 0 (a subgradient)."""
+    x = prep(x)
+    if axis is None:
+        if ord is None:
+            return _safe_sqrt_sum_squares(x, neg_axes(None, x.ndim), keepdims)
+        if x.ndim not in (1, 2):
+            raise ValueError("Improper number of dimensions to norm.")
+        axis = tuple(range(x.ndim))
+    axes = tuple(a - x.ndim if a >= 0 else a for a in np.atleast_1d(axis).tolist())
+    neg_axes(axes, x.ndim)  # validates
+    if len(axes) == 1:
+        return _vector_norm(x, ord, axes, keepdims)
+    if len(axes) == 2:
+        return _matrix_norm(x, ord, axes, keepdims)
+    raise ValueError("Improper number of dimensions to norm.")
+
+
+def lstsq(a: Any, b: Any, rcond: Any = None) -> tuple:
+    """np.linalg.lstsq; x is differentiable where a has full column rank.
+
+    Returns (x, residuals, rank, singular values) like NumPy; the last three are
+    plain values."""
+    a, b = prep(a), prep(b)
+    if a.ndim != 2 or b.ndim not in (1, 2):
+        raise ValueError("lstsq: a must be 2-d and b 1-d or 2-d")
+    _, residuals, rank, sv = np.linalg.lstsq(unbox_all(a), unbox_all(b), rcond=rcond)
+    if rank < a.shape[1] and (is_box(a) or is_box(b)):
+        raise NotImplementedError("lstsq of a rank-deficient matrix is not differentiable in tinytorch")
+    return lstsq_p(a, b), residuals, rank, sv

@@ -1,0 +1,192 @@
+"""Rules for solving, inverting and decomposing matrices: solve, inv, det,
+log|det|, cholesky, eigh. All act on stacks of matrices (..., n, n); a batch axis
+on a tangent or cotangent is one more leading stack axis. (The public functions
+in api/linalg.py broadcast stack axes before calling these, so operands' stacks
+always match here.)
+
+cholesky and eigh read only the lower triangle of their input; the public
+functions feed them tril(A) + tril(A, -1)^T, so the rules here are derivatives
+along symmetric directions. solve's right-hand side may stack more matrices than its
+left-hand side (the rules of other primitives solve against batched cotangents).
+eigh returns eigenvalues and eigenvectors packed in
+one array (row 0: the eigenvalues, rows 1..n: the eigenvectors) so that it stays
+a one-output primitive.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..primitive import Primitive
+from .linalg import diagonal_p, tril_p
+from .math import where
+from .reductions import sum_p
+from .shape import Index, concatenate_p, getitem_p, reshape_p, sum_to_p, transpose_p
+
+
+def _mT(x):
+    return transpose_p(x, (-1, -2))
+
+
+def _col(v):
+    """Vectors (..., n) as one-column matrices (..., n, 1)."""
+    return reshape_p(v, v.shape[-1:] + (1,), 1)
+
+
+def _uncol(m):
+    return reshape_p(m, m.shape[-2:-1], 2)
+
+
+def _scale(s, m):
+    """A stack of scalars (...) times a stack of matrices (..., n, n)."""
+    return reshape_p(s, (1, 1), 0) * m
+
+
+def _trace(m):
+    return sum_p(diagonal_p(m, 0, -2, -1), (-1,), False)
+
+
+def _sym_part(x):
+    """Φ(X): the lower triangle of X with its diagonal halved."""
+    return tril_p(x, -1) + 0.5 * (x * np.eye(x.shape[-1], dtype=x.dtype))
+
+
+# --- solving and inverting ---------------------------------------------------------------
+
+def _solve_da(t, ans, a, b):
+    if b.ndim == 1:
+        return -_uncol(solve_p(a, t @ _col(ans)))
+    # b may stack more matrices than a (rules solve against batched right-hand
+    # sides): give a's tangent those stack axes so its batch axes stay in front
+    extra = b.ndim - a.ndim
+    if extra:
+        t = reshape_p(t, (1,) * extra + a.shape, a.ndim)
+    return -solve_p(a, t @ ans)
+
+
+def _solve_db(t, ans, a, b):
+    return _uncol(solve_p(a, _col(t))) if b.ndim == 1 else solve_p(a, t)
+
+
+def _solve_vjp_b(g, ans, a, b):
+    return _uncol(solve_p(_mT(a), _col(g))) if b.ndim == 1 else solve_p(_mT(a), g)
+
+
+def _solve_vjp_a(g, ans, a, b):
+    gb = _solve_vjp_b(g, ans, a, b)
+    if b.ndim == 1:
+        return -(_col(gb) @ _mT(_col(ans)))
+    ga = -(gb @ _mT(ans))
+    nb = g.ndim - ans.ndim
+    return ga if ga.shape[nb:] == a.shape else sum_to_p(ga, a.shape, ga.ndim - nb)
+
+
+solve_p = Primitive("solve", np.linalg.solve, jvp=(_solve_da, _solve_db), vjp=(_solve_vjp_a, _solve_vjp_b))
+inv_p = Primitive("inv", np.linalg.inv,
+    jvp=lambda t, ans, a: -(ans @ t @ ans),
+    vjp=lambda g, ans, a: -(_mT(ans) @ g @ _mT(ans)))
+
+# --- determinants ------------------------------------------------------------------------
+
+det_p = Primitive("det", np.linalg.det,
+    jvp=lambda t, ans, a: ans * _trace(solve_p(a, t)),
+    vjp=lambda g, ans, a: _scale(g * ans, _mT(inv_p(a))))
+logabsdet_p = Primitive("logabsdet", lambda a: np.linalg.slogdet(a)[1],
+    jvp=lambda t, ans, a: _trace(solve_p(a, t)),
+    vjp=lambda g, ans, a: _scale(g, _mT(inv_p(a))))
+
+# --- cholesky: A = L L^T ------------------------------------------------------------------
+
+
+def _cholesky_jvp(t, ans, a):
+    # dL = L Φ(L^-1 dA L^-T)
+    inner = _mT(solve_p(ans, _mT(solve_p(ans, t))))
+    return ans @ _sym_part(inner)
+
+
+def _cholesky_vjp(g, ans, a):
+    # dA-bar = L^-T Φ(L^T dL-bar) L^-1, the transpose of the JVP above
+    lt = _mT(ans)
+    left = solve_p(lt, _sym_part(lt @ g))
+    return _mT(solve_p(lt, _mT(left)))
+
+
+cholesky_p = Primitive("cholesky", np.linalg.cholesky, jvp=_cholesky_jvp, vjp=_cholesky_vjp)
+
+# --- eigh: A = V diag(w) V^T, eigenvalues distinct ----------------------------------------
+
+
+def _eigh_packed(a):
+    w, v = np.linalg.eigh(a)
+    return np.concatenate([w[..., None, :], v], axis=-2)
+
+
+def _unpack(packed):
+    n = packed.shape[-1]
+    w = getitem_p(packed, Index((0, slice(None)), (n + 1, n)))
+    v = getitem_p(packed, Index((slice(1, None), slice(None)), (n + 1, n)))
+    return w, v
+
+
+def _gaps_inverse(w):
+    """F[i, j] = 1 / (w[j] - w[i]) off the diagonal, 0 on it."""
+    n = w.shape[-1]
+    gaps = reshape_p(w, (1, n), 1) - reshape_p(w, (n, 1), 1)
+    off = ~np.eye(n, dtype=bool)
+    return where(off, 1.0 / where(off, gaps, 1.0), 0.0)
+
+
+def _eigh_jvp(t, ans, a):
+    w, v = _unpack(ans)
+    m = _mT(v) @ t @ v
+    dw = diagonal_p(m, 0, -2, -1)
+    dv = v @ (_gaps_inverse(w) * m)
+    return concatenate_p(reshape_p(dw, (1, dw.shape[-1]), 1), dv, axis=-2)
+
+
+def _eigh_vjp(g, ans, a):
+    w, v = _unpack(ans)
+    gw, gv = _unpack(g)
+    n = w.shape[-1]
+    middle = reshape_p(gw, (1, n), 1) * np.eye(n, dtype=w.dtype) + _gaps_inverse(w) * (_mT(v) @ gv)
+    return v @ middle @ _mT(v)
+
+
+eigh_p = Primitive("eigh", _eigh_packed, jvp=_eigh_jvp, vjp=_eigh_vjp)
+
+# --- least squares, full column rank: x = (A^T A)^-1 A^T b --------------------------------
+
+
+def _lstsq_parts(ans, a, b):
+    x = _col(ans) if b.ndim == 1 else ans
+    r = (_col(b) if b.ndim == 1 else b) - a @ x
+    return x, r, _mT(a) @ a
+
+
+def _lstsq_da(t, ans, a, b):
+    # d(A^T A) x = dA^T r - A^T dA x  =>  dx = (A^T A)^-1 (dA^T r - A^T dA x)
+    x, r, gram = _lstsq_parts(ans, a, b)
+    dx = solve_p(gram, _mT(t) @ r - _mT(a) @ (t @ x))
+    return _uncol(dx) if b.ndim == 1 else dx
+
+
+def _lstsq_db(t, ans, a, b):
+    gram = _mT(a) @ a
+    if b.ndim == 1:
+        return _uncol(solve_p(gram, _mT(a) @ _col(t)))
+    return solve_p(gram, _mT(a) @ t)
+
+
+def _lstsq_vjp_a(g, ans, a, b):
+    x, r, gram = _lstsq_parts(ans, a, b)
+    y = solve_p(gram, _col(g) if b.ndim == 1 else g)
+    return r @ _mT(y) - (a @ y) @ _mT(x)
+
+
+def _lstsq_vjp_b(g, ans, a, b):
+    y = solve_p(_mT(a) @ a, _col(g) if b.ndim == 1 else g)
+    return _uncol(a @ y) if b.ndim == 1 else a @ y
+
+
+lstsq_p = Primitive("lstsq", lambda a, b: np.linalg.lstsq(a, b, rcond=None)[0],
+    jvp=(_lstsq_da, _lstsq_db), vjp=(_lstsq_vjp_a, _lstsq_vjp_b))
