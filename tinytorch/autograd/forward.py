@@ -84,13 +84,20 @@ class Dual(Box, BoxOps):
             return new_dual(ans, prim.jvp_joint([t], ans, value, **kwargs), level)
         if len(args) == 2 and not deep:
             x, y = args
-            x_box, y_box = isinstance(x, Box), isinstance(y, Box)
-            primals = [x._value if x_box else x, y._value if y_box else y]
-            ans = prim.fast(*primals, **kwargs)
-            tangents = [x._tangent if x_box else None, y._tangent if y_box else None]
-            if tangents[0] is None and tangents[1] is None:
+            if isinstance(x, Box):
+                xv, tx = x._value, x._tangent
+            else:
+                xv, tx = x, None
+            if isinstance(y, Box):
+                yv, ty = y._value, y._tangent
+            else:
+                yv, ty = y, None
+            ans = prim.fast(xv, yv, **kwargs)
+            if tx is None and ty is None:
                 return new_dual(ans, None, level)
-            return new_dual(ans, push(prim, tangents, ans, primals, kwargs), level)
+            if prim.broadcasting and not kwargs:
+                return new_dual(ans, _push_elementwise2(prim.jvps, tx, ty, ans, xv, yv), level)
+            return new_dual(ans, push(prim, [tx, ty], ans, [xv, yv], kwargs), level)
         primals = list(args)
         tangents = None
         for i, a in enumerate(args):
@@ -113,23 +120,49 @@ def new_dual(value: Any, tangent: Any, level: int) -> Dual:
     return out
 
 
+def _lift(t: Any, x: Any, ans: Any) -> Any:
+    """A batched tangent of x given the output's rank, so batch axes stay in front."""
+    nb = t.ndim - x.ndim
+    if nb and x.ndim < ans.ndim:
+        return reshape_p(t, (1,) * (ans.ndim - x.ndim) + x.shape, x.ndim), nb
+    return t, nb
+
+
+def _push_elementwise2(jvps: Any, tx: Any, ty: Any, ans: Any, x: Any, y: Any) -> Any:
+    """`push` for the common case: an elementwise op of two arguments."""
+    if ty is None:
+        t, nb = _lift(tx, x, ans)
+        out = jvps[0](t, ans, x, y)
+    elif tx is None:
+        t, nb = _lift(ty, y, ans)
+        out = jvps[1](t, ans, x, y)
+    else:
+        t, nb = _lift(tx, x, ans)
+        out = jvps[0](t, ans, x, y) + jvps[1](_lift(ty, y, ans)[0], ans, x, y)
+    if out.shape[nb:] != ans.shape:
+        out = broadcast_to_p(out, ans.shape, out.ndim - nb)
+    return out
+
+
 def push(prim: Any, tangents: list, ans: Any, primals: list, kwargs: dict) -> Any:
     """The output tangent of `prim` from its input tangents (None = zero)."""
     if prim.jvp_joint is not None:
         return prim.jvp_joint(tangents, ans, *primals, **kwargs)
+    jvps = prim.jvps
     out = None
+    if not prim.broadcasting:
+        for i, t in enumerate(tangents):
+            if t is not None:
+                term = jvps[i](t, ans, *primals, **kwargs)
+                out = term if out is None else out + term
+        return out
     nb = 0
     for i, t in enumerate(tangents):
         if t is None:
             continue
-        if prim.broadcasting:
-            x = primals[i]
-            nb = t.ndim - x.ndim
-            if nb and x.ndim < ans.ndim:
-                # give the tangent the output's rank so batch axes stay in front
-                t = reshape_p(t, (1,) * (ans.ndim - x.ndim) + x.shape, x.ndim)
-        term = prim.jvps[i](t, ans, *primals, **kwargs)
+        t, nb = _lift(t, primals[i], ans)
+        term = jvps[i](t, ans, *primals, **kwargs)
         out = term if out is None else out + term
-    if prim.broadcasting and out.shape[nb:] != ans.shape:
+    if out.shape[nb:] != ans.shape:
         out = broadcast_to_p(out, ans.shape, out.ndim - nb)
     return out

@@ -11,6 +11,7 @@ block of basis tangents (or cotangents) through one pass, never one per loop.
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -21,7 +22,7 @@ from .forward import Dual, new_dual
 from .levels import Box, new_level
 from .primitive import unbox_all
 from .reverse import Variable, backprop, leaf
-from .tree import TreeDef, flatten, tree_map, unflatten
+from .tree import LEAF, TreeDef, flatten, tree_map, unflatten
 from .values import as_value, is_float
 
 Argnums = int | Sequence[int]
@@ -55,7 +56,7 @@ def _diff_inputs(args: tuple, argnums: Argnums, transform: str) -> tuple[list, T
 
 def _substitute(args: tuple, argnums: Argnums, nums: tuple, treedef: TreeDef, boxed: list) -> list:
     args = list(args)
-    tree = unflatten(treedef, boxed)
+    tree = boxed[0] if treedef is LEAF else unflatten(treedef, boxed)
     if isinstance(argnums, int):
         args[nums[0]] = tree
     else:
@@ -84,9 +85,10 @@ def _as_dtype(g: Any, like: Any) -> Any:
 # --- reverse mode ----------------------------------------------------------------------
 
 
-def _record(f: Callable, args: tuple, kwargs: dict, argnums: Argnums, transform: str) -> tuple:
+def _record(f: Callable, args: tuple, kwargs: dict, argnums: Argnums, transform: str,
+            inputs: tuple | None = None) -> tuple:
     """Run f with the differentiated leaves as Variables of a fresh level."""
-    values, treedef, nums = _diff_inputs(args, argnums, transform)
+    values, treedef, nums = inputs or _diff_inputs(args, argnums, transform)
     level = new_level()
     boxed = [leaf(v, level) for v in values]
     out = f(*_substitute(args, argnums, nums, treedef, boxed), **kwargs)
@@ -203,9 +205,10 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False) -> tuple:
 # --- forward mode ----------------------------------------------------------------------
 
 
-def _push(f: Callable, args: tuple, kwargs: dict, argnums: Argnums, tangents: list) -> tuple:
+def _push(f: Callable, args: tuple, kwargs: dict, argnums: Argnums, tangents: list,
+          inputs: tuple | None = None) -> tuple:
     """Run f with the differentiated leaves as Duals carrying `tangents` (None = zero)."""
-    values, treedef, nums = _diff_inputs(args, argnums, "jvp")
+    values, treedef, nums = inputs or _diff_inputs(args, argnums, "jvp")
     level = new_level()
     boxed = [new_dual(v, t, level) for v, t in zip(values, tangents)]
     out = f(*_substitute(args, argnums, nums, treedef, boxed), **kwargs)
@@ -257,13 +260,23 @@ def _basis_block(start: int, stop: int, offset: int, size: int, shape: tuple, dt
     lo, hi = max(start, offset), min(stop, offset + size)
     if lo >= hi:
         return None
+    if (start, stop) == (offset, offset + size):
+        return np.eye(size, dtype=dtype).reshape((size,) + shape)
     block = np.zeros((stop - start, size), dtype)
     block[np.arange(lo - start, hi - start), np.arange(lo - offset, hi - offset)] = 1
     return block.reshape((stop - start,) + shape)
 
 
 def _offsets(values: list) -> list[int]:
-    return list(np.cumsum([0] + [np.size(v) for v in values])[:-1])
+    return [0, *itertools.accumulate(np.size(v) for v in values)][:-1]
+
+
+def _reshape(x: Any, shape: tuple) -> Any:
+    return x.reshape(shape) if isinstance(x, np.ndarray) else api.reshape(x, shape)
+
+
+def _transpose(x: Any, axes: tuple) -> Any:
+    return x.transpose(axes) if isinstance(x, np.ndarray) else api.transpose(x, axes)
 
 
 def _assemble(rows: list, row_values: list, col_values: list, rows_are_outputs: bool) -> list:
@@ -278,13 +291,12 @@ def _assemble(rows: list, row_values: list, col_values: list, rows_are_outputs: 
         full = rows[k]
         per_row = []
         for r, off in zip(row_values, row_offsets):
-            part = full[off: off + np.size(r)]
-            if rows_are_outputs:
-                per_row.append(api.reshape(part, np.shape(r) + np.shape(col)))
-            else:
-                part = api.reshape(part, np.shape(r) + np.shape(col))
+            part = full if len(row_values) == 1 else full[off: off + np.size(r)]
+            part = _reshape(part, np.shape(r) + np.shape(col))
+            if not rows_are_outputs:
                 nr, nc = np.ndim(r), np.ndim(col)
-                per_row.append(api.transpose(part, tuple(range(nr, nr + nc)) + tuple(range(nr))))
+                part = _transpose(part, tuple(range(nr, nr + nc)) + tuple(range(nr)))
+            per_row.append(part)
         blocks.append(per_row)
     return blocks
 
@@ -294,8 +306,9 @@ def _chunks(n: int, chunk_size: int | None) -> list[tuple[int, int]]:
     return [(s, min(s + step, n)) for s in range(0, max(n, 1), step)] if n else [(0, 0)]
 
 
-def _jac_forward(f: Callable, args: tuple, kwargs: dict, argnums: Argnums, chunk_size: int | None):
-    values, in_def, _ = _diff_inputs(args, argnums, "jacobian")
+def _jac_forward(f: Callable, args: tuple, kwargs: dict, argnums: Argnums, chunk_size: int | None,
+                 inputs: tuple) -> tuple:
+    values, in_def, _ = inputs
     n = sum(np.size(v) for v in values)
     offsets = _offsets(values)
     pieces: list = []
@@ -303,7 +316,7 @@ def _jac_forward(f: Callable, args: tuple, kwargs: dict, argnums: Argnums, chunk
     for start, stop in _chunks(n, chunk_size):
         tangents = [_basis_block(start, stop, o, np.size(v), np.shape(v), v.dtype)
                     for v, o in zip(values, offsets)]
-        out_values, out_tans, out_def = _push(f, args, kwargs, argnums, tangents)
+        out_values, out_tans, out_def = _push(f, args, kwargs, argnums, tangents, inputs)
         pieces.append([_zeros((stop - start,) + np.shape(v), v) if t is None else t
                        for v, t in zip(out_values, out_tans)])
     columns = [api.concatenate([p[j] for p in pieces]) if len(pieces) > 1 else pieces[0][j]
@@ -312,8 +325,9 @@ def _jac_forward(f: Callable, args: tuple, kwargs: dict, argnums: Argnums, chunk
     return out_def, in_def, blocks
 
 
-def _jac_reverse(f: Callable, args: tuple, kwargs: dict, argnums: Argnums, chunk_size: int | None, recorded=None):
-    out, level, values, nodes, in_def = recorded or _record(f, args, kwargs, argnums, "jacobian")
+def _jac_reverse(f: Callable, args: tuple, kwargs: dict, argnums: Argnums, chunk_size: int | None,
+                 inputs: tuple, recorded: tuple | None = None) -> tuple:
+    out, level, values, nodes, in_def = recorded or _record(f, args, kwargs, argnums, "jacobian", inputs)
     out_leaves, out_def = flatten(out)
     out_values = [_strip(o, level) for o in out_leaves]
     out_nodes = [o if _recorded(o, level) else None for o in out_leaves]
@@ -356,19 +370,20 @@ def jacobian(f: Callable, argnums: Argnums = 0, mode: str = "auto", chunk_size: 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         chosen = mode
         recorded = None
+        inputs = _diff_inputs(args, argnums, "jacobian")
         if mode == "auto":
-            values = _diff_inputs(args, argnums, "jacobian")[0]
-            signature = tuple((np.shape(v), np.result_type(v)) for v in values)
+            values = inputs[0]
+            signature = tuple((np.shape(v), v.dtype) for v in values)
             if signature not in out_sizes:
                 # learn the output size from a recorded pass that reverse mode can reuse
-                recorded = _record(f, args, kwargs, argnums, "jacobian")
+                recorded = _record(f, args, kwargs, argnums, "jacobian", inputs)
                 out_sizes[signature] = sum(np.size(_strip(o, recorded[1])) for o in flatten(recorded[0])[0])
             chosen = "forward" if sum(np.size(v) for v in values) < out_sizes[signature] else "reverse"
             wrapper.last_mode = chosen
         if chosen == "forward":
-            out_def, in_def, blocks = _jac_forward(f, args, kwargs, argnums, chunk_size)
+            out_def, in_def, blocks = _jac_forward(f, args, kwargs, argnums, chunk_size, inputs)
         else:
-            out_def, in_def, blocks = _jac_reverse(f, args, kwargs, argnums, chunk_size, recorded)
+            out_def, in_def, blocks = _jac_reverse(f, args, kwargs, argnums, chunk_size, inputs, recorded)
         return unflatten(out_def, [unflatten(in_def, row) for row in blocks])
 
     wrapper.last_mode = None

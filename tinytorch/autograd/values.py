@@ -26,4 +26,4 @@ def as_value(x: Any) -> Any:
 
 
 def is_float(value: Any) -> bool:
-    return np.issubdtype(value.dtype, np.floating)
+    return value.dtype.kind == "f"

@@ -66,8 +66,24 @@ def normalize_key(key: Any, shape: tuple) -> tuple[Index, tuple | None]:
     return index, new_shape
 
 
+_INT_KEYS: dict = {}  # (key, shape) -> Index, for the common x[i]
+
+
+def _int_index(key: int, shape: tuple) -> Index:
+    index = _INT_KEYS.get((key, shape))
+    if index is None:
+        if not -shape[0] <= key < shape[0]:
+            raise IndexError(f"index {key} is out of bounds for axis 0 with size {shape[0]}")
+        if len(_INT_KEYS) > 4096:
+            _INT_KEYS.clear()
+        index = _INT_KEYS[key, shape] = Index((key,) + (slice(None),) * (len(shape) - 1), shape)
+    return index
+
+
 def getitem(a: Any, key: Any) -> Any:
     a = prep(a)
+    if type(key) is int and a.ndim:
+        return getitem_p(a, _int_index(key, a.shape))
     index, new_shape = normalize_key(key, a.shape)
     out = getitem_p(a, index)
     if new_shape is not None:

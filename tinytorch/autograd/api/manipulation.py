@@ -123,8 +123,10 @@ def stack(arrays: Any, axis: int = 0) -> Any:
         raise ValueError("need at least one array to stack")
     if len({a.shape for a in arrays}) != 1:
         raise ValueError("all input arrays must have the same shape")
-    axis = normalize_axis_tuple(axis, arrays[0].ndim + 1)[0]
-    return concatenate([expand_dims(a, axis) for a in arrays], axis=axis)
+    shape = arrays[0].shape
+    axis = normalize_axis_tuple(axis, len(shape) + 1)[0]
+    expanded = shape[:axis] + (1,) + shape[axis:]
+    return concatenate_p(*[reshape_p(a, expanded, len(shape)) for a in arrays], axis=axis - len(shape) - 1)
 
 
 def hstack(tup: Any) -> Any:

@@ -33,8 +33,11 @@ def _mT(x):
     return transpose_p(x, (-1, -2))
 
 
+# With a plain matrix on the other side (no stack axes), matmul's own broadcasting
+# keeps any batch axes of t or g in front: no promotion needed.
+
 def _matmul_dlhs(t, ans, a, b):
-    if a.ndim >= 2 and b.ndim >= 2 and t.ndim == a.ndim:
+    if b.ndim == 2:
         return t @ b
     a2, b2, out2 = _promoted(a.shape, b.shape)
     prod = reshape_p(t, a2, a.ndim) @ reshape_p(b, b2, b.ndim)
@@ -42,29 +45,24 @@ def _matmul_dlhs(t, ans, a, b):
 
 
 def _matmul_drhs(t, ans, a, b):
-    if a.ndim >= 2 and b.ndim >= 2 and t.ndim == b.ndim:
-        return a @ t
+    if a.ndim == 2:
+        return a @ t if b.ndim >= 2 else t @ a.T
     a2, b2, out2 = _promoted(a.shape, b.shape)
     prod = reshape_p(a, a2, a.ndim) @ reshape_p(t, b2, b.ndim)
     return reshape_p(prod, ans.shape, len(out2))
 
 
-def _plain_stacks(g, ans, a, b):
-    """No 1-D operand, no broadcasting of stack axes, no batch axes on g."""
-    return a.ndim == b.ndim >= 2 and g.ndim == ans.ndim and a.shape[:-2] == b.shape[:-2]
-
-
 def _matmul_vjp_lhs(g, ans, a, b):
-    if _plain_stacks(g, ans, a, b):
-        return g @ _mT(b)
+    if b.ndim == 2:
+        return g @ b.T
     a2, b2, out2 = _promoted(a.shape, b.shape)
     grad = reshape_p(g, out2, ans.ndim) @ _mT(reshape_p(b, b2, b.ndim))
     return reshape_p(sum_to_p(grad, a2, len(out2)), a.shape, len(a2))
 
 
 def _matmul_vjp_rhs(g, ans, a, b):
-    if _plain_stacks(g, ans, a, b):
-        return _mT(a) @ g
+    if a.ndim == 2:
+        return a.T @ g if b.ndim >= 2 else g @ a
     a2, b2, out2 = _promoted(a.shape, b.shape)
     grad = _mT(reshape_p(a, a2, a.ndim)) @ reshape_p(g, out2, ans.ndim)
     return reshape_p(sum_to_p(grad, b2, len(out2)), b.shape, len(b2))
