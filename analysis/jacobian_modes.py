@@ -19,7 +19,7 @@ from timing import interleaved_medians
 import tinytorch as tt
 from tinytorch.autograd import jacobian
 
-SIZES = [2, 8, 32, 128, 512]
+SIZES = [2, 8, 32, 64, 128, 256, 512]
 
 
 def families(n: int, m: int, rng: np.random.Generator) -> dict:
@@ -61,6 +61,9 @@ def report(results: dict) -> float:
                 mark = "f" if chosen == "forward" else "r"
                 cells.append(f"{fwd / rev:7.2f}{mark}")
             print(f"{n:6d} " + "".join(cells))
+        print("  time(auto) / time(faster mode), same grid")
+        for n in SIZES:
+            print(f"{n:6d} " + "".join(f"{results[name, n, m][2] / min(results[name, n, m][:2]):8.2f}" for m in SIZES))
     print("\n(f/r: the mode auto chose; a ratio below 1 means forward mode was faster)")
     return worst
 

@@ -240,20 +240,27 @@ def test_jacobian_with_tuple_argnums_and_tuple_output(jac):
 
 
 def test_auto_mode_picks_forward_for_small_input_and_reverse_otherwise():
+    # the rule measured by analysis/jacobian_modes.py: forward when n <= m or n is small
+    from tinytorch.autograd.transforms import FORWARD_UP_TO
+
     wide = jacobian(lambda x: tt.outer(x, x))  # 2 -> 4
     J = wide(np.array([1.0, 2.0]))
     assert wide.last_mode == "forward"
     np.testing.assert_allclose(J, numerical_jacobian(lambda x: np.outer(x, x), np.array([1.0, 2.0])), atol=1e-8)
-    tall = jacobian(lambda x: tt.sum(x**2, keepdims=True))  # 5 -> 1
-    J = tall(np.arange(5.0))
+    n = FORWARD_UP_TO + 1
+    tall = jacobian(lambda x: tt.sum(x**2, keepdims=True))  # n -> 1
+    J = tall(np.arange(float(n)))
     assert tall.last_mode == "reverse"
+    np.testing.assert_allclose(J, [2 * np.arange(float(n))])
+    J = tall(np.arange(5.0))  # 5 -> 1: too few inputs for a tape to pay off
+    assert tall.last_mode == "forward"
     np.testing.assert_allclose(J, [2 * np.arange(5.0)])
 
 
 def test_auto_mode_decides_again_when_the_input_size_changes():
     # output size n + 1 is always larger than the input size n: forward each time
     jac = jacobian(lambda x: tt.concatenate([x, x[:1]]))
-    for n in (2, 5):
+    for n in (2, 5, 200):
         J = jac(np.ones(n))
         assert J.shape == (n + 1, n)
         assert jac.last_mode == "forward", f"n={n}: chose {jac.last_mode} for {n} inputs, {n + 1} outputs"

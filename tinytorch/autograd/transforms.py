@@ -349,12 +349,21 @@ def _jac_reverse(f: Callable, args: tuple, kwargs: dict, argnums: Argnums, chunk
     return out_def, in_def, [[blocks[i][j] for i in range(len(values))] for j in range(len(out_values))]
 
 
+# Forward mode keeps no tape, so it wins not only when n <= m but for every
+# small n; measured by analysis/jacobian_modes.py (see the README for the grid).
+FORWARD_UP_TO = 64
+
+
+def _prefer_forward(n: int, m: int) -> bool:
+    return n <= m or n <= FORWARD_UP_TO
+
+
 def jacobian(f: Callable, argnums: Argnums = 0, mode: str = "auto", chunk_size: int | None = None) -> Callable:
     """The Jacobian of f, shaped `out.shape + in.shape` for every output/input pair.
 
     mode "forward" pushes all n input tangents through f at once, "reverse"
     pulls all m output cotangents back at once; "auto" takes forward mode when
-    the input is smaller than the output. `chunk_size` bounds how many basis
+    n <= m or n is small (the measured crossover, see analysis/jacobian_modes.py). `chunk_size` bounds how many basis
     vectors go through one pass (memory).
 
     >>> import numpy as np, tinytorch as tt
@@ -378,7 +387,7 @@ def jacobian(f: Callable, argnums: Argnums = 0, mode: str = "auto", chunk_size: 
                 # learn the output size from a recorded pass that reverse mode can reuse
                 recorded = _record(f, args, kwargs, argnums, "jacobian", inputs)
                 out_sizes[signature] = sum(np.size(_strip(o, recorded[1])) for o in flatten(recorded[0])[0])
-            chosen = "forward" if sum(np.size(v) for v in values) < out_sizes[signature] else "reverse"
+            chosen = "forward" if _prefer_forward(sum(np.size(v) for v in values), out_sizes[signature]) else "reverse"
             wrapper.last_mode = chosen
         if chosen == "forward":
             out_def, in_def, blocks = _jac_forward(f, args, kwargs, argnums, chunk_size, inputs)
