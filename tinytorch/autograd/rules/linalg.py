@@ -36,8 +36,13 @@ def _mT(x):
 # With a plain matrix on the other side (no stack axes), matmul's own broadcasting
 # keeps any batch axes of t or g in front: no promotion needed.
 
+def _scale_vector(s, v):
+    """(batch of) scalars s times a vector v: batch + v.shape."""
+    return reshape_p(s, (1,), 0) * v
+
+
 def _matmul_dlhs(t, ans, a, b):
-    if b.ndim == 2:
+    if b.ndim == 2 or a.ndim == b.ndim == 1:
         return t @ b
     a2, b2, out2 = _promoted(a.shape, b.shape)
     prod = reshape_p(t, a2, a.ndim) @ reshape_p(b, b2, b.ndim)
@@ -47,6 +52,8 @@ def _matmul_dlhs(t, ans, a, b):
 def _matmul_drhs(t, ans, a, b):
     if a.ndim == 2:
         return a @ t if b.ndim >= 2 else t @ a.T
+    if a.ndim == b.ndim == 1:
+        return t @ a
     a2, b2, out2 = _promoted(a.shape, b.shape)
     prod = reshape_p(a, a2, a.ndim) @ reshape_p(t, b2, b.ndim)
     return reshape_p(prod, ans.shape, len(out2))
@@ -55,6 +62,8 @@ def _matmul_drhs(t, ans, a, b):
 def _matmul_vjp_lhs(g, ans, a, b):
     if b.ndim == 2:
         return g @ b.T
+    if a.ndim == b.ndim == 1:
+        return _scale_vector(g, b)
     a2, b2, out2 = _promoted(a.shape, b.shape)
     grad = reshape_p(g, out2, ans.ndim) @ _mT(reshape_p(b, b2, b.ndim))
     return reshape_p(sum_to_p(grad, a2, len(out2)), a.shape, len(a2))
@@ -63,6 +72,8 @@ def _matmul_vjp_lhs(g, ans, a, b):
 def _matmul_vjp_rhs(g, ans, a, b):
     if a.ndim == 2:
         return a.T @ g if b.ndim >= 2 else g @ a
+    if a.ndim == b.ndim == 1:
+        return _scale_vector(g, a)
     a2, b2, out2 = _promoted(a.shape, b.shape)
     grad = _mT(reshape_p(a, a2, a.ndim)) @ reshape_p(g, out2, ans.ndim)
     return reshape_p(sum_to_p(grad, b2, len(out2)), b.shape, len(b2))

@@ -25,6 +25,11 @@ def elementwise(name, impl, *rules, fast=None):
 
 def _pow_dx(t, ans, x, y):
     if isinstance(y, (int, float)):
+        # constant exponents: the common ones without a power at all
+        if y == 2:
+            return t * (2.0 * x)
+        if y == 1:
+            return t
         return t * (y * x ** (y - 1)) if y != 0 else 0.0 * t
     # y * x**(y-1) is 0 * inf at x == y == 0, where the derivative is 0; x is
     # replaced there so that no inf reaches the derivatives of this expression.
