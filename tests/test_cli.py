@@ -1,5 +1,6 @@
 """The `tito` command line, run as a user would: through a subprocess."""
 
+import re
 import subprocess
 import sys
 
@@ -10,17 +11,39 @@ def tito(*args):
     return subprocess.run([sys.executable, "-m", "tinytorch", *args], capture_output=True, text=True, timeout=300)
 
 
-def test_demo_runs_and_shows_the_seed_gradients():
+@pytest.fixture(scope="module")
+def demo():
     result = tito("demo")
     assert result.returncode == 0, result.stderr
-    assert "dz/dx = 16" in result.stdout and "dz/dy = 37" in result.stdout
-    assert "forward mode" in result.stdout and "reverse mode" in result.stdout
+    return result.stdout
 
 
-def test_info_reports_the_primitive_count():
+def test_demo_shows_the_seed_gradients(demo):
+    assert "dz/dx = 16" in demo and "dz/dy = 37" in demo
+    assert "forward mode" in demo and "reverse mode" in demo
+
+
+def test_demo_trains_the_digits_to_at_least_95_percent(demo):
+    found = re.search(r"test accuracy: ([\d.]+)% on (\d+) images", demo)
+    assert found, demo
+    assert float(found.group(1)) >= 95.0 and int(found.group(2)) > 300
+
+
+def test_demo_explores_the_trained_network_with_checked_derivatives(demo):
+    slope = re.search(r"d logit\[\d\] / d pixel = ([-+.\d]+)\s+\(finite difference ([-+.\d]+)\)", demo)
+    assert slope and abs(float(slope.group(1)) - float(slope.group(2))) < 1e-3
+    assert re.search(r"mode 'auto' chose (forward|reverse) mode: ", demo)
+    errors = re.findall(r"max error against finite differences(?: of gradients)? ([\d.e+-]+)", demo)
+    assert len(errors) == 2 and max(map(float, errors)) < 1e-6
+    agreement = re.search(r"(forward|reverse) mode agrees to ([\d.e+-]+)", demo)
+    assert agreement and float(agreement.group(2)) < 1e-12
+
+
+def test_info_reports_the_primitive_count_and_the_core():
     result = tito("info")
     assert result.returncode == 0, result.stderr
-    assert "primitives:" in result.stdout
+    assert re.search(r"primitives:\s+\d+ in the table", result.stdout)
+    assert "core:" in result.stdout and "digits" in result.stdout
 
 
 @pytest.mark.parametrize("args", [["--help"], ["demo", "--help"], ["test", "--help"], ["info", "--help"]])
@@ -37,7 +60,14 @@ def test_bad_arguments_give_usage_and_exit_code_2(args):
     assert "usage:" in result.stderr
 
 
-def test_test_command_runs_one_module():
-    result = tito("test", "--module", "seed_examples")
+@pytest.mark.parametrize("module", ["seed_examples", "layers", "seed_network"])
+def test_test_command_runs_one_module(module):
+    result = tito("test", "--module", module)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "passed" in result.stdout
+    assert re.search(r"\d+ passed", result.stdout)
+
+
+def test_test_command_runs_the_core_folder():
+    result = tito("test", "--module", "core", "--", "-k", "tensor")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert re.search(r"\d+ passed, \d+ deselected", result.stdout)

@@ -40,20 +40,27 @@ def _test_targets(module: str | None) -> list[str]:
 def _test(args: argparse.Namespace) -> int:
     import pytest
 
-    return int(pytest.main([*_test_targets(args.module), *args.pytest_args]))
+    extra = args.pytest_args[1:] if args.pytest_args[:1] == ["--"] else args.pytest_args
+    return int(pytest.main([*_test_targets(args.module), *extra]))
 
 
 def _info(args: argparse.Namespace) -> int:
+    from importlib.metadata import version
+
     import numpy
     import scipy
 
     import tinytorch
     from tinytorch.autograd import registry
+    from tinytorch.core.progress import tqdm
 
     print(f"tinytorch {tinytorch.__version__}  (numpy {numpy.__version__}, scipy {scipy.__version__}, "
           f"python {sys.version.split()[0]})")
     print(f"primitives:  {len(registry)} in the table ({Path(tinytorch.__file__).parent / 'autograd' / 'rules'})")
     print(f"package:     {Path(tinytorch.__file__).parent}")
+    print(f"core:        {Path(tinytorch.__file__).parent / 'core'} (layers, losses, optimizers, data, training)")
+    print("datasets:    digits (1,797 8x8 images, bundled), spirals, moons")
+    print(f"progress:    {'tqdm ' + version('tqdm') if tqdm else 'plain lines (pip install tqdm for a bar)'}")
     print(f"tests:       {TESTS if TESTS.is_dir() else 'not found (installed without a checkout)'}")
     return 0
 
@@ -61,11 +68,12 @@ def _info(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tito", description="tinytorch command line")
     sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="a short tour of what tinytorch does")
+    demo = sub.add_parser("demo", help="train a network on the built-in digits, then a tour of the engine")
     demo.set_defaults(run=_demo)
     test = sub.add_parser("test", help="run the test suite, or one module's tests")
-    test.add_argument("--module", help="e.g. autograd (default: all)")
-    test.add_argument("pytest_args", nargs=argparse.REMAINDER, help="extra arguments for pytest")
+    test.add_argument("--module", help="e.g. autograd, core, layers, tensor (default: all)")
+    test.add_argument("pytest_args", nargs=argparse.REMAINDER,
+                      help="extra arguments for pytest, after --: tito test --module core -- -k adam")
     test.set_defaults(run=_test)
     info = sub.add_parser("info", help="versions, primitive count, locations")
     info.set_defaults(run=_info)

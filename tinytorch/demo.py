@@ -1,4 +1,6 @@
-"""`tito demo`: a short tour of the engine, each step checked against a closed form."""
+"""`tito demo`: train a network on the built-in digits and look at it with every
+mode of the engine (`tinytorch.core.demo`), then a short tour of the engine on
+small examples, each step checked against a closed form."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ import numpy as np
 
 import tinytorch as tt
 from tinytorch.autograd import Dual, Variable, hessian, hvp, jacobian
+from tinytorch.core import demo as core_demo
 
 
 def _section(title: str) -> None:
@@ -14,6 +17,8 @@ def _section(title: str) -> None:
 
 def run() -> None:
     print("tinytorch: one table of primitives, read forward (Dual) and backward (Variable).")
+    core_demo.run()
+    print("\n-- The engine on small examples --")
 
     _section("Reverse mode: Variable and backward()")
     x = Variable(5.0, requires_grad=True)
