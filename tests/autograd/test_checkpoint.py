@@ -4,6 +4,7 @@ import numpy as np
 
 import tinytorch as tt
 from tinytorch.autograd import Variable, checkpoint, grad, gradcheck, hessian, jvp
+from tinytorch.autograd.reverse import parents
 
 rng = np.random.default_rng(3)
 W = rng.standard_normal((4, 4)) / 2
@@ -40,7 +41,7 @@ def _graph_size(out):
     seen, stack = set(), [out]
     while stack:
         node = stack.pop()
-        for _, parent in node._parents:
+        for parent in parents(node):
             if id(parent) not in seen:
                 seen.add(id(parent))
                 stack.append(parent)

@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 
 from . import api
-from .primitive import unbox_all
+from .levels import Box
+from .primitive import Primitive, unbox_all
 
 
 def _reduce_ufunc(ufunc: np.ufunc, a: Any, axis: Any = 0, keepdims: bool = False) -> Any:
@@ -22,6 +23,29 @@ def _reduce_ufunc(ufunc: np.ufunc, a: Any, axis: Any = 0, keepdims: bool = False
     if ufunc not in reducers:
         raise TypeError(f"numpy.{ufunc.__name__}.reduce has no tinytorch rule")
     return reducers[ufunc](a, axis=axis, keepdims=keepdims)
+
+
+def _binary(name: str) -> tuple:
+    """`x op other` and `other op x` for a box x: a box with a plain operand is applied
+    straight away (the common case, `x * 2.0`), anything else dispatches as usual.
+    The function is looked up in `api` at call time, as a plain call to it would be."""
+
+    def op(self, other):
+        prim = getattr(api, name)
+        if isinstance(other, Box) or type(prim) is not Primitive:
+            return prim(self, other)
+        return self._apply(prim, self._level, self._deep, (self, other), _NO_KWARGS)
+
+    def reflected(self, other):
+        prim = getattr(api, name)
+        if isinstance(other, Box) or type(prim) is not Primitive:
+            return prim(other, self)
+        return self._apply(prim, self._level, self._deep, (other, self), _NO_KWARGS)
+
+    return op, reflected
+
+
+_NO_KWARGS: dict = {}
 
 
 class BoxOps:
@@ -73,20 +97,13 @@ class BoxOps:
         return np.asarray(unbox_all(self._value)).item()
 
     # --- arithmetic -------------------------------------------------------------------
-    def __add__(self, other): return api.add(self, other)
-    def __radd__(self, other): return api.add(other, self)
-    def __sub__(self, other): return api.subtract(self, other)
-    def __rsub__(self, other): return api.subtract(other, self)
-    def __mul__(self, other): return api.multiply(self, other)
-    def __rmul__(self, other): return api.multiply(other, self)
-    def __truediv__(self, other): return api.divide(self, other)
-    def __rtruediv__(self, other): return api.divide(other, self)
-    def __pow__(self, other): return api.power(self, other)
-    def __rpow__(self, other): return api.power(other, self)
-    def __matmul__(self, other): return api.matmul(self, other)
-    def __rmatmul__(self, other): return api.matmul(other, self)
-    def __mod__(self, other): return api.remainder(self, other)
-    def __rmod__(self, other): return api.remainder(other, self)
+    __add__, __radd__ = _binary("add")
+    __sub__, __rsub__ = _binary("subtract")
+    __mul__, __rmul__ = _binary("multiply")
+    __truediv__, __rtruediv__ = _binary("divide")
+    __pow__, __rpow__ = _binary("power")
+    __matmul__, __rmatmul__ = _binary("matmul")
+    __mod__, __rmod__ = _binary("remainder")
     def __floordiv__(self, other): return api.floor_divide(self, other)
     def __rfloordiv__(self, other): return api.floor_divide(other, self)
     def __neg__(self): return api.negative(self)

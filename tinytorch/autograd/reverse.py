@@ -52,12 +52,15 @@ class Variable(Box, BoxOps):
     (16.0, 37.0)
     """
 
-    # _prim is None for leaves and constants. _parents: ((argnum, Variable), ...).
-    # _saved: (unboxed inputs for the VJP rules, boxed inputs, kwargs); None once
-    # released. _seq orders nodes; a write to a Variable's data stamps it with a
-    # later _mutated number. _grad, _mutated and _base are only set when used.
-    __slots__ = ("_prim", "_saved", "_parents", "_requires_grad", "_seq", "_grad", "_mutated", "_base",
-                 "__weakref__")
+    # _prim is None for leaves and constants. _args/_kwargs: the inputs as given
+    # (None once released); _argnums: which of them are Variables needing a
+    # cotangent. Nothing else is allocated per node: every object a long graph
+    # keeps alive is work for Python's cyclic GC, which would otherwise cost more
+    # than the rest of recording. _seq orders nodes; a write to a Variable's data
+    # stamps it with a later _mutated number. _grad, _mutated and _base are only
+    # set when used.
+    __slots__ = ("_prim", "_args", "_kwargs", "_argnums", "_requires_grad", "_seq", "_grad", "_mutated",
+                 "_base", "__weakref__")
 
     def __init__(self, data: Any, requires_grad: bool = False) -> None:
         value = as_value(data)
@@ -65,7 +68,7 @@ class Variable(Box, BoxOps):
         self._level = hand_made_level(REVERSE_BASE, level_of(value))
         self._deep = isinstance(value, Box)
         self._prim = None
-        self._parents = ()
+        self._argnums = ()
         self._requires_grad = False
         if requires_grad:
             self.requires_grad = True
@@ -197,7 +200,7 @@ class Variable(Box, BoxOps):
             )
         if recording:
             new = functional(_snapshot(self))
-            for name in ("_value", "_deep", "_prim", "_saved", "_parents", "_requires_grad"):
+            for name in ("_value", "_deep", "_prim", "_args", "_kwargs", "_argnums", "_requires_grad"):
                 setattr(self, name, getattr(new, name))
             self._mark_mutated()
             # the rebound node is newer than the write that made it
@@ -258,7 +261,7 @@ def constant(value: Any, level: int) -> Variable:
     out._level = level
     out._deep = isinstance(value, Box)
     out._prim = None
-    out._parents = ()
+    out._argnums = ()
     out._requires_grad = False
     return out
 
@@ -274,10 +277,13 @@ def leaf(value: Any, level: int) -> Variable:
 
 def _snapshot(v: Variable) -> Variable:
     old = constant(v._value, v._level)
-    for name in ("_prim", "_saved", "_parents", "_requires_grad", "_seq"):
+    for name in ("_prim", "_args", "_kwargs", "_argnums", "_requires_grad", "_seq"):
         if hasattr(v, name):
             setattr(old, name, getattr(v, name))
     return old
+
+
+_ARGNUMS = {(True, False): (0,), (False, True): (1,), (True, True): (0, 1)}
 
 
 def _apply(prim: Any, level: int, deep: bool, args: tuple, kwargs: dict) -> Variable:
@@ -285,36 +291,35 @@ def _apply(prim: Any, level: int, deep: bool, args: tuple, kwargs: dict) -> Vari
     # the arguments is a Variable of this level holding a plain value.
     if not deep and len(args) == 1:
         x = args[0]
-        values = (x._value,)
-        ans = prim.fast(values[0], **kwargs)
-        parents = ((0, x),) if x._requires_grad else None
+        ans = prim.fast(x._value, **kwargs) if kwargs else prim.fast(x._value)
+        argnums = (0,) if x._requires_grad else None
     elif not deep and len(args) == 2:
         x, y = args
         x_box, y_box = isinstance(x, Box), isinstance(y, Box)
-        values = (x._value if x_box else x, y._value if y_box else y)
-        ans = prim.fast(*values, **kwargs)
-        x_grad = x_box and x._requires_grad
-        y_grad = y_box and y._requires_grad
-        parents = ((0, x), (1, y)) if x_grad and y_grad else ((0, x),) if x_grad else ((1, y),) if y_grad else None
+        xv = x._value if x_box else x
+        yv = y._value if y_box else y
+        ans = prim.fast(xv, yv, **kwargs) if kwargs else prim.fast(xv, yv)
+        argnums = _ARGNUMS.get((x_box and x._requires_grad, y_box and y._requires_grad))
     else:
         values = list(args)
-        parents = []
+        argnums = []
         for i, a in enumerate(args):
             if isinstance(a, Box) and a._level == level:
                 values[i] = a._value
                 if a._requires_grad:
-                    parents.append((i, a))
+                    argnums.append(i)
         ans = prim(*values, **kwargs) if deep else prim.fast(*values, **kwargs)
-        parents = tuple(parents) or None
-    if parents is None or level <= grad_mode.floor:
+        argnums = tuple(argnums) or None
+    if argnums is None or level <= grad_mode.floor:
         return constant(ans, level)
     out = Variable.__new__(Variable)
     out._value = ans
     out._level = level
     out._deep = deep and isinstance(ans, Box)
     out._prim = prim
-    out._saved = (values, args, kwargs)
-    out._parents = parents
+    out._args = args
+    out._kwargs = kwargs
+    out._argnums = argnums
     out._requires_grad = True
     out._seq = next(_sequence)
     return out
@@ -335,7 +340,7 @@ def _as_leaf_grad(g: Any, leaf: Variable, create_graph: bool) -> Any:
 
 
 def _check_unmodified(node: Variable) -> None:
-    for i, a in enumerate(node._saved[1]):
+    for i, a in enumerate(node._args):
         if isinstance(a, Variable) and getattr(a, "_mutated", -1) > node._seq:
             raise RuntimeError(
                 f"one of the Variables needed for gradient computation (input {i} of "
@@ -352,6 +357,17 @@ def _check_unmodified(node: Variable) -> None:
 _by_sequence = attrgetter("_seq")
 
 
+def parents(node: Variable) -> list:
+    """The Variables a node passes cotangents to."""
+    return [node._args[i] for i in node._argnums]
+
+
+def _unboxed(args: tuple, level: int) -> Any:
+    if len(args) == 1:
+        return (args[0]._value,)
+    return [a._value if isinstance(a, Box) and a._level == level else a for a in args]
+
+
 def backprop(seeds: list, level: int, create_graph: bool = False, retain_graph: bool = False) -> dict:
     """Cotangents of the leaves reached from `seeds`, a list of (Variable, cotangent)."""
     stack = []
@@ -364,10 +380,14 @@ def backprop(seeds: list, level: int, create_graph: bool = False, retain_graph: 
     while stack:
         node = stack.pop()
         order.append(node)
-        for _, parent in node._parents:
-            if parent not in seen:
-                seen.add(parent)
-                stack.append(parent)
+        argnums = node._argnums
+        if argnums:
+            args = node._args
+            for i in argnums:
+                parent = args[i]
+                if parent not in seen:
+                    seen.add(parent)
+                    stack.append(parent)
     order.sort(key=_by_sequence, reverse=True)
 
     cotangents: dict = {}
@@ -376,27 +396,30 @@ def backprop(seeds: list, level: int, create_graph: bool = False, retain_graph: 
     leaves = {}
     last_write = _last_write
     for node in order:
-        g = cotangents.pop(node, None)
-        if g is None:
-            continue
+        g = cotangents.pop(node)  # every node in `order` was reached through an edge
         prim = node._prim
         if prim is None:
             leaves[node] = g
             continue
-        saved = node._saved
-        if saved is None:
+        args = node._args
+        if args is None:
             raise RuntimeError(_FREED)
         if node._seq < last_write:
             _check_unmodified(node)
-        values, args, kwargs = saved
+        kwargs = node._kwargs
         if create_graph:
             values, ans = args, node
         else:
-            ans = node._value
+            values, ans = _unboxed(args, level), node._value
         vjps = prim.vjps
         joint = prim.vjp_joint and prim.vjp_joint(g, ans, *values, **kwargs)
-        for i, parent in node._parents:
-            c = joint[i] if joint else vjps[i](g, ans, *values, **kwargs)
+        for i in node._argnums:
+            if joint:
+                c = joint[i]
+            elif kwargs:
+                c = vjps[i](g, ans, *values, **kwargs)
+            else:
+                c = vjps[i](g, ans, *values)
             if prim.broadcasting:
                 x = values[i]
                 if c.shape != x.shape:
@@ -404,8 +427,10 @@ def backprop(seeds: list, level: int, create_graph: bool = False, retain_graph: 
                     nb = g.ndim - ans.ndim
                     if c.shape[nb:] != x.shape:
                         c = sum_to_p(c, x.shape, c.ndim - nb)
-            cotangents[parent] = cotangents[parent] + c if parent in cotangents else c
+            parent = args[i]
+            previous = cotangents.get(parent)
+            cotangents[parent] = c if previous is None else previous + c
         if not retain_graph:
-            node._saved = None
-            node._parents = ()
+            node._args = node._kwargs = None
+            node._argnums = ()
     return leaves
