@@ -111,7 +111,7 @@ class Primitive:
             x = args[0]
             if isinstance(x, Box):
                 return x._apply(self, x._level, x._deep, args, kwargs)
-            return self.impl(x, **kwargs)
+            return self.impl(x, **kwargs) if kwargs else self.impl(x)
         if len(args) == 2:
             x, y = args
             if isinstance(x, Box):

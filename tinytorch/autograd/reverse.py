@@ -283,9 +283,6 @@ def _snapshot(v: Variable) -> Variable:
     return old
 
 
-_ARGNUMS = {(True, False): (0,), (False, True): (1,), (True, True): (0, 1)}
-
-
 def _apply(prim: Any, level: int, deep: bool, args: tuple, kwargs: dict) -> Variable:
     # Unrolled paths for one and two arguments: with `deep` False every box among
     # the arguments is a Variable of this level holding a plain value.
@@ -299,7 +296,10 @@ def _apply(prim: Any, level: int, deep: bool, args: tuple, kwargs: dict) -> Vari
         xv = x._value if x_box else x
         yv = y._value if y_box else y
         ans = prim.fast(xv, yv, **kwargs) if kwargs else prim.fast(xv, yv)
-        argnums = _ARGNUMS.get((x_box and x._requires_grad, y_box and y._requires_grad))
+        if x_box and x._requires_grad:
+            argnums = (0, 1) if y_box and y._requires_grad else (0,)
+        else:
+            argnums = (1,) if y_box and y._requires_grad else None
     else:
         values = list(args)
         argnums = []
@@ -362,9 +362,7 @@ def parents(node: Variable) -> list:
     return [node._args[i] for i in node._argnums]
 
 
-def _unboxed(args: tuple, level: int) -> Any:
-    if len(args) == 1:
-        return (args[0]._value,)
+def _unboxed(args: tuple, level: int) -> list:
     return [a._value if isinstance(a, Box) and a._level == level else a for a in args]
 
 
@@ -409,6 +407,8 @@ def backprop(seeds: list, level: int, create_graph: bool = False, retain_graph: 
         kwargs = node._kwargs
         if create_graph:
             values, ans = args, node
+        elif len(args) == 1:
+            values, ans = (args[0]._value,), node._value
         else:
             values, ans = _unboxed(args, level), node._value
         vjps = prim.vjps
