@@ -47,7 +47,7 @@ def _pow_dy(t, ans, x, y):
 
 
 def _mask(cond, t):
-    return where(cond, t, 0.0)
+    return t * cond
 
 
 def _max_dx(t, ans, x, y):

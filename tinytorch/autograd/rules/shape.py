@@ -16,31 +16,36 @@ from ..primitive import Primitive
 # --- reshaping and broadcasting ----------------------------------------------
 
 
+# Array methods rather than np.* functions: the functions' dispatch wrappers cost
+# more than the work on the small arrays these ops mostly see.
+
 def _reshape(x, shape, ndim):
-    if np.ndim(x) == ndim:
-        return np.reshape(x, shape)
-    return np.reshape(x, np.shape(x)[: np.ndim(x) - ndim] + shape)
+    x = np.asarray(x)
+    if x.ndim == ndim:
+        return x.reshape(shape)
+    return x.reshape(x.shape[: x.ndim - ndim] + shape)
 
 
 def _broadcast_to(x, shape, ndim):
-    xshape = np.shape(x)
-    cut = len(xshape) - ndim
-    lead, trail = xshape[:cut], xshape[cut:]
+    x = np.asarray(x)
+    cut = x.ndim - ndim
+    lead = x.shape[:cut]
     if ndim < len(shape):
-        x = np.reshape(x, lead + (1,) * (len(shape) - ndim) + trail)
+        x = x.reshape(lead + (1,) * (len(shape) - ndim) + x.shape[cut:])
     return np.broadcast_to(x, lead + shape)
 
 
 def _sum_to(x, shape, ndim):
-    xshape = np.shape(x)
+    x = np.asarray(x)
+    xshape = x.shape
     cut = len(xshape) - ndim
     extra = ndim - len(shape)
     axes = tuple(range(cut, cut + extra)) + tuple(
         cut + extra + i for i, d in enumerate(shape) if d == 1 and xshape[cut + extra + i] != 1
     )
     if axes:
-        x = np.sum(x, axis=axes, keepdims=True)
-    return np.reshape(x, xshape[:cut] + shape)
+        x = x.sum(axis=axes, keepdims=True)
+    return x.reshape(xshape[:cut] + shape)
 
 
 def trailing(x, ndim):
@@ -62,8 +67,9 @@ astype_p = Primitive("astype", lambda x, dtype: np.asarray(x).astype(dtype, copy
 
 
 def _transpose(x, axes):
-    n, k = np.ndim(x), len(axes)
-    return np.transpose(x, tuple(range(n - k)) + tuple(n + a for a in axes))
+    x = np.asarray(x)
+    n, k = x.ndim, len(axes)
+    return x.transpose(tuple(range(n - k)) + tuple(n + a for a in axes))
 
 
 def _inverse_perm(axes):

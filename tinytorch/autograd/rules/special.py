@@ -12,7 +12,7 @@ import numpy as np
 import scipy.special as sc
 
 from ..primitive import Primitive
-from .math import elementwise, exp, square, where
+from .math import elementwise, exp, square
 from .reductions import keep, sum_p
 
 TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
@@ -23,7 +23,8 @@ def _polygamma(x, n):
 
 
 sigmoid = elementwise("sigmoid", sc.expit, lambda t, ans, x: t * (ans * (1.0 - ans)))
-relu = elementwise("relu", lambda x: np.maximum(x, 0), lambda t, ans, x: where(x > 0, t, 0.0))
+# a mask product, not `where`: several times faster on large arrays
+relu = elementwise("relu", lambda x: np.maximum(x, 0), lambda t, ans, x: t * (x > 0))
 softplus = elementwise("softplus", lambda x: np.logaddexp(x, 0), lambda t, ans, x: t * sigmoid(x))
 erf = elementwise("erf", sc.erf, lambda t, ans, x: t * (TWO_OVER_SQRT_PI * exp(-square(x))))
 erfc = elementwise("erfc", sc.erfc, lambda t, ans, x: t * (-TWO_OVER_SQRT_PI * exp(-square(x))))
@@ -43,16 +44,31 @@ def _logsumexp_vjp(g, ans, x, axis, keepdims):
 
 
 def _logsumexp(x, axis, keepdims):
-    # over no axes it is the identity (scipy would return a 1-element array for a 0-d x)
-    return sc.logsumexp(x, axis=axis, keepdims=keepdims) if axis else x
+    # plain NumPy (scipy.special's version costs more on small arrays)
+    if not axis:
+        return x
+    top = np.max(x, axis=axis, keepdims=True)
+    top = np.where(np.isfinite(top), top, 0.0)
+    out = np.log(np.sum(np.exp(x - top), axis=axis, keepdims=True)) + top
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
+def _softmax(x, axis):
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def _log_softmax(x, axis):
+    shifted = x - np.max(x, axis=axis, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 
 
 logsumexp_p = Primitive("logsumexp", _logsumexp,
     jvp=_logsumexp_jvp, vjp=_logsumexp_vjp)
 # The softmax Jacobian diag(s) - s s^T is symmetric: one rule serves both modes.
-softmax_p = Primitive("softmax", lambda x, axis: sc.softmax(x, axis=axis),
+softmax_p = Primitive("softmax", _softmax,
     jvp=lambda t, ans, x, axis: ans * (t - sum_p(ans * t, axis, True)),
     vjp=lambda g, ans, x, axis: ans * (g - sum_p(ans * g, axis, True)))
-log_softmax_p = Primitive("log_softmax", lambda x, axis: sc.log_softmax(x, axis=axis),
+log_softmax_p = Primitive("log_softmax", _log_softmax,
     jvp=lambda t, ans, x, axis: t - sum_p(exp(ans) * t, axis, True),
     vjp=lambda g, ans, x, axis: g - exp(ans) * sum_p(g, axis, True))
