@@ -24,7 +24,7 @@ def _polygamma(x, n):
 
 sigmoid = elementwise("sigmoid", sc.expit, lambda t, ans, x: t * (ans * (1.0 - ans)))
 # a mask product, not `where`: several times faster on large arrays
-relu = elementwise("relu", lambda x: np.maximum(x, 0), lambda t, ans, x: t * (x > 0))
+relu = elementwise("relu", lambda x: np.maximum(x, 0.0), lambda t, ans, x: t * (x > 0))
 softplus = elementwise("softplus", lambda x: np.logaddexp(x, 0), lambda t, ans, x: t * sigmoid(x))
 erf = elementwise("erf", sc.erf, lambda t, ans, x: t * (TWO_OVER_SQRT_PI * exp(-square(x))))
 erfc = elementwise("erfc", sc.erfc, lambda t, ans, x: t * (-TWO_OVER_SQRT_PI * exp(-square(x))))
