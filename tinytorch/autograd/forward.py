@@ -92,12 +92,18 @@ class Dual(Box, BoxOps):
                 yv, ty = y._value, y._tangent
             else:
                 yv, ty = y, None
-            ans = prim.fast(xv, yv, **kwargs)
+            ans = prim.fast(xv, yv, **kwargs) if kwargs else prim.fast(xv, yv)
+            out = Dual.__new__(Dual)
+            out._value = ans
+            out._level = level
+            out._deep = False
             if tx is None and ty is None:
-                return new_dual(ans, None, level)
-            if prim.broadcasting and not kwargs:
-                return new_dual(ans, _push_elementwise2(prim.jvps, tx, ty, ans, xv, yv), level)
-            return new_dual(ans, push(prim, [tx, ty], ans, [xv, yv], kwargs), level)
+                out._tangent = None
+            elif prim.broadcasting and not kwargs:
+                out._tangent = _push_elementwise2(prim.jvps, tx, ty, ans, xv, yv)
+            else:
+                out._tangent = push(prim, [tx, ty], ans, [xv, yv], kwargs)
+            return out
         primals = list(args)
         tangents = None
         for i, a in enumerate(args):
@@ -130,15 +136,19 @@ def _lift(t: Any, x: Any, ans: Any) -> Any:
 
 def _push_elementwise2(jvps: Any, tx: Any, ty: Any, ans: Any, x: Any, y: Any) -> Any:
     """`push` for the common case: an elementwise op of two arguments."""
-    if ty is None:
-        t, nb = _lift(tx, x, ans)
-        out = jvps[0](t, ans, x, y)
-    elif tx is None:
-        t, nb = _lift(ty, y, ans)
-        out = jvps[1](t, ans, x, y)
-    else:
-        t, nb = _lift(tx, x, ans)
-        out = jvps[0](t, ans, x, y) + jvps[1](_lift(ty, y, ans)[0], ans, x, y)
+    out = None
+    nb = 0
+    if tx is not None:
+        nb = tx.ndim - x.ndim
+        if nb and x.ndim < ans.ndim:
+            tx = reshape_p(tx, (1,) * (ans.ndim - x.ndim) + x.shape, x.ndim)
+        out = jvps[0](tx, ans, x, y)
+    if ty is not None:
+        nb = ty.ndim - y.ndim
+        if nb and y.ndim < ans.ndim:
+            ty = reshape_p(ty, (1,) * (ans.ndim - y.ndim) + y.shape, y.ndim)
+        term = jvps[1](ty, ans, x, y)
+        out = term if out is None else out + term
     if out.shape[nb:] != ans.shape:
         out = broadcast_to_p(out, ans.shape, out.ndim - nb)
     return out
