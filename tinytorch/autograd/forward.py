@@ -99,6 +99,9 @@ class Dual(Box, BoxOps):
             out._deep = False
             if tx is None and ty is None:
                 out._tangent = None
+            elif prim.linear and ty is None:
+                # linear in x: the tangent goes through the op itself
+                out._tangent = prim(tx, yv, **kwargs)
             elif prim.broadcasting and not kwargs:
                 out._tangent = _push_elementwise2(prim.jvps, tx, ty, ans, xv, yv)
             else:
@@ -114,7 +117,11 @@ class Dual(Box, BoxOps):
                         tangents = [None] * len(args)
                     tangents[i] = a._tangent
         ans = prim(*primals, **kwargs) if deep else prim.fast(*primals, **kwargs)
-        return new_dual(ans, None if tangents is None else push(prim, tangents, ans, primals, kwargs), level)
+        if tangents is None:
+            return new_dual(ans, None, level)
+        if prim.linear and all(t is None for t in tangents[1:]):
+            return new_dual(ans, prim(tangents[0], *primals[1:], **kwargs), level)
+        return new_dual(ans, push(prim, tangents, ans, primals, kwargs), level)
 
 
 def new_dual(value: Any, tangent: Any, level: int) -> Dual:
