@@ -46,14 +46,16 @@ def test_info_reports_the_primitive_count_and_the_core():
     assert "core:" in result.stdout and "digits" in result.stdout
 
 
-@pytest.mark.parametrize("args", [["--help"], ["demo", "--help"], ["test", "--help"], ["info", "--help"]])
+@pytest.mark.parametrize("args", [["--help"], ["demo", "--help"], ["test", "--help"], ["info", "--help"],
+                                  ["bench", "--help"]])
 def test_help_everywhere(args):
     result = tito(*args)
     assert result.returncode == 0
     assert "usage:" in result.stdout
 
 
-@pytest.mark.parametrize("args", [[], ["frobnicate"], ["test", "--module", "no_such_module"], ["demo", "--bogus"]])
+@pytest.mark.parametrize("args", [[], ["frobnicate"], ["test", "--module", "no_such_module"], ["demo", "--bogus"],
+                                  ["bench", "no_such_benchmark"]])
 def test_bad_arguments_give_usage_and_exit_code_2(args):
     result = tito(*args)
     assert result.returncode == 2

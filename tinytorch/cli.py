@@ -8,6 +8,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = ROOT / "tests"
+ANALYSIS = ROOT / "analysis"
+BENCHMARKS = ["overhead", "derivatives", "jacobian_modes", "checkpoint_memory", "training_step"]
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -44,6 +46,22 @@ def _test(args: argparse.Namespace) -> int:
     return int(pytest.main([*_test_targets(args.module), *extra]))
 
 
+def _bench(args: argparse.Namespace) -> int:
+    import subprocess
+
+    if not ANALYSIS.is_dir():
+        raise UsageError(f"no analysis/ folder next to the package ({ANALYSIS}); run from a checkout")
+    names = args.names or BENCHMARKS
+    unknown = [n for n in names if not (ANALYSIS / f"{n}.py").is_file()]
+    if unknown:
+        raise UsageError(f"unknown benchmark {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}")
+    status = 0
+    for name in names:
+        print(f"\n### analysis/{name}.py", flush=True)
+        status |= subprocess.call([sys.executable, str(ANALYSIS / f"{name}.py")], cwd=ANALYSIS)
+    return status
+
+
 def _info(args: argparse.Namespace) -> int:
     from importlib.metadata import version
 
@@ -75,6 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
     test.add_argument("pytest_args", nargs=argparse.REMAINDER,
                       help="extra arguments for pytest, after --: tito test --module core -- -k adam")
     test.set_defaults(run=_test)
+    bench = sub.add_parser("bench", help="run the benchmarks in analysis/ (all, or the ones named)")
+    bench.add_argument("names", nargs="*", help=f"any of: {', '.join(BENCHMARKS)}")
+    bench.set_defaults(run=_bench)
     info = sub.add_parser("info", help="versions, primitive count, locations")
     info.set_defaults(run=_info)
     return parser
