@@ -6,7 +6,7 @@ medians), prints where the crossover lies, and checks the rule `mode="auto"`
 uses against the better of the two on every grid point. Plots the ratio
 forward/reverse when matplotlib is installed.
 
-    python analysis/jacobian_modes.py [--repeats 15] [--plot jacobian_modes.png]
+    python analysis/jacobian_modes.py [--repeats 25] [--plot jacobian_modes.png]
 """
 
 from __future__ import annotations
@@ -95,7 +95,7 @@ def plot(results: dict, path: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--repeats", type=int, default=25)
     parser.add_argument("--plot", default=None, help="write a heat map of forward/reverse to this PNG")
     args = parser.parse_args()
     results = measure(args.repeats)

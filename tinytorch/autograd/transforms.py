@@ -373,7 +373,7 @@ def jacobian(f: Callable, argnums: Argnums = 0, mode: str = "auto", chunk_size: 
     """
     if mode not in ("auto", "forward", "reverse"):
         raise ValueError(f"jacobian: mode must be 'auto', 'forward' or 'reverse', got {mode!r}")
-    out_sizes: dict = {}  # output size seen for each input signature
+    modes: dict = {}  # the mode chosen for each input signature (shapes and dtypes)
 
     @functools.wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -382,12 +382,14 @@ def jacobian(f: Callable, argnums: Argnums = 0, mode: str = "auto", chunk_size: 
         inputs = _diff_inputs(args, argnums, "jacobian")
         if mode == "auto":
             values = inputs[0]
-            signature = tuple((np.shape(v), v.dtype) for v in values)
-            if signature not in out_sizes:
+            signature = tuple((v.shape, v.dtype) for v in values)
+            chosen = modes.get(signature)
+            if chosen is None:
                 # learn the output size from a recorded pass that reverse mode can reuse
                 recorded = _record(f, args, kwargs, argnums, "jacobian", inputs)
-                out_sizes[signature] = sum(np.size(_strip(o, recorded[1])) for o in flatten(recorded[0])[0])
-            chosen = "forward" if _prefer_forward(sum(np.size(v) for v in values), out_sizes[signature]) else "reverse"
+                m = sum(np.size(_strip(o, recorded[1])) for o in flatten(recorded[0])[0])
+                n = sum(np.size(v) for v in values)
+                chosen = modes[signature] = "forward" if _prefer_forward(n, m) else "reverse"
             wrapper.last_mode = chosen
         if chosen == "forward":
             out_def, in_def, blocks = _jac_forward(f, args, kwargs, argnums, chunk_size, inputs)
