@@ -268,3 +268,26 @@ def test_hand_made_variable_closed_over_by_jvp_is_differentiable_after():
     np.testing.assert_allclose(t.data, 12.0)
     t.backward()
     np.testing.assert_allclose(w.grad, 6.0)
+
+
+# --- boxes made by hand inside a transformed function ----------------------------------------
+
+
+def test_hand_made_dual_inside_a_transform_is_an_inner_derivative():
+    def sensitivity(x):  # d/da [sin(a) x] at a = 0.5, by a Dual made inside the function
+        return (tt.sin(Dual(0.5, 1.0)) * x).tangent
+
+    expected = np.cos(0.5)  # d/dx of cos(0.5) x
+    assert np.isclose(jacfwd(sensitivity)(2.0), expected, rtol=1e-15)
+    assert np.isclose(grad(sensitivity)(2.0), expected, rtol=1e-15)
+
+
+def test_hand_made_variables_inside_a_transform_backward_and_combine():
+    def inner_gradients(x):
+        a = Variable(1.0, requires_grad=True)
+        b = Variable(2.0, requires_grad=True)
+        (a * b * x + tt.sin(a) * x).backward()
+        return a.grad + b.grad  # (b x + cos(a) x) + a x = (3 + cos 1) x
+
+    assert np.isclose(grad(inner_gradients)(3.0), 3.0 + np.cos(1.0), rtol=1e-15)
+    assert np.isclose(jacfwd(inner_gradients)(3.0), 3.0 + np.cos(1.0), rtol=1e-15)

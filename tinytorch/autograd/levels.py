@@ -6,8 +6,11 @@ value, boxed at a lower level or not at all, as a constant. Each transform call
 (`grad`, `jvp`, `jacobian`, ...) takes a fresh level above all existing ones, so
 nested transforms never confuse each other's perturbations.
 
-Boxes made by hand share one base level per kind, below every transform level;
-a hand-made box that wraps another box sits just above what it wraps.
+Boxes made by hand share one level per kind and per context: outside any
+transform, the base levels below every transform level; inside a transform's
+function, two levels the transform reserved just above its own, so that the
+transform treats them as inner differentiations (as it would a nested
+transform). A hand-made box that wraps another box sits just above what it wraps.
 """
 
 from __future__ import annotations
@@ -42,6 +45,33 @@ def new_level() -> int:
         return _last_level
 
 
+def new_transform_level() -> int:
+    """A level for a transform, with the two above it reserved for the Variables
+    and the Duals made by hand while the transform's function runs."""
+    global _last_level
+    with _lock:
+        _last_level += 3
+        return _last_level - 2
+
+
+class _Active(threading.local):
+    def __init__(self) -> None:
+        self.levels: list[int] = []
+
+
+_active = _Active()
+
+
+@contextlib.contextmanager
+def running(level: int) -> Iterator[None]:
+    """Mark the transform at `level` as running its function in this thread."""
+    _active.levels.append(level)
+    try:
+        yield
+    finally:
+        _active.levels.pop()
+
+
 def level_of(x: object) -> int:
     return x._level if isinstance(x, Box) else 0
 
@@ -49,11 +79,15 @@ def level_of(x: object) -> int:
 def hand_made_level(base: int, inner: int) -> int:
     """Level of a box made by hand around a value whose own level is `inner`.
 
-    Plain contents get the kind's shared base level. Boxed contents need a level
-    above them; below the transform levels we keep the kind's parity (odd for
-    Variables, even for Duals) so that all hand-made boxes of one kind and one
-    depth still share a level and combine.
+    Plain contents get the kind's shared level for the current context (see the
+    module docstring). Boxed contents need a level above them; below the
+    transform levels we keep the kind's parity (odd for Variables, even for
+    Duals) so that all hand-made boxes of one kind and one depth still share a
+    level and combine.
     """
+    if _active.levels:
+        shared = _active.levels[-1] + (1 if base == REVERSE_BASE else 2)
+        return shared if inner < shared else new_level()
     if inner < base:
         return base
     if inner + 2 < TRANSFORM_BASE:

@@ -19,7 +19,7 @@ import numpy as np
 
 from . import api
 from .forward import Dual, new_dual
-from .levels import Box, new_level
+from .levels import Box, new_transform_level, running
 from .primitive import unbox_all
 from .reverse import Variable, backprop, leaf
 from .tree import LEAF, TreeDef, flatten, tree_map, unflatten
@@ -89,9 +89,10 @@ def _record(f: Callable, args: tuple, kwargs: dict, argnums: Argnums, transform:
             inputs: tuple | None = None) -> tuple:
     """Run f with the differentiated leaves as Variables of a fresh level."""
     values, treedef, nums = inputs or _diff_inputs(args, argnums, transform)
-    level = new_level()
+    level = new_transform_level()
     boxed = [leaf(v, level) for v in values]
-    out = f(*_substitute(args, argnums, nums, treedef, boxed), **kwargs)
+    with running(level):
+        out = f(*_substitute(args, argnums, nums, treedef, boxed), **kwargs)
     return out, level, values, boxed, treedef
 
 
@@ -209,9 +210,10 @@ def _push(f: Callable, args: tuple, kwargs: dict, argnums: Argnums, tangents: li
           inputs: tuple | None = None) -> tuple:
     """Run f with the differentiated leaves as Duals carrying `tangents` (None = zero)."""
     values, treedef, nums = inputs or _diff_inputs(args, argnums, "jvp")
-    level = new_level()
+    level = new_transform_level()
     boxed = [new_dual(v, t, level) for v, t in zip(values, tangents)]
-    out = f(*_substitute(args, argnums, nums, treedef, boxed), **kwargs)
+    with running(level):
+        out = f(*_substitute(args, argnums, nums, treedef, boxed), **kwargs)
     leaves, out_def = flatten(out)
     out_values = [_strip(o, level) for o in leaves]
     out_tangents = [o._tangent if isinstance(o, Dual) and o._level == level else None for o in leaves]
