@@ -366,8 +366,10 @@ def _unboxed(args: tuple, level: int) -> list:
     return [a._value if isinstance(a, Box) and a._level == level else a for a in args]
 
 
-def backprop(seeds: list, level: int, create_graph: bool = False, retain_graph: bool = False) -> dict:
-    """Cotangents of the leaves reached from `seeds`, a list of (Variable, cotangent)."""
+def backprop(seeds: list, level: int, create_graph: bool = False, retain_graph: bool = False,
+             stop: set | None = None) -> dict:
+    """Cotangents of the leaves reached from `seeds`, a list of (Variable, cotangent).
+    Nodes in `stop` are treated as leaves: their cotangents are returned, not passed on."""
     stack = []
     seen = set()
     for node, _ in seeds:
@@ -379,7 +381,7 @@ def backprop(seeds: list, level: int, create_graph: bool = False, retain_graph: 
         node = stack.pop()
         order.append(node)
         argnums = node._argnums
-        if argnums:
+        if argnums and not (stop and node in stop):
             args = node._args
             for i in argnums:
                 parent = args[i]
@@ -396,7 +398,7 @@ def backprop(seeds: list, level: int, create_graph: bool = False, retain_graph: 
     for node in order:
         g = cotangents.pop(node)  # every node in `order` was reached through an edge
         prim = node._prim
-        if prim is None:
+        if prim is None or (stop and node in stop):
             leaves[node] = g
             continue
         args = node._args
@@ -416,6 +418,8 @@ def backprop(seeds: list, level: int, create_graph: bool = False, retain_graph: 
         for i in node._argnums:
             if joint:
                 c = joint[i]
+                if c is None:
+                    continue
             elif kwargs:
                 c = vjps[i](g, ans, *values, **kwargs)
             else:
