@@ -74,3 +74,43 @@ def test_user_primitives_stay_out_of_the_builtin_table():
     before = set(registry)
     make_log1pexp(True, True)
     assert set(registry) == before
+
+
+@pytest.mark.parametrize("rules", ["vjp", "jvp"])
+@pytest.mark.parametrize("shapes", [((2, 3), (3,)), ((3, 1), (1, 4)), ((2, 3), ())], ids=["row", "outer", "scalar"])
+def test_broadcasting_primitive_reduces_and_expands_derivatives(rules, shapes):
+    @primitive(broadcasting=True)
+    def mul(x, y):
+        return x * y
+
+    if rules == "vjp":  # rules give unreduced cotangents; the machinery sums them
+        mul.defvjp(lambda g, ans, x, y: g * y, lambda g, ans, x, y: g * x)
+    else:
+        mul.defjvp(lambda t, ans, x, y: t * y, lambda t, ans, x, y: x * t)
+    x, y = rng.standard_normal(shapes[0]), rng.standard_normal(shapes[1])
+    assert gradcheck(mul, (x, y), order=2)
+    # d/dy sum(x * y) = x broadcast to the output, summed back to y's shape
+    full = np.broadcast_to(x, np.broadcast_shapes(x.shape, y.shape))
+    lead = full.ndim - y.ndim
+    expected = full.sum(axis=tuple(range(lead))).sum(
+        axis=tuple(i for i, d in enumerate(y.shape) if d == 1), keepdims=True)
+    assert np.allclose(grad(lambda y: tt.sum(mul(x, y)))(y), expected, rtol=1e-14)
+
+
+def test_a_rule_returning_the_wrong_shape_is_reported():
+    @primitive
+    def total(x):
+        return np.sum(x)
+
+    total.defvjp(lambda g, ans, x: g)  # forgot to broadcast g back to x's shape
+    with pytest.raises(ValueError, match=r"total: the reverse-mode rule for argument 0 returned shape \(\), "
+                                         r"expected \(3,\)"):
+        grad(total)(np.ones(3))
+
+    @primitive
+    def mul(x, y):
+        return x * y
+
+    mul.defvjp(lambda g, ans, x, y: g * y, lambda g, ans, x, y: g * x)  # broadcasts, but not declared
+    with pytest.raises(ValueError, match="argument 1 returned shape"):
+        grad(lambda y: tt.sum(mul(np.ones((2, 3)), y)))(np.arange(3.0))
