@@ -303,3 +303,36 @@ def test_recorded_augmented_assignment_on_an_intermediate_differentiates():
     y += 1.0
     tt.sum(y * y).backward()
     np.testing.assert_allclose(x.grad, 4.0 * (2.0 * xv + 1.0))
+
+
+# --- conversions that would drop a derivative, and data the caller still holds ------------
+
+
+def test_math_functions_on_a_transform_input_raise_instead_of_dropping_the_derivative():
+    import math
+
+    with pytest.raises(TypeError, match=r"tt.sin, not math.sin"):
+        grad(lambda x: math.sin(x))(1.0)
+    with pytest.raises(TypeError, match="would drop its derivative"):
+        jvp(math.exp, (1.0,), (1.0,))
+    with pytest.raises(TypeError, match="would drop its derivative"):
+        float(Dual(2.0, 1.0))
+    # converting a Variable made by hand is allowed, as in PyTorch (float(loss) for logging)
+    x = Variable(2.0, requires_grad=True)
+    assert float(x * x) == 4.0 and (x * x).item() == 4.0
+
+
+def test_a_dual_with_a_tangent_needs_a_float_primal():
+    with pytest.raises(TypeError, match="floating-point primal"):
+        Dual(3, 0.5)
+    d = Dual(3.0, 1)  # an integer tangent is cast to the primal's float type, not truncated
+    assert d.tangent.dtype == np.float64 and float(d.tangent) == 1.0
+
+
+def test_variable_copies_the_array_it_is_given():
+    a = np.ones(3)
+    w = Variable(a, requires_grad=True)
+    z = tt.sum(w * w)
+    a[0] = 7.0  # the caller's array, not the Variable's
+    z.backward()
+    assert w.grad.tolist() == [2.0, 2.0, 2.0]

@@ -88,12 +88,24 @@ class BoxOps:
         return bool(unbox_all(self._value))
 
     def __float__(self) -> float:
+        self._check_conversion("float")
         return float(unbox_all(self._value))
 
     def __int__(self) -> int:
+        self._check_conversion("int")
         return int(unbox_all(self._value))
 
+    def _check_conversion(self, kind: str) -> None:
+        # float(x) inside a differentiated function (math.sin(x), say) would drop the
+        # derivative silently; a Variable made by hand converts, as in PyTorch
+        if self._carries_derivative():
+            raise TypeError(
+                f"{kind}() of a {type(self).__name__} that is being differentiated would drop its "
+                "derivative; use tinytorch functions (tt.sin, not math.sin), or .item() to take the value"
+            )
+
     def item(self) -> Any:
+        """The value as a Python number (explicitly without its derivative)."""
         return np.asarray(unbox_all(self._value)).item()
 
     # --- arithmetic -------------------------------------------------------------------

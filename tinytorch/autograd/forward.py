@@ -19,7 +19,7 @@ import numpy as np
 from .box_ops import BoxOps
 from .levels import FORWARD_BASE, Box, hand_made_level, level_of
 from .rules.shape import broadcast_to_p, reshape_p
-from .values import as_value
+from .values import as_value, is_float
 
 
 class Dual(Box, BoxOps):
@@ -38,6 +38,11 @@ class Dual(Box, BoxOps):
         value = as_value(primal)
         inner = level_of(value)
         if tangent is not None:
+            if not isinstance(value, Box) and not is_float(value):
+                raise TypeError(
+                    f"a Dual with a tangent needs a floating-point primal, got dtype {value.dtype}; "
+                    "write 3.0 rather than 3, or pass a float array"
+                )
             tangent = as_value(tangent)
             if np.shape(tangent) != np.shape(value):
                 raise ValueError(
@@ -63,6 +68,9 @@ class Dual(Box, BoxOps):
 
     def __repr__(self) -> str:
         return f"Dual({self._value!r}, {self.tangent!r})"
+
+    def _carries_derivative(self) -> bool:
+        return self._tangent is not None
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         raise TypeError(

@@ -24,7 +24,7 @@ import numpy as np
 
 from .box_ops import BoxOps
 from .data_view import tracked
-from .levels import REVERSE_BASE, Box, grad_mode, hand_made_level, level_of
+from .levels import REVERSE_BASE, TRANSFORM_BASE, Box, grad_mode, hand_made_level, level_of
 from .primitive import unbox_all
 from .rules.shape import astype_p, sum_to_p
 from .values import as_value, is_float
@@ -64,6 +64,10 @@ class Variable(Box, BoxOps):
 
     def __init__(self, data: Any, requires_grad: bool = False) -> None:
         value = as_value(data)
+        if isinstance(value, np.ndarray) and (value is data or value.base is not None):
+            # copied, as torch.tensor does: writes to the caller's array must not
+            # reach a graph behind the engine's back
+            value = value.copy()
         self._value = value
         self._level = hand_made_level(REVERSE_BASE, level_of(value))
         self._deep = isinstance(value, Box)
@@ -155,6 +159,11 @@ class Variable(Box, BoxOps):
         if self._requires_grad:
             return f"Variable({body}, requires_grad=True)"
         return f"Variable({body})"
+
+    def _carries_derivative(self) -> bool:
+        # hand-made Variables convert like PyTorch tensors (float(loss)); a
+        # transform's Variables do not
+        return self._requires_grad and self._level >= TRANSFORM_BASE
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         if self._requires_grad:
