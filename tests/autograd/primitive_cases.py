@@ -550,6 +550,12 @@ COMPOSITE_CASES = [
     case("linalg.norm", "all-entries-3d", lambda x: tt.linalg.norm(x),                          normal(2, 3, 2), calls=("linalg.norm",)),
 ]
 
+COMPOSITE_CASES += [
+    case("linspace",  "scalar-ends",      lambda a, b: tt.linspace(a, b, 5),                    normal(), normal()),
+    case("linspace",  "vector-ends",      lambda a, b: tt.linspace(a, b, 4, endpoint=False),    normal(3), normal(3)),
+    case("full_like", "boxed-fill",       lambda s: tt.full_like(np.ones((2, 3), s.dtype), s) * 2.0, normal()),
+]
+
 ALL_CASES = PRIMITIVE_CASES + COMPOSITE_CASES
 
 # The public composites that must each have cases of their own.
@@ -611,7 +617,6 @@ NONDIFFERENTIABLE_CALLS = {
     "zeros_like": lambda x, y: tt.zeros_like(x),
     "ones_like": lambda x, y: tt.ones_like(x),
     "empty_like": lambda x, y: tt.empty_like(x).shape,  # contents undefined: compare the shape
-    "full_like": lambda x, y: tt.full_like(x, 2.5),
     "shape": lambda x, y: tt.shape(x),
     "ndim": lambda x, y: tt.ndim(x),
     "size": lambda x, y: tt.size(x),
@@ -625,7 +630,6 @@ CONSTRUCTOR_CALLS = {
     "empty": lambda: tt.empty(3).shape,
     "full": lambda: tt.full((2, 2), 1.5),
     "arange": lambda: tt.arange(5),
-    "linspace": lambda: tt.linspace(0.0, 1.0, 5),
     "logspace": lambda: tt.logspace(0.0, 1.0, 4),
     "geomspace": lambda: tt.geomspace(1.0, 8.0, 4),
     "eye": lambda: tt.eye(3, k=1),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import linalg
-from .creation import array, asarray, constructors, like
+from .creation import array, asarray, constructors, full_like, like, linspace
 from .elementwise import *  # noqa: F403
 from .elementwise import clip, polygamma, where
 from .indexing import (
@@ -84,5 +84,7 @@ __all__ = sorted(
 NUMPY_HANDLERS = {getattr(np.linalg, name): getattr(linalg, name) for name in linalg.__all__}
 for _name in __all__:
     _numpy_fn = getattr(np, _name, None)
-    if _numpy_fn is not None and callable(_numpy_fn):
+    # NumPy's own constructors are re-exported as they are: a box passed to them
+    # gets the "no tinytorch rule" TypeError, not a handler that calls itself
+    if _numpy_fn is not None and callable(_numpy_fn) and _numpy_fn is not globals()[_name]:
         NUMPY_HANDLERS[_numpy_fn] = globals()[_name]

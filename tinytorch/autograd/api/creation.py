@@ -8,14 +8,14 @@ from typing import Any
 import numpy as np
 
 from ..levels import Box
-from ..primitive import NonDifferentiable
-from .manipulation import stack
+from ..primitive import NonDifferentiable, unbox_all
+from .manipulation import broadcast_to, stack
 from .reductions import astype
 
-_CONSTRUCTORS = ["zeros", "ones", "empty", "full", "arange", "linspace", "logspace", "geomspace",
-                 "eye", "identity", "tri", "indices"]
+_CONSTRUCTORS = ["zeros", "ones", "empty", "full", "arange", "logspace", "geomspace", "eye", "identity",
+                 "tri", "indices"]
 constructors = {name: getattr(np, name) for name in _CONSTRUCTORS}
-_LIKE = ["zeros_like", "ones_like", "empty_like", "full_like", "shape", "ndim", "size", "result_type"]
+_LIKE = ["zeros_like", "ones_like", "empty_like", "shape", "ndim", "size", "result_type"]
 like = {name: NonDifferentiable(name, getattr(np, name)) for name in _LIKE}
 
 
@@ -42,3 +42,31 @@ def asarray(a: Any, dtype: Any = None) -> Any:
     if isinstance(a, Box) or _holds_box(a):
         return array(a, dtype)
     return np.asarray(a, dtype=dtype)
+
+
+def full_like(a: Any, fill_value: Any, dtype: Any = None) -> Any:
+    """np.full_like; differentiable in `fill_value` (the values of `a` are not used)."""
+    plain = unbox_all(a)
+    if not isinstance(fill_value, Box):
+        return np.full_like(plain, fill_value, dtype=dtype)
+    return broadcast_to(astype(fill_value, dtype or np.result_type(plain)), np.shape(plain))
+
+
+def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, retstep: bool = False,
+             dtype: Any = None, axis: int = 0) -> Any:
+    """np.linspace; differentiable in `start` and `stop` (it is linear in both)."""
+    if not (isinstance(start, Box) or isinstance(stop, Box)):
+        return np.linspace(start, stop, num, endpoint=endpoint, retstep=retstep, dtype=dtype, axis=axis)
+    if axis != 0:
+        raise NotImplementedError("linspace(axis != 0) of Variables or Duals")
+    extent = asarray(stop) - asarray(start)
+    fractions = np.linspace(0.0, 1.0, num, endpoint=endpoint, dtype=extent.dtype)
+    fractions = fractions.reshape((num,) + (1,) * extent.ndim)
+    out = asarray(start) + extent * fractions
+    out = out if dtype is None else astype(out, dtype)
+    if retstep:
+        return out, extent / max(num - 1 if endpoint else num, 1)
+    return out
+
+
+
