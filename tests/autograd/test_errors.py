@@ -336,3 +336,26 @@ def test_variable_copies_the_array_it_is_given():
     a[0] = 7.0  # the caller's array, not the Variable's
     z.backward()
     assert w.grad.tolist() == [2.0, 2.0, 2.0]
+
+
+def test_bad_transform_options_and_unsupported_forms_are_clear_errors():
+    with pytest.raises(ValueError, match="chunk_size"):
+        jacobian(tt.sin, chunk_size=0)
+    with pytest.raises(ValueError, match="chunk_size"):
+        jacobian(tt.sin, chunk_size=-2)
+    with pytest.raises(TypeError, match="hvp requires floating-point inputs"):
+        hvp(lambda x: tt.sum(x * x), np.arange(3), np.ones(3))
+    with pytest.raises(TypeError, match="keyword arguments"):
+        np.sin(Dual(0.5, 1.0), dtype=np.float32)
+    with pytest.raises(TypeError, match="subscripts-string"):
+        tt.einsum(np.ones(2), [0], np.ones(2), [0])
+    with pytest.raises(TypeError, match="numpy.logspace has no tinytorch rule"):
+        np.logspace(Variable(1.0, requires_grad=True), 2.0)
+
+
+def test_size_zero_inputs_follow_numpy():
+    x = Variable(np.zeros((0, 3)), requires_grad=True)
+    assert tt.prod(x, axis=0).tolist() == [1.0, 1.0, 1.0]
+    assert tt.softmax(np.zeros((2, 0))).shape == (2, 0)
+    assert tt.logsumexp(np.zeros(0)) == -np.inf
+    assert jacobian(lambda a: tt.einsum("ij->j", a))(np.zeros((0, 3))).shape == (3, 0, 3)

@@ -193,3 +193,14 @@ def test_bad_order_and_modes_are_rejected():
         gradcheck(tt.sin, (np.ones(2),), order=3)
     with pytest.raises(ValueError, match="mode"):
         gradcheck(tt.sin, (np.ones(2),), modes=("sideways",))
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered in sqrt:RuntimeWarning")
+def test_nan_derivatives_fail_even_when_both_sides_agree():
+    with pytest.raises(GradcheckError):
+        gradcheck(lambda a: tt.sqrt(a - 1.0), (np.array([0.3, 0.8]),))
+
+
+def test_container_inputs_are_a_clear_type_error():
+    with pytest.raises(TypeError, match="takes arrays as inputs"):
+        gradcheck(lambda d: tt.sum(d["a"]), ({"a": np.ones(2)},))

@@ -174,7 +174,10 @@ class BoxOps:
     # --- NumPy interop ----------------------------------------------------------------
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         if "out" in kwargs:
-            raise TypeError(f"numpy.{ufunc.__name__}(..., out=) cannot write into a {type(self).__name__}")
+            raise TypeError(f"ufunc {ufunc.__name__}(..., out=) cannot write into a {type(self).__name__}")
+        if kwargs and method == "__call__":
+            raise TypeError(f"ufunc {ufunc.__name__}: keyword arguments ({', '.join(kwargs)}) are not "
+                            f"supported on a {type(self).__name__}; use tinytorch functions and .astype()")
         if method == "reduce":
             return _reduce_ufunc(ufunc, *inputs, **kwargs)
         if method == "accumulate" and ufunc is np.add:
@@ -183,7 +186,7 @@ class BoxOps:
         if fn is None:
             suffix = "" if method == "__call__" else f".{method}"
             raise TypeError(
-                f"numpy.{ufunc.__name__}{suffix} has no tinytorch rule, so it cannot take a "
+                f"ufunc {ufunc.__name__}{suffix} has no tinytorch rule, so it cannot take a "
                 f"{type(self).__name__}; use a tinytorch function or .detach() the input"
             )
         return fn(*inputs, **kwargs)

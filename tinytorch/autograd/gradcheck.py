@@ -70,7 +70,8 @@ def _check(f: Callable, values: list, eps: float, atol: float, rtol: float, mode
         if analytic.shape != numerical.shape:
             raise GradcheckError(f"{what}, {mode} mode: Jacobian shape {analytic.shape}, expected {numerical.shape}")
         excess = np.abs(analytic - numerical) - (atol + rtol * np.abs(numerical))
-        excess = np.where(np.isnan(analytic) != np.isnan(numerical), np.inf, np.nan_to_num(excess))
+        # a NaN on either side is a failure: f is not differentiable there (or the rule is wrong)
+        excess = np.where(np.isnan(analytic) | np.isnan(numerical), np.inf, excess)
         if excess.size and excess.max() > 0:
             row, col = np.unravel_index(int(np.argmax(excess)), excess.shape)
             out_i, out_pos = _locate(int(row), out_shapes)
@@ -103,7 +104,12 @@ def gradcheck(
     True
     """
     inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
-    values = [np.array(x, dtype=np.result_type(x), copy=True) for x in inputs]
+    values = []
+    for i, x in enumerate(inputs):
+        if not isinstance(x, (np.ndarray, np.generic, float)):
+            raise TypeError(f"gradcheck takes arrays as inputs (f's positional arguments); input {i} is a "
+                            f"{type(x).__name__}: wrap f to take its leaves as arrays")
+        values.append(np.array(x, dtype=np.result_type(x), copy=True))
     for i, x in enumerate(values):
         if x.dtype != np.float64:
             raise TypeError(f"gradcheck needs float64 inputs for accurate differences; input {i} is {x.dtype}")

@@ -304,7 +304,7 @@ def _assemble(rows: list, row_values: list, col_values: list, rows_are_outputs: 
 
 
 def _chunks(n: int, chunk_size: int | None) -> list[tuple[int, int]]:
-    step = n if not chunk_size else max(1, int(chunk_size))
+    step = n if chunk_size is None else int(chunk_size)
     return [(s, min(s + step, n)) for s in range(0, max(n, 1), step)] if n else [(0, 0)]
 
 
@@ -375,6 +375,8 @@ def jacobian(f: Callable, argnums: Argnums = 0, mode: str = "auto", chunk_size: 
     """
     if mode not in ("auto", "forward", "reverse"):
         raise ValueError(f"jacobian: mode must be 'auto', 'forward' or 'reverse', got {mode!r}")
+    if chunk_size is not None and not (isinstance(chunk_size, (int, np.integer)) and chunk_size >= 1):
+        raise ValueError(f"jacobian: chunk_size must be a positive integer or None, got {chunk_size!r}")
     modes: dict = {}  # the mode chosen for each input signature (shapes and dtypes)
 
     @functools.wraps(f)
@@ -444,4 +446,6 @@ def hvp(f: Callable, x: Any, v: Any) -> Any:
     >>> hvp(lambda x: tt.sum(x ** 3), np.array([1.0, 2.0]), np.array([1.0, 0.0])).tolist()
     [6.0, 0.0]
     """
+    for value in flatten(x)[0]:
+        _float_input(value, "hvp")
     return jvp(grad(f), (x,), (v,))[1]

@@ -43,13 +43,15 @@ def _explicit(subscripts: str, ndims: list[int]) -> str:
 
 
 def einsum(subscripts: str, *operands: Any) -> Any:
+    if not isinstance(subscripts, str):
+        raise TypeError("einsum: only the subscripts-string form is supported, e.g. einsum('ij,jk->ik', a, b)")
     operands = [prep(x) for x in operands]
     spec = _explicit(subscripts, [x.ndim for x in operands])
     terms = spec.split("->")[0].split(",")
     sizes: dict = {}
     for term, x in zip(terms, operands):
         for c, d in zip(term, x.shape):
-            sizes[c] = max(sizes.get(c, 1), d)
+            sizes[c] = d if sizes.get(c, 1) == 1 else sizes[c]  # size 1 broadcasts, 0 stays 0
     # broadcast size-1 axes explicitly, so that the rules never have to undo it
     operands = [broadcast_to(x, tuple(sizes[c] for c in term)) for term, x in zip(terms, operands)]
     return einsum_p(*operands, spec=spec)

@@ -82,6 +82,8 @@ def prod(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
         return np.prod(a, axis=axes, keepdims=keepdims)
     kept = tuple(i for i in range(-a.ndim, 0) if i not in axes)
     kept_shape = tuple(a.shape[i] for i in kept)
+    if _count(a.shape, axes) == 0:  # an empty product is 1 whatever a is
+        return np.prod(np.zeros(a.shape, a.dtype), axis=axes, keepdims=keepdims)
     x = transpose_p(a, kept + axes) if a.ndim else a
     k = _count(a.shape, axes)
     x = reshape_p(x, kept_shape + (k,), a.ndim)
