@@ -25,6 +25,6 @@ def test_every_public_transform_has_an_example():
     from tinytorch import autograd
 
     for name in ["grad", "value_and_grad", "jvp", "vjp", "jacobian", "jacfwd", "jacrev", "hessian", "hvp",
-                 "gradcheck", "no_grad", "enable_grad", "Variable", "Dual"]:
+                 "gradcheck", "no_grad", "enable_grad", "Variable", "Dual", "checkpoint", "primitive"]:
         doc = getattr(autograd, name).__doc__ or ""
         assert ">>>" in doc, f"{name} has no runnable example"

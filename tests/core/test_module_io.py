@@ -178,3 +178,51 @@ def test_archive_for_another_model_is_a_mismatch(tmp_path):
 def test_missing_file_is_file_not_found(tmp_path):
     with pytest.raises(FileNotFoundError):
         model().load(tmp_path / "nowhere.npz")
+
+
+class Keywords(Module):
+    """Parameters named like the keyword arguments of np.savez_compressed and np.load."""
+
+    def __init__(self, seed):
+        rng = np.random.default_rng(seed)
+        for name in ["file", "allow_pickle", "args", "kwds", "compress", "mmap_mode"]:
+            setattr(self, name, Variable(rng.standard_normal(2), requires_grad=True))
+
+
+def test_parameter_names_that_are_savez_keywords_round_trip(tmp_path):
+    path = tmp_path / "keywords.npz"
+    source, target = Keywords(0), Keywords(1)
+    source.save(path)
+    target.load(path)
+    assert target.state_dict().keys() == source.state_dict().keys()
+    for name, value in source.state_dict().items():
+        assert np.array_equal(target.state_dict()[name], value), name
+    with np.load(path, allow_pickle=False) as archive:       # still a plain .npz for NumPy
+        assert np.array_equal(archive["file"], source.state_dict()["file"])
+
+
+@pytest.mark.parametrize("bad, message", [
+    (np.nan, "non-finite values"), (np.inf, "non-finite values"), (-np.inf, "non-finite values"),
+])
+def test_load_state_dict_refuses_non_finite_values(bad, message):
+    target = model(10)
+    before = target.state_dict()
+    state = model(0).state_dict()
+    state["layers.3.bias"][1] = bad                 # the last parameter: the others pass first
+    with pytest.raises(ValueError, match=f"layers.3.bias: the state holds {message}"):
+        target.load_state_dict(state)
+    for name, value in target.state_dict().items():
+        assert np.array_equal(value, before[name])
+
+
+def test_load_state_dict_refuses_values_that_overflow_the_parameter_dtype():
+    target = Sequential(Dense(3, 2, dtype=np.float32, rng=0))
+    before = target.state_dict()
+    state = {"layers.0.weights": np.zeros((3, 2)), "layers.0.bias": np.array([1.0, -1e39])}
+    with pytest.raises(ValueError, match=r"layers.0.bias: the state holds values up to 1e\+39, "
+                                         r"which do not fit in the parameter's float32"):
+        target.load_state_dict(state)
+    assert all(np.array_equal(v, before[k]) for k, v in target.state_dict().items())
+    state["layers.0.bias"] = np.array([1.0, -3e38])      # within float32's range (3.4e38)
+    target.load_state_dict(state)
+    assert target.state_dict()["layers.0.bias"][1] == np.float32(-3e38)

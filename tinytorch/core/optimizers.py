@@ -19,11 +19,23 @@ Loshchilov & Hutter 2019 for AdamW's decoupled weight decay).
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Iterable
 
 import numpy as np
 
 from ..autograd import Variable
+
+
+def check_setting(name: str, value: float, below_one: bool = False) -> float:
+    """`value` if it is a finite number >= 0 (and < 1 with `below_one`), else a ValueError:
+    a NaN or negative rate would otherwise surface only as NaN weights, epochs later."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {value!r}")
+    if not (math.isfinite(value) and value >= 0 and (value < 1 or not below_one)):
+        interval = "in [0, 1)" if below_one else "finite and non-negative"
+        raise ValueError(f"{name} must be {interval}, got {value}")
+    return value
 
 
 class Optimizer:
@@ -33,13 +45,17 @@ class Optimizer:
         self.params = list(params)
         if not self.params:
             raise ValueError(f"{type(self).__name__} got no parameters to optimize")
-        for p in self.params:
+        seen: dict[int, int] = {}
+        for i, p in enumerate(self.params):
             if not (isinstance(p, Variable) and p.is_leaf and p.requires_grad):
                 raise TypeError(f"{type(self).__name__} optimizes leaf Variables with requires_grad=True, "
                                 f"got {p!r:.60}")
-        if lr < 0:
-            raise ValueError(f"learning rate must be non-negative, got {lr}")
-        self.lr = lr
+            # listed twice, a parameter would be stepped twice per step()
+            if id(p) in seen:
+                raise ValueError(f"{type(self).__name__}: parameter {i} is parameter {seen[id(p)]} again; "
+                                 f"each parameter may be listed once")
+            seen[id(p)] = i
+        self.lr = check_setting("learning rate", lr)
 
     def zero_grad(self) -> None:
         for p in self.params:
@@ -57,6 +73,8 @@ class SGD(Optimizer):
     def __init__(self, params: Iterable[Variable], lr: float, momentum: float = 0.0,
                  weight_decay: float = 0.0, nesterov: bool = False) -> None:
         super().__init__(params, lr)
+        check_setting("momentum", momentum)
+        check_setting("weight_decay", weight_decay)
         if nesterov and momentum <= 0:
             raise ValueError("Nesterov momentum needs momentum > 0")
         self.momentum, self.weight_decay, self.nesterov = momentum, weight_decay, nesterov
@@ -85,28 +103,36 @@ class SGD(Optimizer):
 class Adam(Optimizer):
     """m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;
     p -= lr * m_hat / (sqrt(v_hat) + eps), with m_hat = m / (1 - b1^t), v_hat = v / (1 - b2^t).
-    `weight_decay` adds weight_decay * p to g (L2 regularization)."""
+    `weight_decay` adds weight_decay * p to g (L2 regularization).
+
+    t counts the steps of each parameter on its own (as PyTorch and Kingma & Ba do):
+    a parameter that first gets a gradient at the optimizer's tenth step has t = 1
+    there, and the full bias correction of a first step."""
 
     decoupled = False
 
     def __init__(self, params: Iterable[Variable], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0) -> None:
         super().__init__(params, lr)
-        self.betas, self.eps, self.weight_decay = betas, eps, weight_decay
-        self.t = 0
+        if len(betas) != 2:
+            raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+        self.betas = (check_setting("betas[0]", betas[0], below_one=True),
+                      check_setting("betas[1]", betas[1], below_one=True))
+        self.eps, self.weight_decay = check_setting("eps", eps), check_setting("weight_decay", weight_decay)
+        self.steps = [0] * len(self.params)
         self.m = [np.zeros(p.shape, p.dtype) for p in self.params]
         self.v = [np.zeros(p.shape, p.dtype) for p in self.params]
 
     def step(self) -> None:
-        self.t += 1
         b1, b2 = self.betas
         lr, eps, decay = self.lr, self.eps, self.weight_decay
-        step_size = lr / (1.0 - b1**self.t)
-        root_correction = math.sqrt(1.0 - b2**self.t)
-        for p, m, v in zip(self.params, self.m, self.v):
+        for i, (p, m, v) in enumerate(zip(self.params, self.m, self.v)):
             g = p.grad
             if g is None:
                 continue
+            self.steps[i] = t = self.steps[i] + 1
+            step_size = lr / (1.0 - b1**t)
+            root_correction = math.sqrt(1.0 - b2**t)
             data = p.data
             if decay and self.decoupled:
                 data *= 1.0 - lr * decay
