@@ -1,5 +1,5 @@
-"""Optimizers and schedules against their published update equations, written out here
-in NumPy; gradient clipping against its closed form."""
+"""Optimizers against their published update equations, written out here in NumPy;
+gradient clipping against its closed form; the checks on their settings."""
 
 import math
 
@@ -8,7 +8,6 @@ import pytest
 
 from tinytorch.autograd import Variable
 from tinytorch.core.optimizers import SGD, Adam, AdamW, clip_grad_norm
-from tinytorch.core.schedules import CosineAnnealingLR, StepLR
 
 RNG = np.random.default_rng(5)
 P0 = RNG.standard_normal((3, 2))
@@ -144,32 +143,3 @@ def test_clip_grad_norm_with_shared_gradient_arrays():
     total = clip_grad_norm([x, y], max_norm=1.0)
     assert total == pytest.approx(math.sqrt(8.0))
     assert np.allclose(x.grad, 1 / math.sqrt(8.0), rtol=1e-6) and np.allclose(y.grad, 1 / math.sqrt(8.0), rtol=1e-6)
-
-
-def rates(schedule_class, epochs, **options):
-    optimizer = SGD([Variable(P0, requires_grad=True)], lr=0.4)
-    schedule = schedule_class(optimizer, **options)
-    out = []
-    for _ in range(epochs):
-        out.append(optimizer.lr)
-        schedule.step()
-    return out
-
-
-def test_step_schedule():
-    assert rates(StepLR, 7, step_size=3, gamma=0.5) == pytest.approx([0.4] * 3 + [0.2] * 3 + [0.1])
-
-
-def test_cosine_schedule():
-    got = rates(CosineAnnealingLR, 12, T_max=8, eta_min=0.04)
-    expected = [0.04 + 0.36 * (1 + math.cos(math.pi * min(t, 8) / 8)) / 2 for t in range(12)]
-    assert got == pytest.approx(expected, rel=1e-14)
-    assert got[4] == pytest.approx(0.22) and got[8:] == pytest.approx([0.04] * 4)
-
-
-def test_schedules_check_their_arguments():
-    optimizer = SGD([Variable(P0, requires_grad=True)], lr=0.1)
-    with pytest.raises(ValueError, match="step_size"):
-        StepLR(optimizer, step_size=0)
-    with pytest.raises(ValueError, match="T_max"):
-        CosineAnnealingLR(optimizer, T_max=0)

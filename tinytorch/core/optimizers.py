@@ -156,14 +156,31 @@ class AdamW(Adam):
         super().__init__(params, lr, betas, eps, weight_decay)
 
 
-def clip_grad_norm(params: Iterable[Variable], max_norm: float) -> float:
+def clip_grad_norm(params: Iterable[Variable], max_norm: float, error_if_nonfinite: bool = True) -> float:
     """Scale the gradients so that their joint 2-norm is at most `max_norm`.
 
-    Returns the norm before clipping. The gradients are replaced, not written in
-    place: a `.grad` array may be shared with another leaf's.
+    Returns the norm before clipping, computed in float64 (float32 gradients of 1e20
+    would overflow float32's sum of squares to inf). The gradients are replaced, not
+    written in place: a `.grad` array may be shared with another leaf's.
+
+    A NaN or infinite norm (some gradient holds NaN or inf) raises FloatingPointError;
+    with `error_if_nonfinite=False` it is returned instead and the gradients are left
+    as they are, so that the caller can skip the step. (PyTorch's default is to scale
+    every gradient by NaN, which then spreads into all the weights.)
     """
+    check_setting("max_norm", max_norm)
     params = [p for p in params if p.grad is not None]
-    total = math.sqrt(sum(float(np.vdot(p.grad, p.grad)) for p in params))
+    grads = [np.asarray(p.grad, dtype=np.float64) for p in params]
+    total = math.sqrt(sum(float(np.vdot(g, g)) for g in grads))
+    if math.isinf(total) and all(np.isfinite(g).all() for g in grads):
+        # finite float64 entries beyond 1e154 whose squares overflow: scale them down first
+        largest = max(float(np.abs(g).max(initial=0.0)) for g in grads)
+        total = largest * math.sqrt(sum(float(np.vdot(g / largest, g / largest)) for g in grads))
+    if not math.isfinite(total):
+        if error_if_nonfinite:
+            raise FloatingPointError(f"clip_grad_norm: the total gradient norm is {total}: some gradient holds "
+                                     f"NaN or inf (pass error_if_nonfinite=False to get the norm back instead)")
+        return total
     scale = max_norm / (total + 1e-6)
     if scale < 1.0:
         for p in params:
