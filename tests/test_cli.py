@@ -55,14 +55,22 @@ def test_help_everywhere(args):
 
 
 @pytest.mark.parametrize("args", [[], ["frobnicate"], ["test", "--module", "no_such_module"], ["demo", "--bogus"],
-                                  ["bench", "no_such_benchmark"]])
+                                  ["bench", "no_such_benchmark"], ["test", "junk"],
+                                  ["test", "--module", "core", "junk"], ["test", "-k", "adam"],
+                                  ["test", "--module", "dat"], ["test", "--module", "seed"],      # prefixes of names
+                                  ["test", "--module", "../tests"], ["test", "--module", "test_*"]])
 def test_bad_arguments_give_usage_and_exit_code_2(args):
     result = tito(*args)
     assert result.returncode == 2
     assert "usage:" in result.stderr
 
 
-@pytest.mark.parametrize("module", ["seed_examples", "layers", "seed_network"])
+def test_pytest_arguments_need_the_separator():
+    result = tito("test", "junk")
+    assert "unexpected argument 'junk'" in result.stderr and "after --" in result.stderr
+
+
+@pytest.mark.parametrize("module", ["seed_examples", "layers", "seed_network", "schedules", "datasets", "init"])
 def test_test_command_runs_one_module(module):
     result = tito("test", "--module", module)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -73,3 +81,34 @@ def test_test_command_runs_the_core_folder():
     result = tito("test", "--module", "core", "--", "-k", "tensor")
     assert result.returncode == 0, result.stdout + result.stderr
     assert re.search(r"\d+ passed, \d+ deselected", result.stdout)
+
+
+def test_module_names_match_one_file_exactly():
+    """`data` is test_data.py alone, not test_datasets.py too."""
+    result = tito("test", "--module", "data", "--", "--collect-only")
+    assert result.returncode == 0, result.stdout + result.stderr
+    files = set(re.findall(r"(test_\w+\.py)::", result.stdout))
+    assert files == {"test_data.py"}
+
+
+def test_test_command_accepts_the_autograd_folder():
+    result = tito("test", "--module", "autograd", "--", "-k", "seed")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert re.search(r"\d+ passed, \d+ deselected", result.stdout)
+
+
+def test_a_closed_pipe_is_not_a_traceback():
+    """`python -m tinytorch info | head -1`: the reader is gone before tito writes."""
+    process = subprocess.Popen([sys.executable, "-m", "tinytorch", "info"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    process.stdout.close()              # long before the interpreter has even imported numpy
+    _, err = process.communicate(timeout=120)
+    assert "Traceback" not in err and "BrokenPipeError" not in err and "Exception ignored" not in err, err
+    assert process.returncode == 1     # Python's convention for EPIPE (its docs, "Note on SIGPIPE")
+
+
+def test_info_through_head_prints_its_first_line():
+    result = subprocess.run(f'"{sys.executable}" -m tinytorch info | head -1', shell=True, capture_output=True,
+                            text=True, timeout=300)
+    assert result.stdout.startswith("tinytorch ") and result.stdout.count("\n") == 1
+    assert "Traceback" not in result.stderr and "Error" not in result.stderr, result.stderr

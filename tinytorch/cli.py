@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -24,14 +25,16 @@ class UsageError(Exception):
 
 
 def _test_targets(module: str | None) -> list[str]:
+    """tests/NAME/ or every tests/**/test_NAME.py: the name matched exactly, never as a prefix."""
     if not TESTS.is_dir():
         raise UsageError(f"no tests/ folder next to the package ({TESTS}); run from a checkout")
     if module is None:
         return [str(TESTS)]
     folder = TESTS / module
-    if folder.is_dir():
+    # a plain name only: "../x" or "*" would reach outside tests/ or match by pattern
+    if module.isidentifier() and folder.is_dir():
         return [str(folder)]
-    files = sorted(TESTS.rglob(f"test_{module}*.py"))
+    files = sorted(TESTS.rglob(f"test_{module}.py")) if module.isidentifier() else []
     if not files:
         known = sorted({p.name for p in TESTS.iterdir() if p.is_dir() and not p.name.startswith(("_", "."))}
                        | {p.stem[5:] for p in TESTS.rglob("test_*.py")})
@@ -42,8 +45,11 @@ def _test_targets(module: str | None) -> list[str]:
 def _test(args: argparse.Namespace) -> int:
     import pytest
 
-    extra = args.pytest_args[1:] if args.pytest_args[:1] == ["--"] else args.pytest_args
-    return int(pytest.main([*_test_targets(args.module), *extra]))
+    extra = args.pytest_args
+    if extra and extra[0] != "--":
+        raise UsageError(f"unexpected argument {extra[0]!r}; pytest's arguments go after --: "
+                         f"tito test --module core -- -k adam")
+    return int(pytest.main([*_test_targets(args.module), *extra[1:]]))
 
 
 def _bench(args: argparse.Namespace) -> int:
@@ -89,7 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="train a network on the built-in digits, then a tour of the engine")
     demo.set_defaults(run=_demo)
     test = sub.add_parser("test", help="run the test suite, or one module's tests")
-    test.add_argument("--module", help="e.g. autograd, core, layers, tensor (default: all)")
+    test.add_argument("--module", help="a folder of tests/ or a test file's name, exactly: autograd, core, "
+                                       "layers, tensor, schedules, datasets, init, ... (default: all)")
     test.add_argument("pytest_args", nargs=argparse.REMAINDER,
                       help="extra arguments for pytest, after --: tito test --module core -- -k adam")
     test.set_defaults(run=_test)
@@ -105,9 +112,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.run(args)
+        status = args.run(args)
+        sys.stdout.flush()      # here, where a closed pipe can be caught, not at exit
+        return status
     except UsageError as err:
         parser.error(str(err))
+    except BrokenPipeError:
+        # the reader went away (`tito info | head -1`): stop quietly, as `cat` does. Python
+        # flushes stdout again at exit, so point it at devnull first (Python's docs, signal
+        # module, "Note on SIGPIPE").
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":

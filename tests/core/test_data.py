@@ -1,10 +1,9 @@
-"""Datasets, DataLoader batching and shuffling, train_test_split, built-in datasets."""
+"""Datasets, DataLoader batching and shuffling, collation, train_test_split."""
 
 import numpy as np
 import pytest
 
-from tinytorch.core.data import DataLoader, Dataset, TensorDataset, train_test_split
-from tinytorch.core.datasets import load_digits, make_moons, make_spirals
+from tinytorch.core.data import DataLoader, Dataset, TensorDataset, collate, train_test_split
 from tinytorch.core.tensor import Tensor
 
 X = np.arange(20.0).reshape(10, 2)
@@ -99,28 +98,60 @@ def test_train_test_split_partitions():
         train_test_split(X, Y[:3])
 
 
-def test_digits_are_the_uci_test_set():
-    X_digits, y_digits = load_digits()
-    assert X_digits.shape == (1797, 64) and X_digits.dtype == np.float64
-    assert X_digits.min() == 0.0 and X_digits.max() == 1.0
-    # class counts of the UCI optdigits test set (optdigits.tes)
-    assert np.bincount(y_digits).tolist() == [178, 182, 177, 183, 181, 182, 181, 179, 174, 180]
-    # the first image is a 0; its top row of pixels (0..16), as printed in UCI's file
-    assert y_digits[0] == 0 and (X_digits[0, :8] * 16).tolist() == [0, 0, 5, 13, 9, 1, 0, 0]
-    assert np.allclose(X_digits * 16, np.round(X_digits * 16))   # integer pixel counts
+def test_batch_size_must_be_an_integer():
+    for bad in [2.0, 2.5, "4", True, None]:
+        with pytest.raises(TypeError, match="batch_size must be an integer"):
+            DataLoader(TensorDataset(X), batch_size=bad)
+    assert len(DataLoader(TensorDataset(X), batch_size=np.int64(4))) == 3
 
 
-def test_spirals():
-    X_s, y_s = make_spirals(n_per_class=40, n_classes=4, noise=0.0)
-    assert X_s.shape == (160, 2) and np.bincount(y_s).tolist() == [40] * 4
-    radius = np.hypot(X_s[:, 0], X_s[:, 1])
-    assert np.allclose(radius, np.tile(np.linspace(0, 1, 40), 4))
-    assert np.array_equal(make_spirals(seed=3)[0], make_spirals(seed=3)[0])
+def test_drop_last_with_fewer_samples_than_a_batch_is_a_clear_error():
+    with pytest.raises(ValueError, match="batch_size 16 and only 10 samples: no batch fits"):
+        DataLoader(TensorDataset(X, Y), batch_size=16, drop_last=True)
+    assert len(DataLoader(TensorDataset(X, Y), batch_size=10, drop_last=True)) == 1   # exactly one fits
+    assert len(DataLoader(TensorDataset(X, Y), batch_size=16)) == 1                   # without drop_last
 
 
-def test_moons():
-    X_m, y_m = make_moons(101, noise=0.0)
-    assert X_m.shape == (101, 2) and np.bincount(y_m).tolist() == [50, 51]
-    upper, lower = X_m[y_m == 0], X_m[y_m == 1]
-    assert np.allclose(np.hypot(upper[:, 0], upper[:, 1]), 1.0)
-    assert np.allclose(np.hypot(lower[:, 0] - 1.0, lower[:, 1] - 0.5), 1.0)
+class Fields(Dataset):
+    """Samples as lists or dicts of an array and a label."""
+
+    def __init__(self, kind):
+        self.kind = kind
+
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, i):
+        x, y = np.array([i, 10.0 * i]), i % 2
+        return [x, y] if self.kind == "list" else {"x": x, "y": y}
+
+
+def test_list_samples_are_collated_field_by_field():
+    batch = next(iter(DataLoader(Fields("list"), batch_size=3)))
+    assert isinstance(batch, list) and len(batch) == 2
+    assert np.array_equal(batch[0], [[0.0, 0.0], [1.0, 10.0], [2.0, 20.0]]) and np.array_equal(batch[1], [0, 1, 0])
+
+
+def test_dict_samples_are_collated_into_a_dict_of_arrays():
+    batches = list(DataLoader(Fields("dict"), batch_size=3))
+    assert [sorted(b) for b in batches] == [["x", "y"], ["x", "y"]]
+    assert np.array_equal(batches[0]["x"], [[0.0, 0.0], [1.0, 10.0], [2.0, 20.0]])
+    assert np.array_equal(batches[1]["y"], [1]) and batches[1]["x"].shape == (1, 2)
+
+
+def test_nested_fields_are_collated_recursively():
+    samples = [({"a": np.array([k, k + 1.0])}, [k, -k]) for k in range(3)]
+    (inner, pair), = [collate(samples)]
+    assert np.array_equal(inner["a"], [[0.0, 1.0], [1.0, 2.0], [2.0, 3.0]])
+    assert np.array_equal(pair[0], [0, 1, 2]) and np.array_equal(pair[1], [0, -1, -2])
+
+
+@pytest.mark.parametrize("samples, error, message", [
+    ([object(), object()], TypeError, "cannot collate samples of type object"),
+    ([{"x": 1}, {"y": 2}], ValueError, "different keys"),
+    ([(1, 2), [1, 2]], TypeError, "different types"),
+    ([(1, 2), (1,)], ValueError, "different lengths"),
+])
+def test_samples_that_cannot_be_collated_are_clear_errors(samples, error, message):
+    with pytest.raises(error, match=message):
+        collate(samples)

@@ -1,6 +1,9 @@
 """Losses against hand-written NumPy values and closed-form gradients, at ordinary and
 extreme (+-1e4) logits."""
 
+import math
+import warnings
+
 import numpy as np
 import pytest
 from finite_diff import numeric_grad
@@ -77,6 +80,73 @@ def test_cross_entropy_is_stable_at_huge_logits():
     assert value == pytest.approx(2e4 / 3, rel=1e-15)
     expected = (np.array([[1.0, 0, 0], [0, 1.0, 0], [0, 0, 1.0]]) - np.eye(3)[labels]) / 3
     assert np.isfinite(grad).all() and np.allclose(grad, expected, atol=1e-300)
+
+
+def stable_cross_entropy(z, target):
+    """Per-class targets (one-hot or soft), by hand: loss and gradient, with every
+    product by a zero target skipped (it contributes 0, even against a logit of -inf)."""
+    top = z.max(axis=1, keepdims=True)
+    with np.errstate(over="ignore"):
+        shifted = z - top
+    lse = np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    log_p = shifted - lse
+    terms = np.zeros_like(z)
+    terms[target != 0] = target[target != 0] * log_p[target != 0]
+    n = len(z)
+    softmax_ = np.exp(log_p)
+    return -terms.sum() / n, (softmax_ * target.sum(axis=1, keepdims=True) - target) / n
+
+
+INFINITE_LOGITS = np.array([[0.0, -np.inf, 1.0], [-np.inf, 2.0, -np.inf], [1e308, -1e308, 0.0],
+                            [-1e308, -1e308, 5.0]])
+INFINITE_LABELS = np.array([2, 1, 0, 2])
+
+
+@pytest.mark.parametrize("one_hot", [False, True])
+def test_cross_entropy_with_infinite_logits_is_not_nan(one_hot):
+    """-inf is a class with probability 0; +-1e308 overflow z - max(z) to -inf. Neither is NaN,
+    in the loss or in its gradient, whichever way the labels are given."""
+    target = np.eye(3)[INFINITE_LABELS] if one_hot else INFINITE_LABELS
+    expected_value, expected_grad = stable_cross_entropy(INFINITE_LOGITS, np.eye(3)[INFINITE_LABELS])
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message="invalid value")        # no 0 * -inf anywhere
+        warnings.filterwarnings("ignore", message="overflow")             # 1e308 - (-1e308), as above
+        value, grad = loss_and_grad(CrossEntropyLoss(), INFINITE_LOGITS, target)
+    assert np.isfinite(value) and value == pytest.approx(expected_value, rel=1e-14)
+    # by hand: only the first row has a loss, log(e^0 + e^1) - 1; the others pick a certain class
+    assert value == pytest.approx((math.log(1 + math.e) - 1) / 4, rel=1e-14)
+    assert np.isfinite(grad).all() and np.allclose(grad, expected_grad, rtol=1e-13, atol=1e-300)
+
+
+def test_cross_entropy_is_infinite_not_nan_when_the_label_has_probability_0():
+    logits = np.array([[-np.inf, 0.0, 1.0], [0.0, 1.0, 2.0]])
+    value, grad = loss_and_grad(CrossEntropyLoss(), logits, np.array([0, 2]))
+    assert value == np.inf
+    _, expected_grad = stable_cross_entropy(logits, np.eye(3)[[0, 2]])
+    assert np.isfinite(grad).all() and np.allclose(grad, expected_grad, rtol=1e-13)
+
+
+def test_soft_targets_with_infinite_logits():
+    logits = np.array([[0.0, -np.inf, 1.0], [-np.inf, 2.0, 0.5]])
+    soft = np.array([[0.25, 0.0, 0.75], [0.0, 0.5, 0.5]])
+    value, grad = loss_and_grad(CrossEntropyLoss(), logits, soft)
+    expected_value, expected_grad = stable_cross_entropy(logits, soft)
+    assert np.isfinite(value) and value == pytest.approx(expected_value, rel=1e-14)
+    assert np.isfinite(grad).all() and np.allclose(grad, expected_grad, rtol=1e-13)
+
+
+@pytest.mark.parametrize("one_hot", [False, True])
+def test_a_perfect_prediction_has_loss_plus_zero(one_hot):
+    logits = np.array([[1e4, 0.0, -1e4], [0.0, 1e4, -np.inf]])
+    labels = np.array([0, 1])
+    value = float(CrossEntropyLoss()(logits, np.eye(3)[labels] if one_hot else labels))
+    assert value == 0.0 and math.copysign(1.0, value) == 1.0     # not -0.0
+
+
+@pytest.mark.parametrize("labels", [np.array([0.0, 3.0, 1.0, 1.0, 2.0, 0.0]), np.ones(6, dtype=bool)])
+def test_cross_entropy_refuses_non_integer_class_labels(labels):
+    with pytest.raises(TypeError, match=r"class labels of shape \(6,\) must be integers, got (float64|bool)"):
+        CrossEntropyLoss()(LOGITS, labels)
 
 
 def test_cross_entropy_float32():

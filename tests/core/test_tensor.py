@@ -34,7 +34,8 @@ def test_array_attributes():
 
 
 OPS = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv, "**": operator.pow,
-       "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq, "!=": operator.ne}
+       "//": operator.floordiv, "%": operator.mod, "<": operator.lt, "<=": operator.le, ">": operator.gt,
+       ">=": operator.ge, "==": operator.eq, "!=": operator.ne}
 
 
 @pytest.mark.parametrize("op", OPS)
@@ -46,6 +47,59 @@ def test_arithmetic_with_tensors_and_python_numbers_matches_numpy(op):
                              (f(3.0, Tensor(right)), f(3.0, right))]:
         assert isinstance(result, Tensor)
         assert np.array_equal(result.data, expected)
+
+
+@pytest.mark.parametrize("op", [operator.floordiv, operator.mod])
+@pytest.mark.parametrize("dtype", [np.int64, np.float64])
+def test_floor_division_and_modulo_follow_numpy_signs(op, dtype):
+    """Python's and NumPy's rule: the quotient is floored and the remainder takes the
+    divisor's sign (-7 // 2 == -4, -7 % 2 == 1), unlike C's truncation."""
+    left = np.array([-7, 7, -7, 7, 0, 9], dtype=dtype)
+    right = np.array([2, -2, -2, 2, 3, 4], dtype=dtype)
+    for result, expected in [(op(Tensor(left), Tensor(right)), op(left, right)),
+                             (op(Tensor(left), 3), op(left, 3)),
+                             (op(-9, Tensor(right)), op(-9, right))]:
+        assert isinstance(result, Tensor) and result.dtype == expected.dtype
+        assert np.array_equal(result.data, expected)
+    assert Tensor(-7) // 2 == -4 and Tensor(-7) % 2 == 1     # the oracle above, by hand
+
+
+def test_truth_value_follows_numpy():
+    assert bool(Tensor([0.0])) is False and bool(Tensor(3)) is True and bool(Tensor([[2.0]])) is True
+    assert not Tensor(0.0)
+    for many in [Tensor([1.0, 2.0]), Tensor(np.ones((2, 2)))]:
+        with pytest.raises(ValueError, match="truth value of an array with more than one element is ambiguous"):
+            bool(many)
+    with pytest.raises(ValueError, match="empty array is ambiguous"):
+        bool(Tensor([]))
+
+
+def test_single_element_tensors_convert_to_python_numbers():
+    assert float(Tensor([[2.5]])) == 2.5 and type(float(Tensor(3))) is float
+    assert int(Tensor(7)) == 7 and int(Tensor([-2.7])) == int(np.float64(-2.7)) == -2
+    assert [1.0, 2.0, 3.0][int(Tensor(1))] == 2.0
+    for bad in [float, int]:
+        with pytest.raises(TypeError, match=r"only single-element Tensors .* shape \(2,\)"):
+            bad(Tensor([1.0, 2.0]))
+
+
+def test_item_assignment_is_numpy_s():
+    a = A.copy()
+    t = Tensor(A)
+    t[0, 1] = 10.0
+    t[1] = Tensor([7.0, 8.0, 9.0])
+    t[:, Tensor([0, 2])] = -1.0
+    t[Tensor(A) > 4.5] = Tensor(0.5)          # a boolean mask as the key
+    a[0, 1] = 10.0
+    a[1] = [7.0, 8.0, 9.0]
+    a[:, [0, 2]] = -1.0
+    a[A > 4.5] = 0.5
+    assert np.array_equal(t.data, a)
+    ints = Tensor([1, 2, 3])
+    ints[0] = 9.9                  # cast to the array's dtype, as NumPy does
+    assert ints.dtype == np.int64 and ints.data.tolist() == [9, 2, 3]
+    with pytest.raises(ValueError):
+        t[0] = np.ones(4)          # NumPy's shape error
 
 
 def test_matmul_negation_abs_and_indexing():

@@ -8,7 +8,7 @@ from tinytorch.core import progress
 from tinytorch.core.activations import ReLU, Tanh
 from tinytorch.core.data import DataLoader, TensorDataset, train_test_split
 from tinytorch.core.datasets import make_moons, make_spirals
-from tinytorch.core.layers import Dense, Sequential
+from tinytorch.core.layers import Dense, Dropout, Sequential
 from tinytorch.core.losses import BinaryCrossEntropyLoss, CrossEntropyLoss, MSELoss
 from tinytorch.core.optimizers import SGD, Adam
 from tinytorch.core.schedules import StepLR
@@ -143,3 +143,90 @@ def test_progress_can_be_silenced(capsys):
     fit(model, CrossEntropyLoss(), SGD(model.parameters(), lr=0.1), train, epochs=2, progress=False)
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err == ""
+
+
+def regression_loader():
+    X = np.random.default_rng(0).standard_normal((20, 2))
+    y = X @ np.array([[1.0], [-2.0]]) + 0.5
+    return DataLoader(TensorDataset(X, y), batch_size=5)
+
+
+def test_regression_reports_no_accuracy_by_default():
+    model = Dense(2, 1, rng=0)
+    history = fit(model, MSELoss(), SGD(model.parameters(), lr=0.05), regression_loader(), epochs=2,
+                  val=regression_loader(), progress=False)
+    assert list(history) == ["loss", "val_loss", "lr"]
+    trainer = Trainer(model, MSELoss(), SGD(model.parameters(), lr=0.05), progress=False)
+    assert trainer.metric is None and set(trainer.evaluate(regression_loader())) == {"loss"}
+
+
+def test_classification_losses_report_accuracy_by_default_and_metrics_can_be_chosen():
+    model = Dense(2, 3, rng=0)
+    optimizer = SGD(model.parameters(), lr=0.1)
+    assert Trainer(model, CrossEntropyLoss(), optimizer).metric is accuracy
+    assert Trainer(Dense(2, 1), BinaryCrossEntropyLoss(), optimizer).metric is accuracy
+    assert Trainer(model, CrossEntropyLoss(), optimizer, metric=None).metric is None
+
+    def mean_abs_error(out, y):
+        return float(np.mean(np.abs(np.asarray(out.data) - y)))
+
+    regression = Dense(2, 1, rng=0)
+    history = fit(regression, MSELoss(), SGD(regression.parameters(), lr=0.0), regression_loader(), epochs=1,
+                  metric=mean_abs_error, progress=False)
+    X, y = regression_loader().dataset.arrays
+    expected = np.mean(np.abs(X @ np.array(regression.weights.data) + np.array(regression.bias.data) - y))
+    assert list(history) == ["loss", "mean_abs_error", "lr"]
+    assert history["mean_abs_error"][0] == pytest.approx(expected, rel=1e-14)
+    with pytest.raises(ValueError, match="metric must be a function"):
+        Trainer(model, CrossEntropyLoss(), optimizer, metric="accuracy")
+
+
+@pytest.mark.parametrize("mode", ["eval", "train", "mixed"])
+def test_evaluate_restores_the_mode_each_module_was_in(mode):
+    model = Sequential(Dense(2, 8, rng=0), Dropout(0.5, rng=0), Dense(8, 3, rng=1))
+    if mode == "eval":
+        model.eval()
+    elif mode == "mixed":
+        model[1].eval()                 # dropout switched off by hand, the rest training
+    before = [m.training for m in model.modules()]
+    trainer = Trainer(model, CrossEntropyLoss(), SGD(model.parameters(), lr=0.1), progress=False)
+    seen = []
+    original = model.forward
+    model.forward = lambda x: seen.append([m.training for m in model.modules()]) or original(x)
+    trainer.evaluate(spirals_loaders()[1])
+    assert seen and all(not any(modes) for modes in seen)       # evaluated in eval mode
+    assert [m.training for m in model.modules()] == before
+
+
+def run_with_losses(losses, patience, min_delta=0.0):
+    """Early stopping fed a given sequence of monitored losses; returns the epochs run and
+    the best epoch, with the parameters of each epoch told apart by their bias."""
+    model = Dense(1, 1, rng=0)
+    trainer = Trainer(model, MSELoss(), SGD(model.parameters(), lr=0.1), progress=False)
+    values = iter(losses)
+
+    def train_epoch(batches):
+        model.bias.data[...] = len(history_bias)          # epoch number, to check what is restored
+        history_bias.append(len(history_bias))
+        return {"loss": next(values)}
+
+    history_bias = []
+    trainer.train_epoch = train_epoch
+    history = trainer.fit([], epochs=len(losses), patience=patience, min_delta=min_delta)
+    return len(history["loss"]), trainer.best_epoch, float(np.array(model.bias.data)[0])
+
+
+def test_early_stopping_counts_a_plateau_as_no_improvement():
+    # epoch 1 is the best; 2 and 3 only equal it, so patience 2 runs out after epoch 3
+    assert run_with_losses([1.0, 0.5, 0.5, 0.5, 0.25, 0.1], patience=2) == (4, 1, 1.0)
+
+
+def test_early_stopping_improvement_must_exceed_min_delta():
+    # 0.75 is exactly min_delta below 1.0: not more than it, so no improvement (all values binary-exact)
+    assert run_with_losses([1.0, 0.75, 0.75, 0.5], patience=2, min_delta=0.25) == (3, 0, 0.0)
+    # just beyond min_delta counts, and resets the wait
+    assert run_with_losses([1.0, 0.7421875, 0.75, 0.75, 0.0], patience=2, min_delta=0.25) == (4, 1, 1.0)
+
+
+def test_early_stopping_a_nan_loss_is_no_improvement():
+    assert run_with_losses([1.0, float("nan"), float("nan"), 0.0], patience=2) == (3, 0, 0.0)

@@ -418,31 +418,39 @@ def backprop(seeds: list, level: int, create_graph: bool = False, retain_graph: 
         kwargs = node._kwargs
         if create_graph:
             values, ans = args, node
-        elif len(args) == 1:
-            values, ans = (args[0]._value,), node._value
         else:
-            values, ans = _unboxed(args, level), node._value
-        vjps = prim.vjps
-        joint = prim.vjp_joint and prim.vjp_joint(g, ans, *values, **kwargs)
-        for i in node._argnums:
-            if joint:
-                c = joint[i]
-                if c is None:
-                    continue
-            elif kwargs:
-                c = vjps[i](g, ans, *values, **kwargs)
+            ans = node._value
+            if len(args) == 1:
+                values = (args[0]._value,)
+            elif len(args) == 2:
+                a, b = args
+                values = (a._value if isinstance(a, Box) and a._level == level else a,
+                          b._value if isinstance(b, Box) and b._level == level else b)
             else:
-                c = vjps[i](g, ans, *values)
-            if prim.broadcasting:
-                x = values[i]
-                if c.shape != x.shape:
-                    # undo broadcasting: sum back to x's shape, keeping batch axes
-                    nb = g.ndim - ans.ndim
-                    if c.shape[nb:] != x.shape:
-                        c = sum_to_p(c, x.shape, c.ndim - nb)
-            parent = args[i]
-            previous = cotangents.get(parent)
-            cotangents[parent] = c if previous is None else previous + c
+                values = _unboxed(args, level)
+        if prim.vjp_joint is None:
+            vjps = prim.vjps
+            broadcasting = prim.broadcasting
+            for i in node._argnums:
+                c = vjps[i](g, ans, *values, **kwargs) if kwargs else vjps[i](g, ans, *values)
+                if broadcasting:
+                    x = values[i]
+                    if c.shape != x.shape:
+                        # undo broadcasting: sum back to x's shape, keeping batch axes
+                        nb = g.ndim - ans.ndim
+                        if c.shape[nb:] != x.shape:
+                            c = sum_to_p(c, x.shape, c.ndim - nb)
+                parent = args[i]
+                previous = cotangents.get(parent)
+                cotangents[parent] = c if previous is None else previous + c
+        else:
+            joint = prim.vjp_joint(g, ans, *values, **kwargs)
+            for i in node._argnums:
+                c = joint[i]
+                if c is not None:
+                    parent = args[i]
+                    previous = cotangents.get(parent)
+                    cotangents[parent] = c if previous is None else previous + c
         if not retain_graph:
             node._args = node._kwargs = None
             node._argnums = ()

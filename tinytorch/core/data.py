@@ -24,10 +24,27 @@ from .init import generator
 
 
 def collate(samples: Sequence[Any]) -> Any:
-    """Stack samples into a batch; tuples of arrays are stacked field by field."""
-    if isinstance(samples[0], tuple):
-        return tuple(np.stack(field) for field in zip(*samples))
-    return np.stack(samples)
+    """Stack samples into a batch, as PyTorch's default collate does: arrays and numbers
+    are stacked along a new first axis; tuples, lists and dicts are collated field by
+    field (a tuple of batches, a list of batches, a dict of batches under the same keys)."""
+    first = samples[0]
+    if isinstance(first, (tuple, list, dict)):
+        kind = type(first)
+        if any(type(s) is not kind for s in samples):
+            raise TypeError(f"cannot collate samples of different types: {sorted({type(s).__name__ for s in samples})}")
+        if isinstance(first, dict):
+            keys = list(first)
+            if any(list(s) != keys for s in samples):
+                raise ValueError(f"cannot collate dict samples with different keys: {keys} and others")
+            return {key: collate([s[key] for s in samples]) for key in keys}
+        if any(len(s) != len(first) for s in samples):
+            raise ValueError(f"cannot collate {kind.__name__} samples of different lengths")
+        return kind(collate(field) for field in zip(*samples))
+    arrays = [np.asarray(s) for s in samples]
+    if any(a.dtype == object for a in arrays):
+        raise TypeError(f"cannot collate samples of type {type(first).__name__}: a sample must be an array, a "
+                        f"number, or a tuple, list or dict of them")
+    return np.stack(arrays)
 
 
 class Dataset:
@@ -71,8 +88,15 @@ class DataLoader:
 
     def __init__(self, dataset: Dataset, batch_size: int = 32, shuffle: bool = False,
                  seed: int | None = None, drop_last: bool = False) -> None:
+        # a float batch size would only fail later, in the middle of slicing an epoch
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
+            raise TypeError(f"batch_size must be an integer, got {batch_size!r} ({type(batch_size).__name__})")
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        batch_size = int(batch_size)
+        if drop_last and len(dataset) < batch_size:
+            raise ValueError(f"drop_last=True with batch_size {batch_size} and only {len(dataset)} samples: "
+                             f"no batch fits, every epoch would be empty (lower batch_size or drop_last=False)")
         self.dataset, self.batch_size, self.shuffle, self.drop_last = dataset, batch_size, shuffle, drop_last
         self.rng = None if seed is None else generator(seed)
 

@@ -87,7 +87,8 @@ class Sequential(Module):
 
 class Dropout(Module):
     """Zeroes each entry with probability `p` while training and scales the rest by
-    1 / (1 - p), so the expected output equals the input; the identity in eval mode."""
+    1 / (1 - p), so the expected output equals the input; the identity in eval mode.
+    Integer or boolean inputs are converted to float64 first (in both modes)."""
 
     def __init__(self, p: float = 0.5, rng: Any = None) -> None:
         if not 0.0 <= p < 1.0:
@@ -96,9 +97,13 @@ class Dropout(Module):
         self.rng = None if rng is None else generator(rng)
 
     def forward(self, x: Any) -> Any:
+        x = as_input(x)
+        if not np.issubdtype(x.dtype, np.inexact):
+            # integers (or booleans) in: the mask's 1 / (1 - p) would be truncated to an
+            # integer, so the output is float64 in both modes
+            x = x.astype(np.float64) if isinstance(x, np.ndarray) else x * 1.0
         if not self.training or self.p == 0.0:
             return x
-        x = as_input(x)
         keep = (self.rng or generator()).random(x.shape) >= self.p
         return x * (keep / (1.0 - self.p)).astype(x.dtype, copy=False)
 

@@ -41,6 +41,7 @@ class CrossEntropyLoss(Module):
 
     `logits` has shape (n, classes); `target` is either integer labels of shape
     (n,) or per-class probabilities (one-hot, or soft labels) of shape (n, classes).
+    A logit of -inf is a class given probability 0: finite unless it is the label.
     """
 
     def forward(self, logits: Any, target: Any) -> Any:
@@ -48,18 +49,28 @@ class CrossEntropyLoss(Module):
         if logits.ndim != 2:
             raise ValueError(f"CrossEntropyLoss: logits must have shape (n, classes), got {logits.shape}")
         n, classes = logits.shape
-        if np.issubdtype(target.dtype, np.integer):
+        log_p = tt.log_softmax(logits, axis=-1)
+        if target.ndim == 1:
+            if not np.issubdtype(target.dtype, np.integer):
+                raise TypeError(f"CrossEntropyLoss: class labels of shape ({n},) must be integers, got {target.dtype} "
+                                f"(convert with .astype(int), or pass probabilities of shape ({n}, {classes}))")
             if target.shape != (n,):
                 raise ValueError(f"CrossEntropyLoss: integer labels must have shape ({n},), got {target.shape}")
             if n and (target.min() < 0 or target.max() >= classes):
                 raise ValueError(f"CrossEntropyLoss: labels must be in [0, {classes}), "
                                  f"got values from {target.min()} to {target.max()}")
-            # one-hot rows: a plain product, cheaper than gathering log_p at the labels
-            target = np.eye(classes, dtype=logits.dtype)[target]
-        _same_shape(logits, target, "CrossEntropyLoss")
-        picked = target * tt.log_softmax(logits, axis=-1)
-        # the minus sign rides on the division by n: one primitive instead of two
-        return tt.sum(picked) / -n
+            # select log_p at the labels rather than multiply by one-hot rows: 0 * -inf is
+            # NaN, and a logit of -inf gives a log_p of -inf. A where on the mask is one
+            # cheap primitive (a gather's backward scatters with np.add.at).
+            mask = np.zeros((n, classes), dtype=bool)
+            mask[np.arange(n), target] = True
+            picked = tt.where(mask, log_p, 0.0)
+        else:
+            _same_shape(logits, target, "CrossEntropyLoss")
+            # target 0 contributes 0 even where log_p is -inf
+            picked = target * tt.where(target != 0, log_p, 0.0)
+        # 0 - sum, not sum / -n: a perfect prediction has loss 0.0, not -0.0
+        return (0.0 - tt.sum(picked)) / n
 
 
 class BinaryCrossEntropyLoss(Module):

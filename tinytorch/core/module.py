@@ -127,8 +127,9 @@ class Module:
 
         The file is checked before any of its data is read: its zip directory (no
         encryption, stored or deflate only), its member names against the parameters'
-        names, and each `.npy` header's shape and dtype (floating point only), so a malformed or hostile file is a `ValueError` naming the file and the
-        problem, never a huge allocation; and it is all read and checked before any
+        names, and each `.npy` header's shape and dtype (floating point only). So a
+        malformed or hostile file is a `ValueError` naming the file and the problem,
+        never a huge allocation; and all of it is read and checked before any
         parameter is written."""
         where = os.fspath(path)
         with open(path, "rb") as file:     # a missing file stays a FileNotFoundError
@@ -170,7 +171,8 @@ class Module:
     def _check_headers(params: dict[str, Variable], headers: dict[str, tuple[tuple[int, ...], np.dtype]]) -> None:
         for name, p in params.items():
             shape, dtype = headers[name]
-            # exact shapes: (5, 3) into a (3, 5) parameter would copy without complaint
+            # exact shapes: a (5,) row or a (1, 3, 5) array would broadcast into a (3, 5)
+            # parameter without complaint
             if shape != p.shape:
                 raise StateMismatch(f"{name}: the state has shape {shape}, the parameter {p.shape}")
             if not (np.issubdtype(dtype, np.floating) or np.issubdtype(dtype, np.integer)):

@@ -100,6 +100,29 @@ class Tensor:
             key = key._data
         return _wrap(self._data[key])
 
+    def __setitem__(self, key: Any, value: Any) -> None:
+        """NumPy's item assignment, in place (values are cast to this Tensor's dtype)."""
+        if isinstance(key, Tensor):
+            key = key._data
+        self._data[key] = value._data if isinstance(value, Tensor) else value
+
+    # --- Python scalars: NumPy's rules (without __bool__, Python would use __len__) ------
+    def __bool__(self) -> bool:
+        # NumPy's ValueError for more than one element ("truth value ... is ambiguous")
+        return bool(self._data)
+
+    def __float__(self) -> float:
+        return float(self._scalar())
+
+    def __int__(self) -> int:
+        return int(self._scalar())
+
+    def _scalar(self) -> Any:
+        if self._data.size != 1:
+            raise TypeError(f"only single-element Tensors can be converted to Python scalars, "
+                            f"this one has shape {self.shape}")
+        return self._data.item()
+
     def __repr__(self) -> str:
         return f"Tensor({np.array2string(self._data, separator=', ', prefix='Tensor(')})"
 
@@ -108,6 +131,8 @@ class Tensor:
     __sub__, __rsub__ = _binary(operator.sub), _binary(operator.sub, reflected=True)
     __mul__, __rmul__ = _binary(operator.mul), _binary(operator.mul, reflected=True)
     __truediv__, __rtruediv__ = _binary(operator.truediv), _binary(operator.truediv, reflected=True)
+    __floordiv__, __rfloordiv__ = _binary(operator.floordiv), _binary(operator.floordiv, reflected=True)
+    __mod__, __rmod__ = _binary(operator.mod), _binary(operator.mod, reflected=True)
     __pow__, __rpow__ = _binary(operator.pow), _binary(operator.pow, reflected=True)
     __matmul__, __rmatmul__ = _binary(operator.matmul), _binary(operator.matmul, reflected=True)
     __lt__, __le__ = _binary(operator.lt), _binary(operator.le)

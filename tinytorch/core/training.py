@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
 from ..autograd import Variable, no_grad
+from .losses import BinaryCrossEntropyLoss, CrossEntropyLoss
 from .module import Module
 from .optimizers import Optimizer
 from .progress import ProgressBar
@@ -49,13 +50,25 @@ def accuracy(outputs: Any, targets: Any) -> float:
     return float(np.mean((out > 0) == (target > 0.5)))
 
 
+def default_metric(loss_fn: Any) -> Callable[[Any, Any], float] | None:
+    """accuracy for the classification losses, none for anything else (the accuracy of a
+    regression would compare the signs of predictions and targets, which means nothing)."""
+    return accuracy if isinstance(loss_fn, (CrossEntropyLoss, BinaryCrossEntropyLoss)) else None
+
+
 class Trainer:
-    """Trains `model` on `loss_fn` with `optimizer`; `metric(outputs, targets)` (default
-    accuracy, None for none) is reported next to the loss; `schedule` steps once per epoch."""
+    """Trains `model` on `loss_fn` with `optimizer`; `metric(outputs, targets)` is reported
+    next to the loss under its function's name: by default ("auto") accuracy for
+    CrossEntropyLoss and BinaryCrossEntropyLoss and no metric otherwise, None for none.
+    `schedule` steps once per epoch."""
 
     def __init__(self, model: Module, loss_fn: Callable[[Any, Any], Any], optimizer: Optimizer,
-                 metric: Callable[[Any, Any], float] | None = accuracy, schedule: LRSchedule | None = None,
-                 progress: bool = True) -> None:
+                 metric: Callable[[Any, Any], float] | Literal["auto"] | None = "auto",
+                 schedule: LRSchedule | None = None, progress: bool = True) -> None:
+        if isinstance(metric, str):
+            if metric != "auto":
+                raise ValueError(f'metric must be a function, None or "auto", got {metric!r}')
+            metric = default_metric(loss_fn)
         self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
         self.metric, self.schedule, self.progress = metric, schedule, progress
         self.best_epoch: int | None = None
@@ -89,13 +102,16 @@ class Trainer:
         return self._run(batches, train=True)
 
     def evaluate(self, batches: Batches) -> dict[str, float]:
-        """Mean loss and metric over `batches`, in eval mode, without recording graphs."""
+        """Mean loss and metric over `batches`, in eval mode, without recording graphs;
+        afterwards every submodule is back in the mode it was in."""
+        modes = [(m, m.training) for m in self.model.modules()]
         self.model.eval()
         try:
             with no_grad():
                 return self._run(batches, train=False)
         finally:
-            self.model.train()
+            for m, training in modes:
+                m.training = training
 
     def fit(self, train: Batches, epochs: int, val: Batches | None = None, patience: int | None = None,
             min_delta: float = 0.0, restore_best: bool = True) -> dict[str, list[float]]:
@@ -103,8 +119,11 @@ class Trainer:
         (loss, metric, then val_loss, val_metric when `val` is given, and lr).
 
         With `patience`, stop once the monitored loss (val_loss if `val` is given, else
-        loss) has not improved by more than `min_delta` for `patience` epochs, and with
-        `restore_best` put back the parameters of the best epoch.
+        loss) has not improved for `patience` epochs in a row, and with `restore_best`
+        put back the parameters of the best epoch. An epoch improves when its loss is
+        below the best so far by more than `min_delta` (loss < best - min_delta): an
+        equal loss, a plateau, is no improvement (PyTorch's ReduceLROnPlateau and
+        Keras's EarlyStopping count it the same way).
         """
         history: dict[str, list[float]] = {}
         best, best_state, waited = math.inf, None, 0
