@@ -58,7 +58,7 @@ def test_help_everywhere(args):
                                   ["bench", "no_such_benchmark"], ["test", "junk"],
                                   ["test", "--module", "core", "junk"], ["test", "-k", "adam"],
                                   ["test", "--module", "dat"], ["test", "--module", "seed"],      # prefixes of names
-                                  ["test", "--module", "../tests"], ["test", "--module", "test_*"]])
+                                  ["test", "--module", "../tinytorch"], ["test", "--module", "test_*"]])
 def test_bad_arguments_give_usage_and_exit_code_2(args):
     result = tito(*args)
     assert result.returncode == 2
