@@ -430,7 +430,7 @@ def backprop(seeds: list, level: int, create_graph: bool = False, retain_graph: 
                 values = _unboxed(args, level)
         if prim.vjp_joint is None:
             vjps = prim.vjps
-            broadcasting = prim.broadcasting
+            broadcasting = prim.broadcasting and len(args) > 1  # one argument is never broadcast
             for i in node._argnums:
                 c = vjps[i](g, ans, *values, **kwargs) if kwargs else vjps[i](g, ans, *values)
                 if broadcasting:
