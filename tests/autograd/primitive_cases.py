@@ -419,7 +419,14 @@ DECOMPOSITION_CASES = [
     case("lstsq",      "matrix-rhs",         lambda a, b: tt.linalg.lstsq(a, b)[0],                normal(5, 3), normal(5, 2), calls=("linalg.lstsq",)),
 ]
 
-PRIMITIVE_CASES = ELEMENTWISE_CASES + OTHER_ELEMENTWISE_CASES + REDUCTION_CASES + SHAPE_CASES + LINALG_CASES + DECOMPOSITION_CASES
+LABELS = np.array([2, 0, 3])
+CROSS_ENTROPY_CASES = [
+    case("cross_entropy", "rows",          lambda z: tt.cross_entropy(z, LABELS),              normal(3, 4)),
+    case("cross_entropy", "large-logits",  lambda z: tt.cross_entropy(z * 100.0, LABELS),      distinct(3, 4)),
+    case("cross_entropy", "mean-loss",     lambda z: tt.mean(tt.cross_entropy(z, LABELS)),     normal(3, 4), calls=("cross_entropy", "mean")),
+]
+
+PRIMITIVE_CASES = ELEMENTWISE_CASES + OTHER_ELEMENTWISE_CASES + REDUCTION_CASES + SHAPE_CASES + LINALG_CASES + DECOMPOSITION_CASES + CROSS_ENTROPY_CASES
 
 # --- public composite functions and aliases --------------------------------------------------
 

@@ -60,6 +60,7 @@ from .reductions import (
     argsort,
     astype,
     count_nonzero,
+    cross_entropy,
     cumsum,
     log_softmax,
     logsumexp,

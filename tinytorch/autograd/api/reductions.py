@@ -116,6 +116,21 @@ def softmax(x: Any, axis: Any = -1) -> Any:
     return s.softmax_p(x, neg_axes(axis, x.ndim))
 
 
+def cross_entropy(logits: Any, labels: Any) -> Any:
+    """Per-row -log softmax(logits)[label] for logits (n, classes) and integer labels
+    (n,): one fused primitive, stable at any scale (a logit of -inf is probability 0)."""
+    logits = prep(logits)
+    labels = np.asarray(unbox_all(labels))
+    if logits.ndim != 2 or labels.shape != logits.shape[:1]:
+        raise ValueError(f"cross_entropy: logits (n, classes) and labels (n,), got {logits.shape} and {labels.shape}")
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise TypeError(f"cross_entropy: labels must be integers, got {labels.dtype}")
+    if labels.size and (labels.min() < 0 or labels.max() >= logits.shape[1]):
+        raise ValueError(f"cross_entropy: labels must be in [0, {logits.shape[1]}), "
+                         f"got values from {labels.min()} to {labels.max()}")
+    return s.cross_entropy_p(logits, labels)
+
+
 def log_softmax(x: Any, axis: Any = -1) -> Any:
     """log(softmax(x)) computed stably along `axis` (default: the last one)."""
     x = prep(x)

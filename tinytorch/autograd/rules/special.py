@@ -14,6 +14,7 @@ import scipy.special as sc
 from ..primitive import Primitive
 from .math import elementwise, exp, square
 from .reductions import keep, sum_p
+from .shape import reshape_p
 
 TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
@@ -73,3 +74,35 @@ softmax_p = Primitive("softmax", _softmax,
 log_softmax_p = Primitive("log_softmax", _log_softmax,
     jvp=lambda t, ans, x, axis: t - sum_p(exp(ans) * t, axis, True),
     vjp=lambda g, ans, x, axis: g - exp(ans) * sum_p(g, axis, True))
+
+
+# --- cross-entropy from logits and integer labels, fused ------------------------------------
+# loss[i] = logsumexp(z[i]) - z[i, label[i]]: one node in place of log_softmax, a
+# selection, a sum and a division, which is what a classifier's training step pays
+# for on every batch. The labels are plain integers (no derivative).
+
+
+def _cross_entropy(z, labels):
+    rows = np.arange(z.shape[-2])
+    return _logsumexp(z, (-1,), False) - z[..., rows, labels]
+
+
+def _one_hot(labels, like):
+    out = np.zeros(like.shape[-2:], dtype=like.dtype)
+    out[np.arange(len(labels)), labels] = 1
+    return out
+
+
+def _cross_entropy_jvp(t, ans, z, labels):
+    from ..api.indexing import getitem
+
+    picked = getitem(t, (Ellipsis, np.arange(z.shape[-2]), labels))
+    return sum_p(softmax_p(z, (-1,)) * t, (-1,), False) - picked
+
+
+def _cross_entropy_vjp(g, ans, z, labels):
+    return reshape_p(g, (g.shape[-1], 1), 1) * (softmax_p(z, (-1,)) - _one_hot(labels, z))
+
+
+cross_entropy_p = Primitive("cross_entropy", _cross_entropy, jvp=(_cross_entropy_jvp, None),
+    vjp=(_cross_entropy_vjp, None))
