@@ -177,26 +177,20 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False) -> tuple:
     out_values = [_strip(o, level) for o in out_leaves]
     out_nodes = [o if _recorded(o, level) else None for o in out_leaves]
 
-    def pull(cotangent_leaves: list, nb: int) -> list:
-        seeds = []
-        batch = ()
-        for node, v, c in zip(out_nodes, out_values, cotangent_leaves):
-            if not isinstance(c, Box):
-                c = np.asarray(c, dtype=np.result_type(unbox_all(v)))
-            if c.shape[nb:] != np.shape(v):
-                raise ValueError(f"cotangent shape {c.shape[nb:]} does not match output shape {np.shape(v)}")
-            batch = c.shape[:nb]
-            if node is not None:
-                seeds.append((node, c))
-        return _pull(seeds, level, values, nodes, batch, retain=True)
-
     def pullback(cotangent: Any) -> tuple:
         leaves, treedef = flatten(cotangent)
         if treedef != out_def:
             raise ValueError(f"cotangent structure {treedef} does not match output structure {out_def}")
-        return tuple(unflatten(in_def, pull(leaves, 0)))
+        seeds = []
+        for node, v, c in zip(out_nodes, out_values, leaves):
+            if not isinstance(c, Box):
+                c = np.asarray(c, dtype=np.result_type(unbox_all(v)))
+            if c.shape != np.shape(v):
+                raise ValueError(f"cotangent shape {c.shape} does not match output shape {np.shape(v)}")
+            if node is not None:
+                seeds.append((node, c))
+        return tuple(unflatten(in_def, _pull(seeds, level, values, nodes, (), retain=True)))
 
-    pullback.batched = pull
     primal_out = unflatten(out_def, out_values)
     if has_aux:
         return primal_out, pullback, tree_map(lambda a: _strip(a, level), aux)
@@ -218,13 +212,6 @@ def _push(f: Callable, args: tuple, kwargs: dict, argnums: Argnums, tangents: li
     out_values = [_strip(o, level) for o in leaves]
     out_tangents = [o._tangent if isinstance(o, Dual) and o._level == level else None for o in leaves]
     return out_values, out_tangents, out_def
-
-
-def push_through(f: Callable, args: Sequence, tangents: list) -> tuple[list, list]:
-    """f's output leaves and their tangents (None = zero) for tangents of all of
-    f's positional arguments, which may carry leading batch axes."""
-    values, tans, _ = _push(f, tuple(args), {}, tuple(range(len(args))), tangents)
-    return values, tans
 
 
 def jvp(f: Callable, primals: Sequence, tangents: Sequence) -> tuple:

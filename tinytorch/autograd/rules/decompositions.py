@@ -18,14 +18,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..primitive import Primitive
-from .linalg import diagonal_p, tril_p
+from .linalg import _mT, diagonal_p, tril_p
 from .math import where
 from .reductions import sum_p
-from .shape import Index, concatenate_p, getitem_p, reshape_p, sum_to_p, transpose_p
-
-
-def _mT(x):
-    return transpose_p(x, (-1, -2))
+from .shape import Index, concatenate_p, getitem_p, reshape_p, sum_to_p
 
 
 def _col(v):
