@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import tinytorch as tt
+from tinytorch.autograd import hvp
 
 # --- input generators: shape -> (rng -> float64 array) ------------------------------------
 
@@ -113,6 +114,22 @@ well_conditioned = _matrices(lambda rng, n: _orthogonal(rng, n) @ np.diag(rng.un
 spd = _matrices(lambda rng, n: (q := _orthogonal(rng, n)) @ np.diag(rng.uniform(1, 2, n)) @ q.T)
 # symmetric with eigenvalues at least 0.5 apart (eigh's derivative needs them distinct)
 separated = _matrices(lambda rng, n: (q := _orthogonal(rng, n)) @ np.diag(np.arange(n) * 0.7 + rng.uniform(0, 0.2, n)) @ q.T)
+
+
+def rank_deficient(rank: int) -> Callable[..., Gen]:
+    """(Stacks of) n x n matrices of this rank: singular, yet det is a polynomial, so
+    central differences stay accurate there."""
+    return _matrices(lambda rng, n: rng.standard_normal((n, rank)) @ rng.standard_normal((rank, n)))
+
+
+# exactly singular in floating point too (LU meets an exact zero pivot): rank 2, rank 1
+SINGULAR = np.arange(1.0, 10.0).reshape(3, 3)
+SINGULAR_STACK = np.stack([SINGULAR, np.outer([1.0, 2.0, 3.0], [1.0, -1.0, 2.0]), np.eye(3)])
+
+
+def det_hvp(a: np.ndarray) -> Callable:
+    """e -> the Hessian of det at the constant a, times e (linear in e)."""
+    return lambda e: hvp(lambda m: tt.sum(tt.linalg.det(m)), a.astype(e.dtype), e)
 
 
 # --- the case record ------------------------------------------------------------------------
@@ -405,6 +422,17 @@ DECOMPOSITION_CASES = [
     case("inv",        "stack",              lambda a: tt.linalg.inv(a),                           well_conditioned(2, 3), calls=("linalg.inv",)),
     case("det",        "matrix",             lambda a: tt.linalg.det(a),                           well_conditioned(3), calls=("linalg.det",)),
     case("det",        "stack",              lambda a: tt.linalg.det(a),                           well_conditioned(2, 3), calls=("linalg.det",)),
+    case("adjugate",   "det-rank-2-of-3",    lambda a: tt.linalg.det(a),                           rank_deficient(2)(3), calls=("linalg.det",)),
+    case("adjugate",   "det-rank-1-of-3",    lambda a: tt.linalg.det(a),                           rank_deficient(1)(3), calls=("linalg.det",)),
+    case("adjugate",   "det-zero-matrix",    lambda a: tt.linalg.det(a),                           rank_deficient(0)(3), calls=("linalg.det",)),
+    case("adjugate",   "det-rank-3-of-4",    lambda a: tt.linalg.det(a),                           rank_deficient(3)(4), calls=("linalg.det",)),
+    case("adjugate",   "det-stack-2x2-rank-1", lambda a: tt.linalg.det(a),                         rank_deficient(1)(3, 2), calls=("linalg.det",)),
+    case("adjugate",   "det-exactly-singular", lambda a: tt.linalg.det(a),                         lambda rng: SINGULAR, calls=("linalg.det",)),
+    case("adjugate",   "det-singular-and-regular-stack", lambda a: tt.linalg.det(a),               lambda rng: SINGULAR_STACK, calls=("linalg.det",)),
+    case("adjugate_derivative", "det-hvp-exactly-singular", det_hvp(SINGULAR),                     normal(3, 3), calls=("linalg.det",)),
+    case("adjugate_derivative", "det-hvp-stack",            det_hvp(SINGULAR_STACK),               normal(3, 3, 3), calls=("linalg.det",)),
+    case("adjugate_derivative", "det-hvp-zero-2x2",         det_hvp(np.zeros((2, 2))),             normal(2, 2), calls=("linalg.det",)),
+    case("adjugate_derivative", "det-hvp-zero-4x4",         det_hvp(np.zeros((4, 4))),             normal(4, 4), calls=("linalg.det",)),
     case("logabsdet",  "slogdet",            lambda a: tt.linalg.slogdet(a)[1],                    well_conditioned(3), calls=("linalg.slogdet",)),
     case("logabsdet",  "slogdet-stack",      lambda a: tt.linalg.slogdet(a).logabsdet,             well_conditioned(2, 3), calls=("linalg.slogdet",)),
     case("cholesky",   "spd",                lambda a: tt.linalg.cholesky(a),                      spd(3), calls=("linalg.cholesky",)),
