@@ -96,6 +96,17 @@ def with_zeros(gen: Gen, count: int = 1) -> Gen:
     return draw
 
 
+def with_nans(gen: Gen, *positions: int) -> Gen:
+    """gen with the entries at these flat positions set to NaN."""
+
+    def draw(rng: np.random.Generator) -> np.ndarray:
+        x = gen(rng)
+        x.reshape(-1)[list(positions)] = np.nan
+        return x
+
+    return draw
+
+
 def _matrices(draw: Callable[[np.random.Generator, int], np.ndarray]) -> Callable[..., Gen]:
     """Generators of (stacks of) n x n matrices: make(*stack, n)."""
     def make(*shape: int) -> Gen:
@@ -245,6 +256,12 @@ OTHER_ELEMENTWISE_CASES = [
     case("clip",     "array-bounds",          lambda x, lo, hi: tt.clip(x, lo, hi),       grid(3, 4), lower_bounds(3, 4), upper_bounds(3, 4)),
     case("clip",     "broadcast-bounds",      lambda x, lo, hi: tt.clip(x, lo, hi),       grid(3, 4), lower_bounds(4), upper_bounds(3, 1)),
     case("clip",     "scalar-x-array-bounds", lambda x, lo, hi: tt.clip(x, lo, hi),       grid(), lower_bounds(4), upper_bounds(4)),
+    case("clip",     "crossed-bounds",        lambda x, lo, hi: tt.clip(x, lo, hi),       grid(3, 4), upper_bounds(3, 4), lower_bounds(3, 4)),
+    case("clip",     "crossed-broadcast-bounds", lambda x, lo, hi: tt.clip(x, lo, hi),    grid(3, 4), upper_bounds(3, 1), lower_bounds(4)),
+    case("fmax",     "nan-operands",          lambda x, y: tt.fmax(x, y),                 with_nans(grid(3, 4), 0, 5, 10), with_nans(offgrid(3, 4), 3, 4, 9)),
+    case("fmin",     "nan-operands",          lambda x, y: tt.fmin(x, y),                 with_nans(grid(3, 4), 0, 5, 10), with_nans(offgrid(3, 4), 3, 4, 9)),
+    case("fmax",     "nan-operands-row",      lambda x, y: tt.fmax(x, y),                 with_nans(grid(3, 4), 0, 5, 10), with_nans(offgrid(4), 3)),
+    case("fmin",     "nan-operands-row",      lambda x, y: tt.fmin(x, y),                 with_nans(grid(3, 4), 0, 5, 10), with_nans(offgrid(4), 3)),
     case("where",    "same",                  lambda x, y: tt.where(MASK, x, y),          normal(3, 4), normal(3, 4)),
     case("where",    "broadcast",             lambda x, y: tt.where(MASK, x, y),          normal(4), normal(3, 1)),
     case("where",    "scalar-branch",         lambda x, y: tt.where(MASK, x, y),          normal(3, 4), normal()),

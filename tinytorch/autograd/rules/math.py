@@ -59,6 +59,21 @@ def _min_dx(t, ans, x, y):
     return where(x < y, t, where(x == y, 0.5 * t, 0.0))
 
 
+def _to_returned(rule, nan_wins):
+    """The rules (dx, dy) of an extremum of two operands whose derivative goes to the
+    operand NumPy returns: with a NaN operand, the NaN (maximum, minimum; PyTorch gives
+    it to both operands, JAX to neither) or the other one (fmax, fmin, as both do); x
+    when both are NaN."""
+    def dx(t, ans, x, y):
+        return where(isnan(x if nan_wins else y), t, rule(t, ans, x, y))
+
+    def dy(t, ans, x, y):
+        returned, other = (y, x) if nan_wins else (x, y)
+        return where(isnan(returned) & ~isnan(other), t, rule(t, ans, y, x))
+
+    return dx, dy
+
+
 # --- arithmetic ------------------------------------------------------------------------
 add = elementwise("add", np.add, lambda t, ans, x, y: t, lambda t, ans, x, y: t, fast=operator.add)
 subtract = elementwise("subtract", np.subtract, lambda t, ans, x, y: t, lambda t, ans, x, y: -t, fast=operator.sub)
@@ -107,14 +122,16 @@ arccosh = elementwise("arccosh", np.arccosh, lambda t, ans, x: t / sqrt(square(x
 arctanh = elementwise("arctanh", np.arctanh, lambda t, ans, x: t / (1.0 - square(x)))
 
 # --- extrema, clipping, selection ----------------------------------------------------
-maximum = elementwise("maximum", np.maximum, _max_dx, lambda t, ans, x, y: _max_dx(t, ans, y, x))
-minimum = elementwise("minimum", np.minimum, _min_dx, lambda t, ans, x, y: _min_dx(t, ans, y, x))
-fmax = elementwise("fmax", np.fmax, _max_dx, lambda t, ans, x, y: _max_dx(t, ans, y, x))
-fmin = elementwise("fmin", np.fmin, _min_dx, lambda t, ans, x, y: _min_dx(t, ans, y, x))
+maximum = elementwise("maximum", np.maximum, *_to_returned(_max_dx, nan_wins=True))
+minimum = elementwise("minimum", np.minimum, *_to_returned(_min_dx, nan_wins=True))
+fmax = elementwise("fmax", np.fmax, *_to_returned(_max_dx, nan_wins=False))
+fmin = elementwise("fmin", np.fmin, *_to_returned(_min_dx, nan_wins=False))
+# x gets the derivative where lo <= x <= hi, ties included (PyTorch's convention); with
+# lo >= hi NumPy returns hi outside that, so hi gets it (PyTorch drops it at lo == hi)
 clip = elementwise("clip", np.clip,
     lambda t, ans, x, lo, hi: _mask((x >= lo) & (x <= hi), t),
-    lambda t, ans, x, lo, hi: _mask(x < lo, t),
-    lambda t, ans, x, lo, hi: _mask(x > hi, t))
+    lambda t, ans, x, lo, hi: _mask((x < lo) & (lo < hi), t),
+    lambda t, ans, x, lo, hi: _mask((x > hi) | ((x < lo) & (hi <= lo)), t))
 where = elementwise("where", np.where,
     None,
     lambda t, ans, c, x, y: where(c, t, 0.0),
@@ -129,5 +146,6 @@ _NONDIFF = [
 ]
 nondifferentiable = {name: NonDifferentiable(name, getattr(np, name)) for name in _NONDIFF}
 sign = nondifferentiable["sign"]
+isnan = nondifferentiable["isnan"]
 trunc = nondifferentiable["trunc"]
 floor_divide = nondifferentiable["floor_divide"]
