@@ -57,6 +57,9 @@ def inv(a: Any) -> Any:
 
 
 def det(a: Any) -> Any:
+    """np.linalg.det; differentiable at every matrix, singular ones included (the
+    derivative is the adjugate): to any order where a is well-conditioned, to second
+    order elsewhere (beyond that a NotImplementedError)."""
     return det_p(_square(a, "det"))
 
 
@@ -118,7 +121,24 @@ def _vector_norm(x: Any, ord: Any, axes: tuple, keepdims: bool) -> Any:  # noqa:
         return np.sum(unbox_all(x) != 0, axis=axes, keepdims=keepdims).astype(np.result_type(unbox_all(x), 1.0))
     if ord == 1:
         return sum_p(absolute(x), axes, keepdims)
-    return sum_p(absolute(x) ** ord, axes, keepdims) ** (1.0 / ord)
+    return _power_norm(x, float(ord), axes, keepdims)
+
+
+def _power_norm(x: Any, p: float, axes: tuple, keepdims: bool) -> Any:
+    """sum(|x|^p)^(1/p), with the derivative of a zero entry 0, as in PyTorch.
+
+    At 0, |x|^p has derivatives 0 up to order p, infinite or undefined ones beyond:
+    they are masked to 0, except for even p, where |x|^p = x^p is exact to any order.
+    The norm is 0 at the zero vector (p > 0) or wherever an entry is 0 (p < 0);
+    there its derivative is 0 too (a subgradient)."""
+    nonzero = unbox_all(x) != 0
+    if p > 0 and p % 2 == 0:
+        terms = x**p
+    else:
+        terms = where(nonzero, where(nonzero, absolute(x), 1.0) ** p, 0.0)
+    s = sum_p(terms, axes, keepdims)
+    zero = unbox_all(s) == 0 if p > 0 else ~np.all(nonzero, axis=axes, keepdims=keepdims)
+    return where(zero, 0.0, where(zero, 1.0, s) ** (1.0 / p))
 
 
 def _matrix_norm(x: Any, ord: Any, axes: tuple, keepdims: bool) -> Any:  # noqa: A002
@@ -138,7 +158,8 @@ def _matrix_norm(x: Any, ord: Any, axes: tuple, keepdims: bool) -> Any:  # noqa:
 
 
 def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A002
-    """np.linalg.norm; its derivative at a zero vector is 0 (a subgradient)."""
+    """np.linalg.norm; its derivative at a zero vector is 0 (a subgradient), and so is
+    that of a zero entry of a vector (PyTorch's convention)."""
     x = prep(x)
     if axis is None:
         if ord is None:
