@@ -7,6 +7,18 @@ a VJP rule is linear in its cotangent, so J t is the VJP of the VJP rule
 itself (and J^T g the VJP of the JVP rule). That costs one extra reverse pass
 through the rule, so give both rules where speed matters.
 
+Batches. `jacobian`, `hessian` and friends push a whole block of basis tangents
+(or pull a block of cotangents) through one pass, as leading batch axes. A rule
+is written for one tangent `t` shaped like its argument (one cotangent `g`
+shaped like the output), and the engine calls it once per batch element and
+stacks the results: correct under every transform, but a Python loop, about as
+slow as looping over the basis. `primitive(batched=True)` declares rules that
+take the leading axes themselves, as the built-in ones do, addressing the
+argument's axes from the end (`g[..., None, None]`, `axis=-1`): one call per
+block. `broadcasting=True` primitives are batch-ready by default: their rules
+are elementwise (products with `g` or `t`), which NumPy's broadcasting already
+lines up from the end; pass `batched=False` if a rule reduces or indexes `g`.
+
 >>> import numpy as np, tinytorch as tt
 >>> from tinytorch.autograd import primitive, grad, jvp
 >>> @primitive
@@ -26,8 +38,13 @@ from typing import Any
 
 import numpy as np
 
+from . import api
 from .primitive import Primitive, Rule, _rule_table, unbox_all
 from .rules.shape import broadcast_to_p, reshape_p, sum_to_p
+
+
+class RuleShapeError(ValueError):
+    """A custom rule returned (or choked on) the wrong shape."""
 
 
 class CustomPrimitive(Primitive):
@@ -37,12 +54,16 @@ class CustomPrimitive(Primitive):
     better reported than silently broadcast). With `broadcasting=True` the
     primitive is elementwise with NumPy broadcasting, and the machinery reduces
     and expands derivatives to each argument's shape, as for `tt.multiply`.
+    With `batched` false, rules are called once per element of a batch of
+    tangents or cotangents (see the module docstring).
     """
 
-    def __init__(self, fn: Callable[..., Any], name: str | None = None, broadcasting: bool = False) -> None:
+    def __init__(self, fn: Callable[..., Any], name: str | None = None, broadcasting: bool = False,
+                 batched: bool | None = None) -> None:
         super().__init__(name or getattr(fn, "__name__", "custom"), fn, broadcasting=broadcasting, register=False)
         self.__wrapped__ = fn
         self.__doc__ = fn.__doc__
+        self.batched = broadcasting if batched is None else batched
         self._jvp: tuple = ()
         self._vjp: tuple = ()
         self._refresh()
@@ -60,14 +81,45 @@ class CustomPrimitive(Primitive):
     def _refresh(self) -> None:
         jvps, vjps = [], []
         for i in range(max(len(self._jvp), len(self._vjp))):
-            given_jvp = self._jvp[i] if i < len(self._jvp) else None
-            given_vjp = self._vjp[i] if i < len(self._vjp) else None
-            jvp_rule = given_jvp or (given_vjp and _jvp_by_transposing(given_vjp, i, self.broadcasting))
-            vjp_rule = given_vjp or (given_jvp and _vjp_by_transposing(given_jvp, i, self.broadcasting))
-            jvps.append(jvp_rule and self._checked(jvp_rule, i, "forward"))
-            vjps.append(vjp_rule and self._checked(vjp_rule, i, "reverse"))
+            given_jvp = self._given(self._jvp, i, "forward")
+            given_vjp = self._given(self._vjp, i, "reverse")
+            # derived rules take batches whenever the rule they transpose does
+            jvps.append(given_jvp or (given_vjp and _jvp_by_transposing(given_vjp, i, self.broadcasting)))
+            vjps.append(given_vjp or (given_jvp and _vjp_by_transposing(given_jvp, i, self.broadcasting)))
         self.jvps = _rule_table(self.name, "forward", tuple(jvps), False)
         self.vjps = _rule_table(self.name, "reverse", tuple(vjps), False)
+
+    def _given(self, rules: tuple, argnum: int, mode: str) -> Rule | None:
+        """The user's rule for `argnum`, shape-checked and made to take batches."""
+        rule = rules[argnum] if argnum < len(rules) else None
+        if rule is None:
+            return None
+        checked = self._checked(rule, argnum, mode)
+        return checked if self.batched else self._per_example(checked, argnum, mode)
+
+    def _leading_axes(self, d: Any, x: Any, ans: Any, mode: str) -> int:
+        """How many leading batch axes the tangent or cotangent `d` carries."""
+        if mode == "forward":
+            return _batch_axes(d, x, ans, self.broadcasting)
+        return d.ndim - np.ndim(ans)
+
+    def _per_example(self, rule: Rule, argnum: int, mode: str) -> Rule:
+        """`rule`, called once per batch element, the results stacked (differentiably)."""
+
+        def per_example(d: Any, ans: Any, *args: Any, **kwargs: Any) -> Any:
+            nb = self._leading_axes(d, args[argnum], ans, mode)
+            if not nb:
+                return rule(d, ans, *args, **kwargs)
+            batch = d.shape[:nb]
+            pieces = [rule(d[k], ans, *args, **kwargs) for k in np.ndindex(batch)]
+            if self.broadcasting:
+                # the terms of several arguments are added before the machinery
+                # expands them, so each must have the output's rank
+                rank = np.ndim(ans)
+                pieces = [api.reshape(p, (1,) * (rank - np.ndim(p)) + np.shape(p)) for p in pieces]
+            return api.reshape(api.stack(pieces), batch + np.shape(pieces[0]))
+
+        return per_example
 
     def _checked(self, rule: Rule, argnum: int, mode: str) -> Rule:
         """`rule`, with its result's shape checked: batch axes + the output's shape
@@ -75,27 +127,43 @@ class CustomPrimitive(Primitive):
         name, broadcasting = self.name, self.broadcasting
 
         def checked(d: Any, ans: Any, *args: Any, **kwargs: Any) -> Any:
-            out = rule(d, ans, *args, **kwargs)
             x = args[argnum]
-            if mode == "forward":
-                batch = d.shape[: _batch_axes(d, x, ans, broadcasting)]
-                expected = batch + np.shape(ans)
-            else:
-                batch = d.shape[: d.ndim - np.ndim(ans)]
-                # elementwise: any shape broadcasting to the output's, summed by the machinery
-                expected = batch + np.shape(ans if broadcasting else x)
-            shape = np.shape(out)
+            nb = self._leading_axes(d, x, ans, mode)
+            batch = d.shape[:nb]
             exact = batch + np.shape(ans if mode == "forward" else x)
+            # elementwise: any shape broadcasting to the output's, expanded or summed by the machinery
+            expected = batch + np.shape(ans) if broadcasting else exact
+            try:
+                out = rule(d, ans, *args, **kwargs)
+            except (ValueError, IndexError) as e:
+                if not nb or isinstance(e, RuleShapeError):
+                    raise
+                raise RuleShapeError(f"{name}: the {mode}-mode rule for argument {argnum} raised "
+                                     f"{type(e).__name__}({str(e).strip()!r}); {_batch_note(mode, batch)}") from e
+            shape = np.shape(out)
             try:
                 fits = shape == exact or (broadcasting and np.broadcast_shapes(shape, expected) == expected)
             except ValueError:
                 fits = False
+            if fits and nb and shape != exact:
+                # under a batch, a result that merely broadcasts must still carry the batch in front
+                fits = len(shape) == len(expected) and shape[:nb] == batch
             if not fits:
-                raise ValueError(f"{name}: the {mode}-mode rule for argument {argnum} returned shape {shape}, "
-                                 f"expected {expected}")
+                note = f"; {_batch_note(mode, batch)}" if nb else ""
+                raise RuleShapeError(f"{name}: the {mode}-mode rule for argument {argnum} returned shape "
+                                     f"{shape}, expected {expected}{note}")
             return out
 
         return checked
+
+
+def _batch_note(mode: str, batch: tuple) -> str:
+    d, what = ("t", "tangents") if mode == "forward" else ("g", "cotangents")
+    return (f"its {d} carried leading batch axes {batch}: a block of {what} that jacobian, hessian and the "
+            f"other transforms push through one call. The rules of a primitive(batched=True) (the default "
+            f"with broadcasting=True) must keep those leading axes and address their arguments' axes from "
+            f"the end ({d}[..., None], axis=-1); or make it primitive(batched=False) and the engine calls "
+            f"the rule once per batch element")
 
 
 def _batch_axes(t: Any, x: Any, ans: Any, broadcasting: bool) -> int:
@@ -148,14 +216,33 @@ def _vjp_by_transposing(jvp_rule: Rule, argnum: int, broadcasting: bool) -> Rule
     return vjp_rule
 
 
-def primitive(fn: Callable[..., Any] | None = None, *, name: str | None = None, broadcasting: bool = False) -> Any:
+def primitive(fn: Callable[..., Any] | None = None, *, name: str | None = None, broadcasting: bool = False,
+              batched: bool | None = None) -> Any:
     """Make `fn` (a function of NumPy arrays) a primitive; add rules with
     `.defjvp(...)` / `.defvjp(...)`. Usable as a decorator, with or without
     arguments; `broadcasting=True` for elementwise functions that broadcast.
 
+    `batched=True` declares rules that take leading batch axes on `t`/`g` (a
+    block of basis directions, as `jacobian` and `hessian` push); otherwise each
+    rule sees one direction at a time and the engine loops over the block.
+    `broadcasting=True` implies `batched=True` unless `batched=False` is given.
+
     >>> import numpy as np, tinytorch as tt
-    >>> from tinytorch.autograd import primitive, grad
-    >>> @primitive(broadcasting=True)
+    >>> from tinytorch.autograd import primitive, grad, hessian
+    >>> @primitive
+    ... def log_det(a):
+    ...     return np.linalg.slogdet(a)[1]
+    >>> log_det.defvjp(lambda g, ans, a: g * tt.linalg.inv(a).T)     # g: one cotangent, a scalar
+    >>> A = np.array([[4.0, 1.0], [1.0, 3.0]])
+    >>> hessian(log_det)(A).shape                                    # the engine loops over the block
+    (2, 2, 2, 2)
+    >>> @primitive(batched=True)
+    ... def log_det_b(a):
+    ...     return np.linalg.slogdet(a)[1]
+    >>> log_det_b.defvjp(lambda g, ans, a: g[..., None, None] * tt.linalg.inv(a).T)  # g: batch + ()
+    >>> bool(np.allclose(hessian(log_det_b)(A), hessian(log_det)(A)))
+    True
+    >>> @primitive(broadcasting=True)                                # elementwise: batched already
     ... def mul(x, y):
     ...     return x * y
     >>> mul.defvjp(lambda g, ans, x, y: g * y, lambda g, ans, x, y: g * x)
@@ -163,5 +250,5 @@ def primitive(fn: Callable[..., Any] | None = None, *, name: str | None = None, 
     [2.0, 2.0, 2.0]
     """
     if fn is None:
-        return lambda f: CustomPrimitive(f, name, broadcasting)
-    return CustomPrimitive(fn, name, broadcasting)
+        return lambda f: CustomPrimitive(f, name, broadcasting, batched)
+    return CustomPrimitive(fn, name, broadcasting, batched)
