@@ -5,8 +5,9 @@ import pytest
 from finite_diff import numeric_grad
 
 import tinytorch as tt
-from tinytorch.autograd import Dual, Variable
+from tinytorch.autograd import Dual, Variable, checkpoint
 from tinytorch.core.activations import ReLU, Tanh
+from tinytorch.core.init import generator, manual_seed
 from tinytorch.core.layers import Dense, Dropout, Linear, Sequential
 
 RNG = np.random.default_rng(42)
@@ -128,6 +129,43 @@ def test_dropout_of_integers_is_float(dtype):
     expected = np.asarray(Dropout(0.3, rng=0)(x.astype(np.float64)))     # the same mask, on floats
     assert np.array_equal(out, expected)
     assert np.asarray(Dropout(0.3).eval()(x)).dtype == np.float64       # eval mode too
+
+
+def _dropout_model(rng):
+    return Sequential(Dense(3, 16, rng=0), ReLU(), Dropout(0.5, rng=rng), Dense(16, 2, rng=1))
+
+
+@pytest.mark.parametrize("rng", [None, 7], ids=["shared default generator", "own generator"])
+def test_dropout_in_a_checkpointed_block_gets_the_gradient_of_its_own_mask(rng):
+    """The checkpointed model recomputes its mask in backward; the same model unchecked
+    with the same mask is the oracle."""
+    x = RNG.standard_normal((8, 3))
+    results = []
+    for wrap in (lambda f: f, checkpoint):
+        manual_seed(0)
+        model = _dropout_model(rng)
+        out = wrap(model)(x)
+        tt.sum(out ** 2).backward()
+        results.append([np.array(out.data)] + [p.grad for p in model.parameters()])
+    assert not np.allclose(results[0][0], model.eval()(x).data)  # a mask was drawn
+    for plain_result, checkpointed in zip(*results):
+        assert np.allclose(checkpointed, plain_result, rtol=1e-13, atol=0)
+
+
+def test_checkpoint_redraws_from_the_default_generator_of_the_forward_pass():
+    x = RNG.standard_normal((8, 3))
+    model = _dropout_model(None)
+    manual_seed(3)
+    tt.sum(model(x) ** 2).backward()
+    expected = [p.grad for p in model.parameters()]
+    model.zero_grad()
+    manual_seed(3)
+    out = checkpoint(model)(x)
+    manual_seed(4)  # replaces the default generator between forward and backward
+    tt.sum(out ** 2).backward()
+    for p, g in zip(model.parameters(), expected):
+        assert np.allclose(p.grad, g, rtol=1e-13, atol=0)
+    assert generator().random() == np.random.default_rng(4).random()  # and backward left the new one alone
 
 
 def test_dropout_probability_must_be_below_one():

@@ -10,6 +10,10 @@ or an int seed) or else from one shared default generator, which
 >>> manual_seed(0); b = Dense(3, 2).weights.data.copy()
 >>> bool((a == b).all())
 True
+
+A checkpointed block (`tinytorch.autograd.checkpoint`) is recomputed in backward
+with the default generator it drew from in the forward pass, in the state it had
+then, so its dropout masks come out the same.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd.checkpoint import register_random_state
+
 _default = np.random.default_rng(0)
 
 
@@ -26,6 +32,22 @@ def manual_seed(seed: int) -> None:
     """Reset the default generator that layers draw from when given no `rng`."""
     global _default
     _default = np.random.default_rng(seed)
+
+
+def _default_state() -> tuple:
+    return _default, _default.bit_generator.state
+
+
+def _restore_default(saved: tuple) -> None:
+    global _default
+    _default, state = saved
+    _default.bit_generator.state = state
+
+
+# A checkpointed block recomputes its dropout masks in backward: from the generator
+# that was the default in the forward pass (manual_seed may have replaced it since),
+# in the state it had then.
+register_random_state(_default_state, _restore_default)
 
 
 def generator(rng: np.random.Generator | int | None = None) -> np.random.Generator:
