@@ -473,6 +473,19 @@ CROSS_ENTROPY_CASES = [
 
 PRIMITIVE_CASES = ELEMENTWISE_CASES + OTHER_ELEMENTWISE_CASES + REDUCTION_CASES + SHAPE_CASES + LINALG_CASES + DECOMPOSITION_CASES + CROSS_ENTROPY_CASES
 
+# scalar booleans and masks mixed with other entries, item assignment through a mask
+PRIMITIVE_CASES += [
+    case("getitem",  "scalar-true",          lambda x: x[True],                                  normal(3, 4)),
+    case("getitem",  "true-and-int-array",   lambda x: x[np.True_, [2, 0]],                      normal(3, 4)),
+    case("getitem",  "ellipsis-false-then-sum", lambda x: tt.sum(x[..., False]) + x[0, 0],      normal(3, 4), calls=("getitem", "sum")),
+    case("getitem",  "mask-and-slice",       lambda x: x[np.array([True, False, True]), 1:],     normal(3, 4)),
+    case("getitem",  "mask-ellipsis-3d",     lambda x: x[..., np.array([True, False])],          normal(2, 3, 2)),
+    case("getitem",  "mask-covering-2-of-3", lambda x: x[:, np.array([[True, False], [False, True], [True, True]])], normal(2, 3, 2)),
+    case("getitem",  "mask-as-list",         lambda x: x[[False, True, True]],                   normal(3, 4)),
+    case("scatter_add", "index_update-mask", lambda x, v: tt.index_update(x, MASK, v),           normal(3, 4), normal(7), calls=("index_update",)),
+    case("scatter_add", "index_update-scalar-true", lambda x, v: tt.index_update(x, (True, 1), v), normal(3, 4), normal(1, 4), calls=("index_update",)),
+]
+
 # --- public composite functions and aliases --------------------------------------------------
 
 COMPOSITE_CASES = [

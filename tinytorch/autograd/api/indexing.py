@@ -3,7 +3,8 @@ boolean masks, Ellipsis, newaxis), take, take_along_axis, sort, functional index
 updates, and the diagonal/triangle routines.
 
 `getitem` rewrites any NumPy key into the table's normalized `Index` (one entry
-per axis; masks become integer arrays) and a reshape for the new axes.
+per axis; masks become integer arrays), after a reshape that inserts the new
+axes of None and scalar booleans.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from .common import neg_axis, normalize_axis_tuple, prep
 def _key_entry(k: Any) -> Any:
     if isinstance(k, Box):
         k = unbox_all(k)
-    if isinstance(k, (list, np.ndarray)) or (isinstance(k, np.generic) and k.dtype == bool):
+    # a scalar boolean is a 0-d mask, as in NumPy
+    if isinstance(k, (list, np.ndarray, bool, np.bool_)):
         k = np.asarray(k)
         if k.dtype != bool and not np.issubdtype(k.dtype, np.integer):
             if k.size:
@@ -32,14 +34,16 @@ def _key_entry(k: Any) -> Any:
     return k
 
 
+def _is_mask(k: Any) -> bool:
+    return isinstance(k, np.ndarray) and k.dtype == bool
+
+
 def normalize_key(key: Any, shape: tuple) -> tuple[Index, tuple | None]:
-    """An `Index` for `shape`, and the result shape when the key inserts new axes."""
+    """An `Index`, and the shape to reshape to before applying it when the key
+    inserts new axes (None, scalar booleans); the Index is for that shape."""
     key = key if isinstance(key, tuple) else (key,)
     key = tuple(_key_entry(k) for k in key)
-    if any(isinstance(k, (bool, np.bool_)) for k in key):
-        raise NotImplementedError("indexing with a scalar boolean is not supported")
-    consumed = sum(k.ndim if isinstance(k, np.ndarray) and k.dtype == bool else 1
-                   for k in key if k is not None and k is not Ellipsis)
+    consumed = sum(k.ndim if _is_mask(k) else 1 for k in key if k is not None and k is not Ellipsis)
     if consumed > len(shape):
         raise IndexError(f"too many indices for array: array is {len(shape)}-dimensional, "
                          f"but {consumed} were indexed")
@@ -53,17 +57,38 @@ def normalize_key(key: Any, shape: tuple) -> tuple[Index, tuple | None]:
         key = key[:i] + fill + key[i + 1:]
     else:
         key = key + fill
-    entries = []
+    # NumPy's model of a new axis: None inserts one of length 1 and keeps it whole;
+    # a 0-d mask inserts one and keeps its entry (True) or none (False), as an
+    # advanced index that broadcasts with the others
+    entries: list = []
+    expanded: list = []
+    axis = 0
     for k in key:
-        if isinstance(k, np.ndarray) and k.dtype == bool:
+        mask = _is_mask(k)
+        if k is None or mask and k.ndim == 0:
+            entries.append(slice(None) if k is None else np.flatnonzero(k))
+            expanded.append(1)
+            continue
+        n = k.ndim if mask else 1
+        dims = shape[axis:axis + n]
+        if mask:
+            for i, (d, m) in enumerate(zip(dims, k.shape)):
+                if m and d != m:  # NumPy lets a mask axis of length 0 through
+                    raise IndexError(f"boolean index did not match indexed array along axis {axis + i}; "
+                                     f"size of axis is {d} but size of corresponding boolean axis is {m}")
             entries.extend(np.nonzero(k))
-        elif k is not None:
+        else:
             entries.append(k)
-    index = Index(tuple(entries), shape)
-    new_shape = None
-    if any(k is None for k in key):
-        new_shape = np.broadcast_to(np.empty((), dtype=bool), shape)[key].shape
-    return index, new_shape
+        expanded.extend(dims)
+        axis += n
+    expanded = tuple(expanded)
+    try:
+        index = Index(tuple(entries), expanded)
+    except ValueError:  # from broadcasting the advanced indices
+        shapes = " ".join(str(np.shape(e)) for e in entries if isinstance(e, np.ndarray))
+        raise IndexError(f"shape mismatch: indexing arrays could not be broadcast together with shapes {shapes}") \
+            from None
+    return index, (None if expanded == shape else expanded)
 
 
 _INT_KEYS: dict = {}  # (key, shape) -> Index, for the common x[i]
@@ -81,51 +106,113 @@ def _int_index(key: int, shape: tuple) -> Index:
 
 
 def getitem(a: Any, key: Any) -> Any:
+    """`a[key]` with NumPy's semantics for every kind of key, differentiable in `a`.
+
+    >>> import numpy as np, tinytorch as tt
+    >>> x = np.arange(6.0).reshape(2, 3)
+    >>> tt.getitem(x, (np.array([True, False]), None, slice(1, None))).tolist()
+    [[[1.0, 2.0]]]
+    >>> tt.getitem(x, (..., False)).shape
+    (2, 3, 0)
+    """
     a = prep(a)
     if type(key) is int and a.ndim:
         return getitem_p(a, _int_index(key, a.shape))
-    index, new_shape = normalize_key(key, a.shape)
-    out = getitem_p(a, index)
-    if new_shape is not None:
-        out = reshape_p(out, new_shape, index.out_ndim)
-    return out
+    try:
+        index, expanded = normalize_key(key, a.shape)
+        return getitem_p(a if expanded is None else reshape_p(a, expanded, a.ndim), index)
+    except (IndexError, ValueError):
+        _raise_numpy_error(key, a.shape)
+        raise
+
+
+def _raise_numpy_error(key: Any, shape: tuple) -> None:
+    """Raise NumPy's own error for `key` on an array of `shape`, if it has one: ours
+    may word it differently, or count the axes that None and scalar booleans insert."""
+    plain = tuple(map(unbox_all, key)) if isinstance(key, tuple) else unbox_all(key)
+    np.broadcast_to(np.empty((), dtype=bool), shape)[plain]
 
 
 def index_update(a: Any, key: Any, value: Any) -> Any:
-    """`a` with `a[key] = value` applied, as a new array (differentiable in both)."""
+    """`a` with `a[key] = value` applied, as a new array (differentiable in both).
+
+    >>> import numpy as np, tinytorch as tt
+    >>> x = np.zeros(4)
+    >>> tt.index_update(x, x == 0, np.arange(4.0)).tolist()
+    [0.0, 1.0, 2.0, 3.0]
+    """
     a = prep(a)
-    index, _ = normalize_key(key, a.shape)
-    hits = np.zeros(a.shape, dtype=np.intp)
-    np.add.at(hits, index.entries, 1)
+    try:
+        index, expanded = normalize_key(key, a.shape)
+    except (IndexError, ValueError):
+        _raise_numpy_error(key, a.shape)
+        raise
+    base = a if expanded is None else reshape_p(a, expanded, a.ndim)
+    hits = np.zeros(base.shape, dtype=np.intp)
+    try:
+        np.add.at(hits, index.entries, 1)
+    except IndexError:  # an index out of bounds
+        _raise_numpy_error(key, a.shape)
+        raise
     if hits.max(initial=0) > 1:
         raise NotImplementedError("index update with repeated indices (numpy keeps the last write)")
-    target_shape = np.broadcast_to(np.empty((), dtype=bool), a.shape)[index.entries].shape
+    target_shape = np.broadcast_to(np.empty((), dtype=bool), base.shape)[index.entries].shape
     value = prep(value)
+    if value.ndim and _is_element(key, a.ndim):
+        raise ValueError("setting an array element with a sequence.")
+    # as in NumPy, the value may carry extra leading axes of length 1
+    extra = value.ndim - len(target_shape)
+    if extra > 0 and value.shape[:extra] == (1,) * extra:
+        value = reshape_p(value, value.shape[extra:], value.ndim)
     if value.shape != target_shape:
         value = broadcast_to_p(value, target_shape, value.ndim)
     if value.dtype != a.dtype:
         value = value.astype(a.dtype)
-    return where(hits > 0, scatter_add_p(value, index, a.shape), a)
+    out = where(hits > 0, scatter_add_p(value, index, base.shape), base)
+    return out if expanded is None else reshape_p(out, a.shape, len(expanded))
+
+
+def _is_element(key: Any, ndim: int) -> bool:
+    """Whether `key` is one integer per axis: NumPy's single-element assignment, which takes scalars only."""
+    key = key if isinstance(key, tuple) else (key,)
+    return len(key) == ndim and all(
+        isinstance(k, (int, np.integer)) and not isinstance(k, bool)
+        or isinstance(k, np.ndarray) and k.ndim == 0 and k.dtype.kind in "iu"
+        for k in map(unbox_all, key)
+    )
 
 
 def take(a: Any, indices: Any, axis: Any = None) -> Any:
     a = prep(a)
-    indices = np.asarray(unbox_all(indices))
+    # np.take casts its indices to integers (True is 1, not a mask)
+    indices = np.asarray(unbox_all(indices)).astype(np.intp)
     if axis is None:
         return getitem(reshape_p(a, (a.size,), a.ndim), indices)
     axis = normalize_axis_tuple(axis, a.ndim)[0]
     return getitem(a, (slice(None),) * axis + (indices,))
 
 
-def take_along_axis(arr: Any, indices: Any, axis: int) -> Any:
+def take_along_axis(arr: Any, indices: Any, axis: Any) -> Any:
     arr = prep(arr)
     indices = np.asarray(unbox_all(indices))
+    if axis is None:
+        if indices.ndim != 1:
+            raise ValueError("when axis=None, `indices` must have a single dimension.")
+        arr, axis = reshape_p(arr, (arr.size,), arr.ndim), 0
     axis = normalize_axis_tuple(axis, arr.ndim)[0]
+    if not np.issubdtype(indices.dtype, np.integer):
+        raise IndexError("`indices` must be an integer array")
     if indices.ndim != arr.ndim:
-        raise ValueError("take_along_axis: indices and arr must have the same number of dimensions")
-    grid = np.ogrid[tuple(slice(n) for n in indices.shape)]
+        raise ValueError("`indices` and `arr` must have the same number of dimensions")
+    # the other axes broadcast between indices and arr, as in NumPy
+    grid = np.ogrid[tuple(slice(n) for n in arr.shape)]
     entries = tuple(indices if i == axis else grid[i] for i in range(arr.ndim))
-    return getitem_p(arr, Index(entries, arr.shape))
+    try:
+        index = Index(entries, arr.shape)
+    except ValueError:
+        raise IndexError(f"shape mismatch: indices of shape {indices.shape} do not broadcast "
+                         f"against an array of shape {arr.shape}") from None
+    return getitem_p(arr, index)
 
 
 def sort(a: Any, axis: Any = -1) -> Any:
