@@ -473,7 +473,7 @@ CROSS_ENTROPY_CASES = [
 
 PRIMITIVE_CASES = ELEMENTWISE_CASES + OTHER_ELEMENTWISE_CASES + REDUCTION_CASES + SHAPE_CASES + LINALG_CASES + DECOMPOSITION_CASES + CROSS_ENTROPY_CASES
 
-# scalar booleans and masks mixed with other entries, item assignment through a mask
+# scalar booleans and masks mixed with other entries, item assignment through a mask, copies
 PRIMITIVE_CASES += [
     case("getitem",  "scalar-true",          lambda x: x[True],                                  normal(3, 4)),
     case("getitem",  "true-and-int-array",   lambda x: x[np.True_, [2, 0]],                      normal(3, 4)),
@@ -484,6 +484,11 @@ PRIMITIVE_CASES += [
     case("getitem",  "mask-as-list",         lambda x: x[[False, True, True]],                   normal(3, 4)),
     case("scatter_add", "index_update-mask", lambda x, v: tt.index_update(x, MASK, v),           normal(3, 4), normal(7), calls=("index_update",)),
     case("scatter_add", "index_update-scalar-true", lambda x, v: tt.index_update(x, (True, 1), v), normal(3, 4), normal(1, 4), calls=("index_update",)),
+    case("copy",     "matrix",               lambda x: tt.copy(x),                               normal(3, 4)),
+    case("copy",     "fortran-order",        lambda x: tt.copy(x.T, order="F"),                  normal(3, 4)),
+    case("copy",     "method",               lambda x: x.copy() * x,                             normal(4), calls=()),
+    case("copy",     "numpy-copy",           lambda x: np.copy(x),                               normal(), calls=()),
+    case("einsum",   "optimize-greedy",      lambda a, b, c: tt.einsum("ij,jk,kl->il", a, b, c, optimize="greedy"), normal(2, 3), normal(3, 2), normal(2, 2)),
 ]
 
 # --- public composite functions and aliases --------------------------------------------------

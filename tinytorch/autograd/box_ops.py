@@ -108,6 +108,25 @@ class BoxOps:
         """The value as a Python number (explicitly without its derivative)."""
         return np.asarray(unbox_all(self._value)).item()
 
+    def tolist(self) -> Any:
+        """The value as nested Python lists, like `ndarray.tolist` (without its derivative).
+
+        >>> from tinytorch.autograd import Variable
+        >>> Variable([[1.0, 2.0]], requires_grad=True).tolist()
+        [[1.0, 2.0]]
+        """
+        return np.asarray(unbox_all(self._value)).tolist()
+
+    def __format__(self, format_spec: str) -> str:
+        """The value formatted as NumPy formats it: `f"{loss:.3f}"` for a single value.
+
+        >>> from tinytorch.autograd import Variable
+        >>> f"{Variable(2.0, requires_grad=True):.2f}"
+        '2.00'
+        """
+        # an empty spec means str(), as for every object
+        return format(unbox_all(self._value), format_spec) if format_spec else str(self)
+
     # --- arithmetic -------------------------------------------------------------------
     __add__, __radd__ = _binary("add")
     __sub__, __rsub__ = _binary("subtract")
@@ -158,6 +177,7 @@ class BoxOps:
     def clip(self, min=None, max=None): return api.clip(self, min, max)
     def dot(self, other): return api.dot(self, other)
     def astype(self, dtype): return api.astype(self, dtype)
+    def copy(self, order="C"): return api.copy(self, order)
     def flatten(self): return api.ravel(self)
     def ravel(self): return api.ravel(self)
     def squeeze(self, axis=None): return api.squeeze(self, axis=axis)

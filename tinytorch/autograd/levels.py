@@ -16,8 +16,10 @@ transform). A hand-made box that wraps another box sits just above what it wraps
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 REVERSE_BASE = 1
 FORWARD_BASE = 2
@@ -97,19 +99,46 @@ def hand_made_level(base: int, inner: int) -> int:
 
 
 class _GradMode(threading.local):
-    # Variables at levels <= floor record no graph; 0 records everything.
-    floor = 0
+    def __init__(self) -> None:
+        # Variables at levels <= floor record no graph; 0 records everything
+        self.floor = 0
+        self.saved: list[int] = []  # the floors to restore, one per open block
 
 
 grad_mode = _GradMode()
 
 
-@contextlib.contextmanager
-def no_grad() -> Iterator[None]:
+class _GradModeBlock:
+    """A context manager that sets this thread's grad mode, usable as a decorator
+    bare or called, as in PyTorch. Subclasses give the floor the block sets
+    (`_floor`). It keeps no state of its own, so one instance can be entered from
+    several threads, or re-entered, at once."""
+
+    def __new__(cls, func: Callable | None = None) -> Any:
+        block = super().__new__(cls)
+        return block if func is None else block(func)
+
+    def __enter__(self) -> None:
+        grad_mode.saved.append(grad_mode.floor)
+        grad_mode.floor = self._floor()
+
+    def __exit__(self, *exc_info: object) -> None:
+        grad_mode.floor = grad_mode.saved.pop()
+
+    def __call__(self, func: Callable) -> Callable:
+        @functools.wraps(func)
+        def in_block(*args: Any, **kwargs: Any) -> Any:
+            with self:
+                return func(*args, **kwargs)
+
+        return in_block
+
+
+class no_grad(_GradModeBlock):
     """Stop recording reverse-mode graphs for every Variable that exists now.
 
-    Thread-local, usable as a decorator too. Transforms called inside still
-    differentiate, as `torch.func` does: their levels are created later.
+    Thread-local; a decorator too, `@no_grad` or `@no_grad()`. Transforms called
+    inside still differentiate, as `torch.func` does: their levels are created later.
 
     >>> from tinytorch.autograd import Variable, no_grad
     >>> x = Variable(2.0, requires_grad=True)
@@ -117,18 +146,20 @@ def no_grad() -> Iterator[None]:
     ...     y = x * x
     >>> y.requires_grad
     False
+    >>> @no_grad
+    ... def square(v):
+    ...     return v * v
+    >>> square(x).requires_grad
+    False
     """
-    previous = grad_mode.floor
-    grad_mode.floor = max(previous, _last_level)
-    try:
-        yield
-    finally:
-        grad_mode.floor = previous
+
+    def _floor(self) -> int:
+        return max(grad_mode.floor, _last_level)
 
 
-@contextlib.contextmanager
-def enable_grad() -> Iterator[None]:
-    """Record graphs again inside a `no_grad` block (thread-local).
+class enable_grad(_GradModeBlock):
+    """Record graphs again inside a `no_grad` block (thread-local; `@enable_grad`
+    or `@enable_grad()` as a decorator).
 
     >>> from tinytorch.autograd import Variable, no_grad, enable_grad
     >>> x = Variable(2.0, requires_grad=True)
@@ -137,12 +168,9 @@ def enable_grad() -> Iterator[None]:
     >>> y.requires_grad
     True
     """
-    previous = grad_mode.floor
-    grad_mode.floor = 0
-    try:
-        yield
-    finally:
-        grad_mode.floor = previous
+
+    def _floor(self) -> int:
+        return 0
 
 
 def is_grad_enabled() -> bool:

@@ -42,7 +42,14 @@ def _explicit(subscripts: str, ndims: list[int]) -> str:
     return ",".join(terms) + "->" + out
 
 
-def einsum(subscripts: str, *operands: Any) -> Any:
+def einsum(subscripts: str, *operands: Any, optimize: Any = False) -> Any:
+    """np.einsum (the subscripts-string form). `optimize` is accepted for NumPy's sake
+    and has no effect on the result: tinytorch picks the contraction order itself.
+
+    >>> import numpy as np, tinytorch as tt
+    >>> tt.einsum("ij,j->i", np.eye(2), np.array([1.0, 2.0]), optimize=True).tolist()
+    [1.0, 2.0]
+    """
     if not isinstance(subscripts, str):
         raise TypeError("einsum: only the subscripts-string form is supported, e.g. einsum('ij,jk->ik', a, b)")
     operands = [prep(x) for x in operands]
