@@ -83,9 +83,10 @@ class CustomPrimitive(Primitive):
         for i in range(max(len(self._jvp), len(self._vjp))):
             given_jvp = self._given(self._jvp, i, "forward")
             given_vjp = self._given(self._vjp, i, "reverse")
-            # derived rules take batches whenever the rule they transpose does
-            jvps.append(given_jvp or (given_vjp and _jvp_by_transposing(given_vjp, i, self.broadcasting)))
-            vjps.append(given_vjp or (given_jvp and _vjp_by_transposing(given_jvp, i, self.broadcasting)))
+            jvps.append(given_jvp or (given_vjp and _jvp_by_transposing(given_vjp, i, self.broadcasting,
+                                                                          self.batched)))
+            vjps.append(given_vjp or (given_jvp and _vjp_by_transposing(given_jvp, i, self.broadcasting,
+                                                                          self.batched)))
         self.jvps = _rule_table(self.name, "forward", tuple(jvps), False)
         self.vjps = _rule_table(self.name, "reverse", tuple(vjps), False)
 
@@ -175,42 +176,57 @@ def _batch_axes(t: Any, x: Any, ans: Any, broadcasting: bool) -> int:
     return t.ndim - (np.ndim(ans) if broadcasting else np.ndim(x))
 
 
-def _jvp_by_transposing(vjp_rule: Rule, argnum: int, broadcasting: bool) -> Rule:
-    def jvp_rule(t: Any, ans: Any, *args: Any, **kwargs: Any) -> Any:
-        from .transforms import vjp
+def _transposed(linear: Callable[[Any], Any], d: Any, nb: int, batched: bool, in_shape: tuple,
+                out_shape: tuple, dtype: Any) -> Any:
+    """The transpose of `linear` (in_shape -> out_shape, one element of a batch,
+    or all nb leading batch axes at once if `batched`) applied to d: its VJP."""
+    from .transforms import vjp
 
+    if batched or not nb:
+        return vjp(linear, np.zeros(d.shape[:nb] + in_shape, dtype))[1](d)[0]
+    # a leaf per element: pulling d back through a loop over one batched leaf
+    # would scatter each element's part into a block-sized array
+    batch = d.shape[:nb]
+    n = int(np.prod(batch))
+    leaves = [np.zeros(in_shape, dtype)] * n
+    pulled = vjp(lambda *ls: api.stack([linear(leaf) for leaf in ls]), *leaves)[1](
+        api.reshape(d, (n,) + out_shape))
+    return api.reshape(api.stack(pulled), batch + in_shape)
+
+
+def _jvp_by_transposing(vjp_rule: Rule, argnum: int, broadcasting: bool, batched: bool) -> Rule:
+    def jvp_rule(t: Any, ans: Any, *args: Any, **kwargs: Any) -> Any:
         x = args[argnum]
         nb = _batch_axes(t, x, ans, broadcasting)
-        shape = t.shape[nb:]
+        inner = nb if batched else 0  # the batch axes one call of the rule sees
+        shape = t.shape[nb:] if inner else np.shape(x)
 
         def full_vjp(g: Any) -> Any:
             c = vjp_rule(g, ans, *args, **kwargs)
             # a broadcasting rule leaves the reduction to the argument's shape to the machinery
-            return sum_to_p(c, shape, c.ndim - nb) if broadcasting and c.shape[nb:] != shape else c
+            return sum_to_p(c, shape, c.ndim - inner) if broadcasting and c.shape[inner:] != shape else c
 
-        g0 = np.zeros(t.shape[:nb] + np.shape(unbox_all(ans)), dtype=np.result_type(unbox_all(ans)))
-        return vjp(full_vjp, g0)[1](t)[0]
+        ans_value = unbox_all(ans)
+        return _transposed(full_vjp, t, nb, batched, np.shape(ans_value), shape, np.result_type(ans_value))
 
     return jvp_rule
 
 
-def _vjp_by_transposing(jvp_rule: Rule, argnum: int, broadcasting: bool) -> Rule:
+def _vjp_by_transposing(jvp_rule: Rule, argnum: int, broadcasting: bool, batched: bool) -> Rule:
     def vjp_rule(g: Any, ans: Any, *args: Any, **kwargs: Any) -> Any:
-        from .transforms import vjp
-
         x = args[argnum]
         nb = g.ndim - np.ndim(ans)
+        inner = nb if batched else 0  # the batch axes one call of the rule sees
 
         def full_jvp(t: Any) -> Any:
             out = jvp_rule(t, ans, *args, **kwargs)
             # a broadcasting rule may leave the expansion to the output's shape to the machinery
-            return broadcast_to_p(out, np.shape(ans), out.ndim - nb) if broadcasting else out
+            return broadcast_to_p(out, np.shape(ans), out.ndim - inner) if broadcasting else out
 
         # the rule expects a batched tangent as the machinery gives it (see _batch_axes)
         shape = np.shape(unbox_all(x))
-        lifted = (1,) * (np.ndim(ans) - len(shape)) + shape if broadcasting and nb else shape
-        t0 = np.zeros(g.shape[:nb] + lifted, dtype=np.result_type(unbox_all(x)))
-        c = vjp(full_jvp, t0)[1](g)[0]
+        lifted = (1,) * (np.ndim(ans) - len(shape)) + shape if broadcasting and inner else shape
+        c = _transposed(full_jvp, g, nb, batched, lifted, np.shape(ans), np.result_type(unbox_all(x)))
         return reshape_p(c, shape, len(lifted)) if lifted != shape else c
 
     return vjp_rule
