@@ -89,24 +89,36 @@ inv_p = Primitive("inv", np.linalg.inv,
 # adjugate comes from the SVD and det is differentiable to second order.
 
 
-def _well_conditioned(a):
-    """Whether det's inverse-based rules are accurate here, to second order.
+def _inverse_if_well_conditioned(x, det):
+    """A^-1 where det's inverse-based rules are accurate to second order, else None.
 
     Their second derivative errs by about eps * cond(A) relative (measured against
     mpmath), the SVD-based adjugate's by about eps at any rank: the inverse serves
-    while cond(A) < eps^(-1/3) (1.6e5 in float64, 200 in float32) for every matrix
-    of the stack. NaN and inf entries stay on the inverse path, which propagates
-    them (the SVD would refuse them)."""
-    x = unbox_all(a)
+    while cond_1(A) = |A|_1 |A^-1|_1 < eps^(-1/3) (1.6e5 in float64, 200 in float32)
+    and det(A) is a normal number (det(A) A^-1 loses an underflowed det), for every
+    matrix of the stack. NaN and inf entries stay on the inverse path, which
+    propagates them (the SVD would refuse them)."""
+    try:
+        inverse = np.linalg.inv(x)
+    except np.linalg.LinAlgError:
+        return None
     if x.size == 0 or not np.isfinite(x).all():
-        return True
-    s = np.linalg.svd(x, compute_uv=False)
-    return bool(np.all(s[..., -1] > np.finfo(x.dtype).eps ** (1 / 3) * s[..., 0]))
+        return inverse
+    info = np.finfo(x.dtype)
+    with np.errstate(over="ignore"):  # an overflow is an infinite condition number
+        cond = np.abs(x).sum(axis=-2).max(axis=-1) * np.abs(inverse).sum(axis=-2).max(axis=-1)
+    well = np.all(cond < info.eps ** (-1 / 3)) and np.all(np.abs(det) >= info.tiny)
+    return inverse if well else None
 
 
 def _cofactors(ans, a):
     """d det(A) / dA = adj(A)^T."""
-    return _scale(ans, _mT(inv_p(a))) if _well_conditioned(a) else _mT(adjugate_p(a))
+    x = unbox_all(a)
+    inverse = _inverse_if_well_conditioned(x, unbox_all(ans))
+    if inverse is None:
+        return _mT(adjugate_p(a))
+    # a plain a needs no derivative of its inverse: the one just computed serves
+    return _scale(ans, _mT(inverse if a is x else inv_p(a)))
 
 
 def _np_mT(x):
