@@ -612,9 +612,10 @@ COMPOSITE_CASES = [
     case("linalg.norm", "vector-inf",     lambda x: tt.linalg.norm(x, np.inf),                  distinct(4), calls=("linalg.norm",)),
     case("linalg.norm", "vector-neg-inf", lambda x: tt.linalg.norm(x, -np.inf),                 distinct(4), calls=("linalg.norm",)),
     case("linalg.norm", "vector-3",       lambda x: tt.linalg.norm(x, 3),                       away(4), calls=("linalg.norm",)),
-    case("linalg.norm", "vector-3-zero-entry", lambda x: tt.linalg.norm(x, 3),                  with_zeros(away(4)), calls=("linalg.norm",)),
+    # |x|^3 has a jump in its third derivative at 0, so differences of its second err by O(eps)
+    case("linalg.norm", "vector-3-zero-entry", lambda x: tt.linalg.norm(x, 3),                  with_zeros(away(4)), calls=("linalg.norm",), eps=1e-7),
     case("linalg.norm", "vector-4-zero-entries", lambda x: tt.linalg.norm(x, 4),                with_zeros(normal(5), 2), calls=("linalg.norm",)),
-    case("linalg.norm", "rows-3-zero-entries-keepdims", lambda x: tt.linalg.norm(x, 3, axis=1, keepdims=True), with_zeros(away(3, 4), 2), calls=("linalg.norm",)),
+    case("linalg.norm", "rows-3-zero-entries-keepdims", lambda x: tt.linalg.norm(x, 3, axis=1, keepdims=True), with_zeros(away(3, 4), 2), calls=("linalg.norm",), eps=1e-7),
     case("linalg.norm", "vector-half",    lambda x: tt.linalg.norm(x, 0.5),                     away(4), calls=("linalg.norm",)),
     case("linalg.norm", "vector-neg-1.5", lambda x: tt.linalg.norm(x, -1.5),                    away(4), calls=("linalg.norm",)),
     case("linalg.norm", "columns-neg-2",  lambda x: tt.linalg.norm(x, -2, axis=0),              away(3, 4), calls=("linalg.norm",)),
