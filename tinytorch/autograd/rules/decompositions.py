@@ -160,8 +160,9 @@ def _adjugate_derivative(e, a):
 
 def _beyond_second_order(t, ans, e, a):
     raise NotImplementedError(
-        "det: derivatives beyond the second at a singular or ill-conditioned matrix "
-        "(cond >= eps^(-1/3)) are not implemented (adjugate_derivative is not differentiable in A)")
+        "det: derivatives beyond the second are not implemented where the adjugate stands in "
+        "for det(A) A^-1: singular or ill-conditioned matrices (cond_1 >= eps^(-1/3)) and "
+        "underflowing determinants (adjugate_derivative is not differentiable in A)")
 
 
 det_p = Primitive("det", np.linalg.det,
