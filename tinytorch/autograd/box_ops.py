@@ -101,7 +101,8 @@ class BoxOps:
         if self._carries_derivative():
             raise TypeError(
                 f"{kind}() of a {type(self).__name__} that is being differentiated would drop its "
-                "derivative; use tinytorch functions (tt.sin, not math.sin), or .item() to take the value"
+                "derivative; use tinytorch functions (tt.sin, not math.sin), or .item() to take the value. "
+                "Writing it into a NumPy array does this too: build arrays with tt.stack, or write into a Variable"
             )
 
     def item(self) -> Any:
@@ -150,6 +151,31 @@ class BoxOps:
     def __ne__(self, other): return api.not_equal(self, other)
 
     def __getitem__(self, key): return api.getitem(self, key)
+
+    # --- in-place updates, as NumPy's: each kind implements _update_in_place ---------
+    def __setitem__(self, key, value):
+        self._update_in_place(lambda old: api.index_update(old, key, value), key, value)
+
+    def __iadd__(self, other): return self._augmented(np.add, other)
+    def __isub__(self, other): return self._augmented(np.subtract, other)
+    def __imul__(self, other): return self._augmented(np.multiply, other)
+    def __itruediv__(self, other): return self._augmented(np.divide, other)
+
+    def _augmented(self, ufunc: np.ufunc, other: Any) -> Any:
+        op = api.NUMPY_HANDLERS[ufunc]
+        self._update_in_place(lambda old: op(old, other), None, other, ufunc)
+        return self
+
+    def _check_written_with(self, value: Any) -> int:
+        """The level of `value`, which must not be above this box's own."""
+        inner = value._level if isinstance(value, Box) else 0
+        if inner > self._level:
+            raise RuntimeError(
+                f"cannot write a {type(value).__name__} of an inner differentiation (a transform's input, "
+                f"or a box made after this one) into a {type(self).__name__} made outside it; create the "
+                "buffer inside the differentiated function, or build the array with tt.stack / tt.where"
+            )
+        return inner
 
     # --- methods, as on ndarray -------------------------------------------------------
     def sum(self, axis=None, keepdims=False): return api.sum(self, axis=axis, keepdims=keepdims)

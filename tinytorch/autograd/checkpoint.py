@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from . import reverse
+from . import reverse, versions
 from .levels import Box, grad_mode
 from .primitive import Primitive, unbox_all
 
@@ -209,7 +209,7 @@ def checkpoint(f: Callable[..., Any], *, preserve_rng_state: bool = True) -> Cal
         if preserve_rng_state:
             accessors = _random_states + [_accessors(gen) for gen in _generators(f, args, kwargs)]
             random_states = [(get, set_, get()) for get, set_ in accessors]
-        start = next(reverse._sequence)
+        start = next(versions.sequence)
         out = f(*args, **kwargs)
         if isinstance(out, (tuple, list, dict)):
             raise NotImplementedError("checkpoint: f must return a single array, not a container")
@@ -227,7 +227,7 @@ def checkpoint(f: Callable[..., Any], *, preserve_rng_state: bool = True) -> Cal
         node._kwargs = {"call": (f, args, kwargs, inputs, random_states)}
         node._argnums = tuple(range(len(inputs)))
         node._requires_grad = True
-        node._seq = next(reverse._sequence)
+        node._seq = next(versions.sequence)
         return node
 
     return wrapper

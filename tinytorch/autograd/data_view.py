@@ -1,12 +1,12 @@
-"""`Variable.data`: an ndarray view that reports in-place writes to its Variable.
+"""`Variable.data`: an ndarray view that reports in-place writes.
 
 NumPy arrays have no version counter, so a graph cannot tell that an array it
 saved for backward was overwritten. `Variable.data` therefore hands out this
 view: every in-place write through it (item assignment, augmented assignment,
-`out=`, `ufunc.at`, `.flat[...] =`, `fill`, `np.copyto`, ...) marks the owning
-Variable as mutated, and
-`backward()` refuses to use a graph that saved it before the write. Anything
-computed from the view is a plain ndarray again.
+`out=`, `ufunc.at`, `.flat[...] =`, `fill`, `np.copyto`, ...) stamps the memory
+it writes (versions.py), and `backward()` refuses to use a graph that saved any
+view of that memory before the write. Anything computed from the view is a
+plain ndarray again.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+
+from .versions import mark_written
 
 # NumPy functions that write into an argument, and the name of that argument
 _WRITERS = {np.copyto: "dst", np.put: "a", np.place: "arr", np.putmask: "a", np.fill_diagonal: "a",
@@ -25,19 +27,11 @@ def _plain(x: Any) -> Any:
 
 
 def _mark(x: Any) -> None:
-    owner = getattr(x, "_owner", None)
-    if owner is not None:
-        owner._mark_mutated()
+    if isinstance(x, DataView):
+        mark_written(x)
 
 
 class DataView(np.ndarray):
-    _owner = None
-
-    def __array_finalize__(self, obj: Any) -> None:
-        # Views of the data stay tracked; fresh arrays do not.
-        if self.base is not None:
-            self._owner = getattr(obj, "_owner", None)
-
     def __setitem__(self, key: Any, value: Any) -> None:
         _mark(self)
         np.ndarray.__setitem__(self.view(np.ndarray), key, value)
@@ -108,7 +102,5 @@ class _Flat:
         return np.asarray(self._flat, dtype=dtype)
 
 
-def tracked(value: np.ndarray, owner: Any) -> DataView:
-    view = value.view(DataView)
-    view._owner = owner
-    return view
+def tracked(value: np.ndarray) -> DataView:
+    return value.view(DataView)

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from . import versions
 from .box_ops import BoxOps
 from .levels import FORWARD_BASE, Box, hand_made_level, level_of
 from .rules.shape import broadcast_to_p, reshape_p
@@ -32,7 +33,8 @@ class Dual(Box, BoxOps):
     (0.0, 3.0)
     """
 
-    __slots__ = ("_tangent",)
+    # _replaced: the number of the latest in-place update (versions.py), set when used
+    __slots__ = ("_tangent", "_replaced")
 
     def __init__(self, primal: Any, tangent: Any = None) -> None:
         value = as_value(primal)
@@ -75,8 +77,19 @@ class Dual(Box, BoxOps):
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         raise TypeError(
             "converting a Dual to a NumPy array would drop its tangent; use .primal "
-            "(or a tinytorch function in place of the NumPy one)"
+            "(or a tinytorch function in place of the NumPy one; to build an array from Duals, use tt.stack)"
         )
+
+    def _update_in_place(self, functional: Any, key: Any, value: Any, ufunc: Any = None) -> None:
+        """NumPy's in-place semantics (`d[i] = v`, `d += v`): the Dual now holds
+        `functional(its old self)`, primal and tangent alike; nothing is overwritten."""
+        self._check_written_with(value)
+        new = functional(new_dual(self._value, self._tangent, self._level))
+        if not (isinstance(new, Dual) and new._level == self._level):
+            raise AssertionError(f"in-place update produced {type(new).__name__} at the wrong level")
+        self._value, self._tangent, self._deep = new._value, new._tangent, new._deep
+        # a graph of an outer level that saved this Dual must not read the new value
+        self._replaced = versions.note_write()
 
     @staticmethod
     def _apply(prim: Any, level: int, deep: bool, args: tuple, kwargs: dict) -> Dual:

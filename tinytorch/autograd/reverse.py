@@ -16,23 +16,19 @@ its links to its parents.
 
 from __future__ import annotations
 
-import itertools
 from operator import attrgetter
 from typing import Any
 
 import numpy as np
 
+from . import versions
 from .box_ops import BoxOps
 from .data_view import tracked
 from .levels import REVERSE_BASE, TRANSFORM_BASE, Box, grad_mode, hand_made_level, level_of
 from .primitive import unbox_all
 from .rules.shape import astype_p, sum_to_p
-from .values import as_value, is_float
-
-_sequence = itertools.count()
-# The sequence number of the latest in-place write to any Variable: backward only
-# inspects a node's inputs when some write happened after the node was made.
-_last_write = -1
+from .values import is_float, owned_copy
+from .versions import mark_written, sequence, written_after
 
 _FREED = (
     "Trying to backward through the graph a second time (or to use saved values after "
@@ -53,21 +49,20 @@ class Variable(Box, BoxOps):
     """
 
     # _prim is None for leaves and constants. _args/_kwargs: the inputs as given
-    # (None once released); _argnums: which of them are Variables needing a
-    # cotangent. Nothing else is allocated per node: every object a long graph
-    # keeps alive is work for Python's cyclic GC, which would otherwise cost more
-    # than the rest of recording. _seq orders nodes; a write to a Variable's data
-    # stamps it with a later _mutated number. _grad, _mutated and _base are only
-    # set when used.
-    __slots__ = ("_prim", "_args", "_kwargs", "_argnums", "_requires_grad", "_seq", "_grad", "_mutated",
-                 "_base", "__weakref__")
+    # (NumPy arrays among them copied; None once released); _argnums: which of
+    # them are Variables needing a cotangent. Nothing else is allocated per node:
+    # every object a long graph keeps alive is work for Python's cyclic GC, which
+    # would otherwise cost more than the rest of recording. _seq orders nodes.
+    # Only set when used: _grad; _replaced, the number of the latest `.data = `;
+    # _previous and _rebound, the node this Variable stood for before an in-place
+    # update rebound it, and when that happened (see _rebind).
+    __slots__ = ("_prim", "_args", "_kwargs", "_argnums", "_requires_grad", "_seq", "_grad", "_replaced",
+                 "_previous", "_rebound", "__weakref__")
 
     def __init__(self, data: Any, requires_grad: bool = False) -> None:
-        value = as_value(data)
-        if isinstance(value, np.ndarray) and (value is data or value.base is not None):
-            # copied, as torch.tensor does: writes to the caller's array must not
-            # reach a graph behind the engine's back
-            value = value.copy()
+        # copied, as torch.tensor does: writes to the caller's array must not reach
+        # a graph behind the engine's back
+        value = owned_copy(data)
         self._value = value
         self._level = hand_made_level(REVERSE_BASE, level_of(value))
         self._deep = isinstance(value, Box)
@@ -80,19 +75,20 @@ class Variable(Box, BoxOps):
     # --- data and gradient --------------------------------------------------------------
     @property
     def data(self) -> Any:
-        """The array held (a view that reports in-place writes to this Variable)."""
+        """The array held (a view that reports in-place writes, see data_view.py)."""
         value = self._value
         if isinstance(value, Box):
             return value
         if not isinstance(value, np.ndarray):
             value = self._value = np.asarray(value)
-        return tracked(value, self)
+        return tracked(value)
 
     @data.setter
     def data(self, new: Any) -> None:
-        self._value = as_value(new)
+        self._value = owned_copy(new)
         self._deep = isinstance(self._value, Box)
-        self._mark_mutated()
+        # graphs that saved this Variable would read the new value: they must refuse
+        self._replaced = versions.note_write()
 
     def numpy(self) -> Any:
         return self.data
@@ -105,6 +101,8 @@ class Variable(Box, BoxOps):
     def grad(self, value: Any) -> None:
         if not (self._requires_grad and self._prim is None):
             raise RuntimeError("only leaf Variables that require grad have a .grad to set")
+        if value is not None and np.shape(value) != self.shape:
+            raise RuntimeError(f"assigned grad has shape {np.shape(value)}, but the Variable has shape {self.shape}")
         self._grad = value
 
     def zero_grad(self) -> None:
@@ -124,7 +122,7 @@ class Variable(Box, BoxOps):
                 "write 5.0 rather than 5, or pass a float array"
             )
         if flag and not self._requires_grad:
-            self._seq = next(_sequence)
+            self._seq = next(sequence)
             self._grad = None
         self._requires_grad = bool(flag)
 
@@ -138,17 +136,7 @@ class Variable(Box, BoxOps):
 
     def detach(self) -> Variable:
         """The same data, cut from the graph (writes to either are seen by both)."""
-        out = constant(self._value, self._level)
-        out._base = self
-        return out
-
-    def _mark_mutated(self) -> None:
-        global _last_write
-        _last_write = stamp = next(_sequence)
-        box = self
-        while box is not None:
-            box._mutated = stamp
-            box = getattr(box, "_base", None)
+        return constant(self._value, self._level)
 
     def __repr__(self) -> str:
         value = self._value
@@ -160,6 +148,12 @@ class Variable(Box, BoxOps):
             return f"Variable({body}, requires_grad=True)"
         return f"Variable({body})"
 
+    def __reduce__(self) -> tuple:
+        if self._deep or self._level >= TRANSFORM_BASE or (self._prim is not None and self._requires_grad):
+            raise TypeError("cannot pickle a Variable that is part of a graph or of a transform; "
+                            "pickle .detach() (its value) instead")
+        return Variable, (np.asarray(self._value), self._requires_grad)
+
     def _carries_derivative(self) -> bool:
         # hand-made Variables convert like PyTorch tensors (float(loss)); a
         # transform's Variables do not
@@ -169,60 +163,66 @@ class Variable(Box, BoxOps):
         if self._requires_grad:
             raise TypeError(
                 "converting a Variable that requires grad to a NumPy array would drop its "
-                "gradient; use .detach() or .data, or a tinytorch function in place of the NumPy one"
+                "gradient; use .detach() or .data, or a tinytorch function in place of the NumPy one "
+                "(to build an array from Variables, use tt.stack or write into a Variable)"
             )
-        return np.asarray(unbox_all(self._value), dtype=dtype)
+        value = np.asarray(unbox_all(self._value), dtype=dtype)
+        if copy:
+            return value.copy()
+        # read-only: a graph may have saved this array, and writes that bypass .data
+        # would go unnoticed
+        view = value.view()
+        view.flags.writeable = False
+        return view
 
-    # --- in-place updates ---------------------------------------------------------------
-    def __setitem__(self, key: Any, value: Any) -> None:
-        from .api import index_update
-
-        self._update_in_place(lambda old: index_update(old, key, value), key, value)
-
-    def __iadd__(self, other): return self._augmented(np.add, other)
-    def __isub__(self, other): return self._augmented(np.subtract, other)
-    def __imul__(self, other): return self._augmented(np.multiply, other)
-    def __itruediv__(self, other): return self._augmented(np.divide, other)
-
-    def _augmented(self, ufunc: np.ufunc, other: Any) -> Variable:
-        from .api import NUMPY_HANDLERS
-
-        op = NUMPY_HANDLERS[ufunc]
-        self._update_in_place(lambda old: op(old, other), None, other, ufunc)
-        return self
-
+    # --- in-place updates (entry points in BoxOps) ---------------------------------------
     def _update_in_place(self, functional: Any, key: Any, value: Any, ufunc: Any = None) -> None:
         """PyTorch's in-place semantics on an engine whose arrays are never overwritten
         while a graph may need them.
 
-        Recording: the Variable is rebound to a new node computed from a snapshot of
-        its old self, and graphs that used the old value are marked stale. Not
-        recording (no_grad, or nothing requires grad): the array is written in place.
+        Recording, or when boxes of an inner level are involved: the Variable is
+        rebound to a new node computed from its old self (`_rebind`). Otherwise
+        (no_grad, or nothing requires grad) its array is written in place.
         """
+        inner = self._check_written_with(value)
         recording = self._level > grad_mode.floor and (
-            self._requires_grad or (level_of(value) == self._level and value._requires_grad)
+            self._requires_grad or (inner == self._level and value._requires_grad)
         )
         if recording and self._prim is None and self._requires_grad:
             raise RuntimeError(
                 "a leaf Variable that requires grad is being used in an in-place operation; "
                 "wrap the update in `with no_grad():`"
             )
-        if recording:
-            new = functional(_snapshot(self))
-            for name in ("_value", "_deep", "_prim", "_args", "_kwargs", "_argnums", "_requires_grad"):
-                setattr(self, name, getattr(new, name))
-            self._mark_mutated()
-            # the rebound node is newer than the write that made it
-            self._seq = next(_sequence)
+        if recording or self._deep or (inner and (inner < self._level or value._deep)):
+            self._rebind(functional)
+            return
+        target = self._value
+        if not isinstance(target, np.ndarray):
+            target = self._value = np.asarray(target)
+        if ufunc is None:
+            target[key] = unbox_all(value)
         else:
-            target = self._value
-            if not isinstance(target, np.ndarray):
-                target = self._value = np.asarray(target)
-            if ufunc is None:
-                target[key] = unbox_all(value)
-            else:
-                ufunc(target, unbox_all(value), out=target, casting="same_kind")
-            self._mark_mutated()
+            ufunc(target, unbox_all(value), out=target, casting="same_kind")
+        mark_written(target)
+
+    def _rebind(self, functional: Any) -> None:
+        """Make this Variable stand for `functional(old self)`.
+
+        Nodes recorded before keep referring to this object; backward resolves
+        them to the node it stood for when they were made (`_as_of`), which is
+        kept in `_previous`. So `z = y * 3; y += 1` differentiates both uses of y
+        correctly, and so does `y *= y`.
+        """
+        old = Variable.__new__(Variable)
+        _copy_state(self, old)
+        new = functional(old)
+        if not (isinstance(new, Variable) and new._level == self._level):
+            raise AssertionError(f"in-place update produced {type(new).__name__} at the wrong level")
+        _copy_state(new, self)
+        self._previous = old
+        # numbered after the new node, so that the new node's own reads of this
+        # Variable (y *= y) resolve to `old`
+        self._rebound = versions.note_rebind()
 
     # --- backward -----------------------------------------------------------------------
     def backward(self, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False) -> None:
@@ -279,17 +279,27 @@ def leaf(value: Any, level: int) -> Variable:
     """A Variable that requires grad, at a transform's level."""
     out = constant(value, level)
     out._requires_grad = True
-    out._seq = next(_sequence)
+    out._seq = next(sequence)
     out._grad = None
     return out
 
 
-def _snapshot(v: Variable) -> Variable:
-    old = constant(v._value, v._level)
-    for name in ("_prim", "_args", "_kwargs", "_argnums", "_requires_grad", "_seq"):
-        if hasattr(v, name):
-            setattr(old, name, getattr(v, name))
-    return old
+# Everything that makes a Variable the node it is (all but its .grad), for _rebind.
+_STATE = tuple(name for name in Box.__slots__ + Variable.__slots__ if name not in ("_grad", "__weakref__"))
+
+
+def _copy_state(src: Variable, dst: Variable) -> None:
+    for name in _STATE:
+        if hasattr(src, name):
+            setattr(dst, name, getattr(src, name))
+        elif hasattr(dst, name):
+            delattr(dst, name)
+
+
+def _saved(args: tuple) -> tuple:
+    """args as a node keeps them: NumPy arrays (and lists) copied, so that writes to
+    the caller's arrays after the forward pass cannot change the gradient."""
+    return tuple(np.array(a) if isinstance(a, (np.ndarray, list)) else a for a in args)
 
 
 def _apply(prim: Any, level: int, deep: bool, args: tuple, kwargs: dict) -> Variable:
@@ -309,6 +319,8 @@ def _apply(prim: Any, level: int, deep: bool, args: tuple, kwargs: dict) -> Vari
             argnums = (0, 1) if y_box and y._requires_grad else (0,)
         else:
             argnums = (1,) if y_box and y._requires_grad else None
+        if argnums is not None and not (x_box and y_box) and isinstance(yv if x_box else xv, (np.ndarray, list)):
+            args = _saved(args)
     else:
         values = list(args)
         argnums = []
@@ -319,6 +331,8 @@ def _apply(prim: Any, level: int, deep: bool, args: tuple, kwargs: dict) -> Vari
                     argnums.append(i)
         ans = prim(*values, **kwargs) if deep else prim.fast(*values, **kwargs)
         argnums = tuple(argnums) or None
+        if argnums is not None:
+            args = _saved(args)
     if argnums is None or level <= grad_mode.floor:
         return constant(ans, level)
     out = Variable.__new__(Variable)
@@ -330,7 +344,7 @@ def _apply(prim: Any, level: int, deep: bool, args: tuple, kwargs: dict) -> Vari
     out._kwargs = kwargs
     out._argnums = argnums
     out._requires_grad = True
-    out._seq = next(_sequence)
+    out._seq = next(sequence)
     return out
 
 
@@ -348,19 +362,37 @@ def _as_leaf_grad(g: Any, leaf: Variable, create_graph: bool) -> Any:
     return constant(g, leaf._level) if create_graph else g
 
 
-def _check_unmodified(node: Variable) -> None:
-    for i, a in enumerate(node._args):
-        if isinstance(a, Variable) and getattr(a, "_mutated", -1) > node._seq:
+def _as_of(x: Any, seq: int) -> Any:
+    """The node Variable x stood for when the node numbered `seq` was made."""
+    while isinstance(x, Variable) and getattr(x, "_rebound", -1) > seq:
+        x = x._previous
+    return x
+
+
+def _stale(x: Any, seq: int) -> bool:
+    """Whether x's value was replaced (`.data =`) or its memory written after `seq`."""
+    if getattr(x, "_replaced", -1) > seq:
+        return True
+    return written_after(unbox_all(x), seq)
+
+
+def _args_as_of(node: Variable) -> tuple:
+    """The node's inputs as they were when it was made; raises if any was overwritten since."""
+    seq = node._seq
+    args = tuple(_as_of(a, seq) for a in node._args)
+    for i, a in enumerate(args):
+        if isinstance(a, Box) and _stale(a, seq):
             raise RuntimeError(
                 f"one of the Variables needed for gradient computation (input {i} of "
                 f"{node._prim.name}) has been modified in place since it was used; "
                 "recompute the forward pass after changing it"
             )
-    if getattr(node, "_mutated", -1) > node._seq:
+    if _stale(node, seq):
         raise RuntimeError(
             f"the output of {node._prim.name} has been modified in place since it was "
             "computed; recompute the forward pass after changing it"
         )
+    return args
 
 
 _by_sequence = attrgetter("_seq")
@@ -368,17 +400,17 @@ _by_sequence = attrgetter("_seq")
 
 def parents(node: Variable) -> list:
     """The Variables a node passes cotangents to."""
-    return [node._args[i] for i in node._argnums]
+    seq = node._seq
+    return [_as_of(node._args[i], seq) for i in node._argnums]
 
 
 def _unboxed(args: tuple, level: int) -> list:
     return [a._value if isinstance(a, Box) and a._level == level else a for a in args]
 
 
-def backprop(seeds: list, level: int, create_graph: bool = False, retain_graph: bool = False,
-             stop: set | None = None) -> dict:
-    """Cotangents of the leaves reached from `seeds`, a list of (Variable, cotangent).
-    Nodes in `stop` are treated as leaves: their cotangents are returned, not passed on."""
+def _in_backward_order(seeds: list, stop: set | None) -> list:
+    """The nodes reachable from the seeds, latest first (a reverse topological order)."""
+    last_rebind = versions.last_rebind
     stack = []
     seen = set()
     for node, _ in seeds:
@@ -392,18 +424,27 @@ def backprop(seeds: list, level: int, create_graph: bool = False, retain_graph: 
         argnums = node._argnums
         if argnums and not (stop and node in stop):
             args = node._args
+            if node._seq < last_rebind:
+                args = [_as_of(a, node._seq) for a in args]
             for i in argnums:
                 parent = args[i]
                 if parent not in seen:
                     seen.add(parent)
                     stack.append(parent)
     order.sort(key=_by_sequence, reverse=True)
+    return order
 
+
+def backprop(seeds: list, level: int, create_graph: bool = False, retain_graph: bool = False,
+             stop: set | None = None) -> dict:
+    """Cotangents of the leaves reached from `seeds`, a list of (Variable, cotangent).
+    Nodes in `stop` are treated as leaves: their cotangents are returned, not passed on."""
+    last_write = versions.last_write
+    order = _in_backward_order(seeds, stop)
     cotangents: dict = {}
     for node, g in seeds:
         cotangents[node] = cotangents[node] + g if node in cotangents else g
     leaves = {}
-    last_write = _last_write
     for node in order:
         g = cotangents.pop(node)  # every node in `order` was reached through an edge
         prim = node._prim
@@ -414,7 +455,7 @@ def backprop(seeds: list, level: int, create_graph: bool = False, retain_graph: 
         if args is None:
             raise RuntimeError(_FREED)
         if node._seq < last_write:
-            _check_unmodified(node)
+            args = _args_as_of(node)
         kwargs = node._kwargs
         if create_graph:
             values, ans = args, node

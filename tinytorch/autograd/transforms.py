@@ -65,12 +65,54 @@ def _substitute(args: tuple, argnums: Argnums, nums: tuple, treedef: TreeDef, bo
     return args
 
 
+def _seen_from(x: Any, level: int) -> Any:
+    """x as the transform at `level` sees it: boxes of inner levels (made by hand
+    inside f, or by transforms nested in it) are inner perturbations, so their
+    primal values are what f computed."""
+    while isinstance(x, Box) and x._level > level:
+        x = x._value
+    return x
+
+
+def _plain(x: Any) -> Any:
+    """x without the boxes that carry no derivative (a constant Variable or a Dual
+    without tangent, e.g. from a closure): what a transform returns is an array
+    unless it is itself being differentiated from outside."""
+    while (isinstance(x, Variable) and not x._requires_grad) or (isinstance(x, Dual) and x._tangent is None):
+        x = x._value
+    return x
+
+
 def _strip(x: Any, level: int) -> Any:
-    return x._value if isinstance(x, Box) and x._level == level else x
+    x = _seen_from(x, level)
+    return _plain(x._value if isinstance(x, Box) and x._level == level else x)
 
 
-def _recorded(x: Any, level: int) -> bool:
-    return isinstance(x, Variable) and x._level == level and x._requires_grad
+def _recorded(x: Any, level: int) -> Any:
+    """The Variable of `level` behind output x, if x depends on the inputs; else None."""
+    x = _seen_from(x, level)
+    return x if isinstance(x, Variable) and x._level == level and x._requires_grad else None
+
+
+def _tangent(x: Any, level: int) -> Any:
+    x = _seen_from(x, level)
+    return x._tangent if isinstance(x, Dual) and x._level == level else None
+
+
+def _float_output(value: Any, transform: str) -> None:
+    """Transforms differentiate floating-point outputs only (as jax.grad does): the
+    derivative of anything else would be a silent zero."""
+    dtype = getattr(value, "dtype", None)
+    if dtype is None:
+        if value is None or not isinstance(value, (int, float, complex, np.generic)):
+            raise TypeError(f"{transform} needs f to return floating-point arrays, got {type(value).__name__}")
+        dtype = np.result_type(value)
+    if dtype.kind != "f":
+        raise TypeError(
+            f"{transform} needs f to return floating-point arrays, got dtype {dtype}"
+            + ("; complex numbers are not supported yet" if dtype.kind == "c" else
+               "; an integer or boolean output has no derivative (return a float, e.g. x.astype(float))")
+        )
 
 
 def _zeros(shape: tuple, like: Any) -> np.ndarray:
@@ -101,7 +143,7 @@ def _pull(seeds: list, level: int, values: list, nodes: list, batch: tuple, reta
     out = []
     for v, node in zip(values, nodes):
         g = grads.get(node)
-        out.append(_zeros(batch + np.shape(v), v) if g is None else _as_dtype(g, v))
+        out.append(_zeros(batch + np.shape(v), v) if g is None else _as_dtype(_plain(g), v))
     return out
 
 
@@ -125,14 +167,14 @@ def value_and_grad(f: Callable, argnums: Argnums = 0, has_aux: bool = False) -> 
                 raise TypeError("with has_aux=True, f must return a pair (output, aux)")
             out, aux = out
         value = _strip(out, level)
+        _float_output(value, "grad")
         if np.shape(value) != ():
             raise TypeError(
                 f"grad requires a scalar output; f returned shape {np.shape(value)} "
                 "(use jacobian or vjp for non-scalar outputs)"
             )
-        seeds = []
-        if _recorded(out, level):
-            seeds = [(out, np.ones_like(unbox_all(value)))]
+        node = _recorded(out, level)
+        seeds = [] if node is None else [(node, np.ones_like(unbox_all(value)))]
         grads = unflatten(treedef, _pull(seeds, level, values, nodes, (), retain=False))
         if has_aux:
             return (value, tree_map(lambda a: _strip(a, level), aux)), grads
@@ -170,12 +212,16 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False) -> tuple:
     >>> pullback(np.array([1.0, 10.0]))[0].tolist()
     [3.0, 30.0]
     """
+    # the pullback may run later: it must not see writes to the caller's arrays
+    primals = tree_map(lambda p: p if isinstance(p, Box) else np.array(p), primals)
     out, level, values, nodes, in_def = _record(f, primals, {}, tuple(range(len(primals))), "vjp")
     if has_aux:
         out, aux = out
     out_leaves, out_def = flatten(out)
     out_values = [_strip(o, level) for o in out_leaves]
-    out_nodes = [o if _recorded(o, level) else None for o in out_leaves]
+    for v in out_values:
+        _float_output(v, "vjp")
+    out_nodes = [_recorded(o, level) for o in out_leaves]
 
     def pullback(cotangent: Any) -> tuple:
         leaves, treedef = flatten(cotangent)
@@ -210,7 +256,9 @@ def _push(f: Callable, args: tuple, kwargs: dict, argnums: Argnums, tangents: li
         out = f(*_substitute(args, argnums, nums, treedef, boxed), **kwargs)
     leaves, out_def = flatten(out)
     out_values = [_strip(o, level) for o in leaves]
-    out_tangents = [o._tangent if isinstance(o, Dual) and o._level == level else None for o in leaves]
+    for v in out_values:
+        _float_output(v, "jvp")
+    out_tangents = [_tangent(o, level) for o in leaves]
     return out_values, out_tangents, out_def
 
 
@@ -237,7 +285,7 @@ def jvp(f: Callable, primals: Sequence, tangents: Sequence) -> tuple:
             raise ValueError(f"jvp: tangent shape {np.shape(t)} does not match primal shape {np.shape(p)}")
         ts.append(t if t.dtype == p.dtype else api.astype(t, p.dtype))
     values, tans, out_def = _push(f, tuple(primals), {}, tuple(range(len(primals))), ts)
-    tans = [_zeros(np.shape(v), v) if t is None else t for v, t in zip(values, tans)]
+    tans = [_zeros(np.shape(v), v) if t is None else _plain(t) for v, t in zip(values, tans)]
     return unflatten(out_def, values), unflatten(out_def, tans)
 
 
@@ -306,7 +354,7 @@ def _jac_forward(f: Callable, args: tuple, kwargs: dict, argnums: Argnums, chunk
         tangents = [_basis_block(start, stop, o, np.size(v), np.shape(v), v.dtype)
                     for v, o in zip(values, offsets)]
         out_values, out_tans, out_def = _push(f, args, kwargs, argnums, tangents, inputs)
-        pieces.append([_zeros((stop - start,) + np.shape(v), v) if t is None else t
+        pieces.append([_zeros((stop - start,) + np.shape(v), v) if t is None else _plain(t)
                        for v, t in zip(out_values, out_tans)])
     columns = [api.concatenate([p[j] for p in pieces]) if len(pieces) > 1 else pieces[0][j]
                for j in range(len(out_values))]
@@ -319,7 +367,9 @@ def _jac_reverse(f: Callable, args: tuple, kwargs: dict, argnums: Argnums, chunk
     out, level, values, nodes, in_def = recorded or _record(f, args, kwargs, argnums, "jacobian", inputs)
     out_leaves, out_def = flatten(out)
     out_values = [_strip(o, level) for o in out_leaves]
-    out_nodes = [o if _recorded(o, level) else None for o in out_leaves]
+    for v in out_values:
+        _float_output(v, "jacobian")
+    out_nodes = [_recorded(o, level) for o in out_leaves]
     m = sum(np.size(v) for v in out_values)
     offsets = _offsets(out_values)
     chunks = _chunks(m, chunk_size)
@@ -347,52 +397,64 @@ def _prefer_forward(n: int, m: int) -> bool:
     return n <= m or n <= FORWARD_UP_TO
 
 
-def jacobian(f: Callable, argnums: Argnums = 0, mode: str = "auto", chunk_size: int | None = None) -> Callable:
-    """The Jacobian of f, shaped `out.shape + in.shape` for every output/input pair.
+class Jacobian:
+    """The function returned by `jacobian`: call it like f. `last_mode` is the mode
+    the latest call used ("forward" or "reverse"), which "auto" chose."""
 
-    mode "forward" pushes all n input tangents through f at once, "reverse"
-    pulls all m output cotangents back at once; "auto" takes forward mode when
-    n <= m or n is small (the measured crossover, see analysis/jacobian_modes.py). `chunk_size` bounds how many basis
-    vectors go through one pass (memory).
+    def __init__(self, f: Callable, argnums: Argnums, mode: str, chunk_size: int | None) -> None:
+        functools.update_wrapper(self, f)
+        self.f, self.argnums, self.mode, self.chunk_size = f, argnums, mode, chunk_size
+        self.last_mode: str | None = None
+        self._modes: dict = {}  # the mode "auto" chose for each input signature (shapes and dtypes)
 
-    >>> import numpy as np, tinytorch as tt
-    >>> from tinytorch.autograd import jacobian
-    >>> jacobian(lambda x: x ** 2)(np.array([1.0, 2.0])).tolist()
-    [[2.0, 0.0], [0.0, 4.0]]
-    """
-    if mode not in ("auto", "forward", "reverse"):
-        raise ValueError(f"jacobian: mode must be 'auto', 'forward' or 'reverse', got {mode!r}")
-    if chunk_size is not None and not (isinstance(chunk_size, (int, np.integer)) and chunk_size >= 1):
-        raise ValueError(f"jacobian: chunk_size must be a positive integer or None, got {chunk_size!r}")
-    modes: dict = {}  # the mode chosen for each input signature (shapes and dtypes)
-
-    @functools.wraps(f)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        chosen = mode
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        f, argnums, chunk_size = self.f, self.argnums, self.chunk_size
+        chosen = self.mode
         recorded = None
         inputs = _diff_inputs(args, argnums, "jacobian")
-        if mode == "auto":
+        if chosen == "auto":
             values = inputs[0]
             signature = tuple((v.shape, v.dtype) for v in values)
-            chosen = modes.get(signature)
+            chosen = self._modes.get(signature)
             if chosen is None:
                 # learn the output size from a recorded pass that reverse mode can reuse
                 recorded = _record(f, args, kwargs, argnums, "jacobian", inputs)
                 m = sum(np.size(_strip(o, recorded[1])) for o in flatten(recorded[0])[0])
                 n = sum(np.size(v) for v in values)
-                chosen = modes[signature] = "forward" if _prefer_forward(n, m) else "reverse"
-            wrapper.last_mode = chosen
+                chosen = self._modes[signature] = "forward" if _prefer_forward(n, m) else "reverse"
+        self.last_mode = chosen
         if chosen == "forward":
             out_def, in_def, blocks = _jac_forward(f, args, kwargs, argnums, chunk_size, inputs)
         else:
             out_def, in_def, blocks = _jac_reverse(f, args, kwargs, argnums, chunk_size, inputs, recorded)
         return unflatten(out_def, [unflatten(in_def, row) for row in blocks])
 
-    wrapper.last_mode = None
-    return wrapper
+
+def jacobian(f: Callable, argnums: Argnums = 0, mode: str = "auto", chunk_size: int | None = None) -> Jacobian:
+    """The Jacobian of f, shaped `out.shape + in.shape` for every output/input pair.
+
+    mode "forward" pushes all n input tangents through f at once, "reverse"
+    pulls all m output cotangents back at once; "auto" takes forward mode when
+    n <= m or n is small (the measured crossover, see analysis/jacobian_modes.py),
+    and reports its choice in `.last_mode`. `chunk_size` bounds how many basis
+    vectors go through one pass (memory).
+
+    >>> import numpy as np, tinytorch as tt
+    >>> from tinytorch.autograd import jacobian
+    >>> jac = jacobian(lambda x: x ** 2)
+    >>> jac(np.array([1.0, 2.0])).tolist()
+    [[2.0, 0.0], [0.0, 4.0]]
+    >>> jac.last_mode
+    'forward'
+    """
+    if mode not in ("auto", "forward", "reverse"):
+        raise ValueError(f"jacobian: mode must be 'auto', 'forward' or 'reverse', got {mode!r}")
+    if chunk_size is not None and not (isinstance(chunk_size, (int, np.integer)) and chunk_size >= 1):
+        raise ValueError(f"jacobian: chunk_size must be a positive integer or None, got {chunk_size!r}")
+    return Jacobian(f, argnums, mode, chunk_size)
 
 
-def jacfwd(f: Callable, argnums: Argnums = 0, chunk_size: int | None = None) -> Callable:
+def jacfwd(f: Callable, argnums: Argnums = 0, chunk_size: int | None = None) -> Jacobian:
     """`jacobian` in forward mode.
 
     >>> import numpy as np, tinytorch as tt
@@ -403,7 +465,7 @@ def jacfwd(f: Callable, argnums: Argnums = 0, chunk_size: int | None = None) -> 
     return jacobian(f, argnums, "forward", chunk_size)
 
 
-def jacrev(f: Callable, argnums: Argnums = 0, chunk_size: int | None = None) -> Callable:
+def jacrev(f: Callable, argnums: Argnums = 0, chunk_size: int | None = None) -> Jacobian:
     """`jacobian` in reverse mode.
 
     >>> import numpy as np, tinytorch as tt

@@ -27,3 +27,15 @@ def as_value(x: Any) -> Any:
 
 def is_float(value: Any) -> bool:
     return value.dtype.kind == "f"
+
+
+def owned_copy(x: Any) -> Any:
+    """A box as it is, anything else as a fresh ndarray that nothing else can write."""
+    if isinstance(x, Box):
+        return x
+    value = np.array(x, subok=False)
+    if value.dtype == object:
+        raise TypeError(
+            f"cannot hold {type(x).__name__} data as an array; to combine boxes use tt.stack"
+        )
+    return value

@@ -24,9 +24,10 @@ from .common import neg_axis, normalize_axis_tuple, prep
 def _key_entry(k: Any) -> Any:
     if isinstance(k, Box):
         k = unbox_all(k)
-    # a scalar boolean is a 0-d mask, as in NumPy
+    # a scalar boolean is a 0-d mask, as in NumPy; arrays are copied because the
+    # Index is saved in the graph, where later writes to the caller's array must not reach
     if isinstance(k, (list, np.ndarray, bool, np.bool_)):
-        k = np.asarray(k)
+        k = np.array(k)
         if k.dtype != bool and not np.issubdtype(k.dtype, np.integer):
             if k.size:
                 raise IndexError("arrays used as indices must be of integer (or boolean) type")
@@ -194,7 +195,7 @@ def take(a: Any, indices: Any, axis: Any = None) -> Any:
 
 def take_along_axis(arr: Any, indices: Any, axis: Any) -> Any:
     arr = prep(arr)
-    indices = np.asarray(unbox_all(indices))
+    indices = np.array(unbox_all(indices))  # a copy: the Index built from it is saved in the graph
     if axis is None:
         if indices.ndim != 1:
             raise ValueError("when axis=None, `indices` must have a single dimension.")
