@@ -190,3 +190,46 @@ def test_dual_of_the_traced_input_with_its_own_tangent():
         return tt.sum(tt.sin(d) * x)
 
     np.testing.assert_allclose(grad(f)(X), np.sin(X) + X * np.cos(X))
+
+
+def test_hand_made_variable_requiring_grad_is_an_inner_derivative():
+    f = lambda x: tt.sum(x * Variable(np.full(3, 2.0), requires_grad=True) * x)  # noqa: E731
+    np.testing.assert_allclose(grad(f)(X), 4 * X)
+    np.testing.assert_allclose(jacfwd(f)(X), 4 * X)
+
+
+def test_transform_inputs_can_be_updated_in_place():
+    def f(x):
+        x[0] = 0.0
+        x *= 3.0
+        return tt.sum(x ** 2)  # 9 (x1^2 + x2^2)
+
+    expected = np.array([0.0, 18 * X[1], 18 * X[2]])
+    for derivative in (grad(f), jacrev(f), jacfwd(f), lambda x: vjp(f, x)[1](1.0)[0]):
+        np.testing.assert_allclose(derivative(X), expected)
+    np.testing.assert_allclose(hessian(f)(X), np.diag([0.0, 18.0, 18.0]))
+    np.testing.assert_allclose(X, [0.5, -1.0, 2.0])  # the caller's array is untouched
+
+
+def test_hand_made_leaf_inside_a_transform_still_refuses_in_place_updates():
+    def f(x):
+        v = Variable(np.ones(3), requires_grad=True)
+        v += x
+        return tt.sum(v)
+
+    with pytest.raises(RuntimeError, match="leaf Variable"):
+        grad(f)(X)
+
+
+def test_hand_made_boxes_in_auxiliary_outputs_and_checkpointed_blocks():
+    from tinytorch.autograd import checkpoint
+
+    def f(x):
+        c = Variable(np.full(3, 2.0))
+        return tt.sum(c * x ** 2), c * 1.0
+
+    g, aux = grad(f, has_aux=True)(X)
+    np.testing.assert_allclose(g, 4 * X)
+    assert type(aux) is np.ndarray
+    block = checkpoint(lambda x: Variable(np.full(3, 2.0)) * tt.sin(x))
+    np.testing.assert_allclose(grad(lambda x: tt.sum(block(x)))(X), 2 * np.cos(X))

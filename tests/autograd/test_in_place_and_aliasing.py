@@ -294,3 +294,36 @@ def test_dual_written_after_an_outer_graph_saved_it_is_detected():
     d += 1.0
     with pytest.raises(RuntimeError, match="modified in place"):
         out.backward()
+
+
+def test_masked_strided_and_read_modify_write_updates():
+    def f(x):
+        y = x * 1.0
+        y[x > 0] = 0.0         # X = [1, 2, 3] is all positive: y = 0
+        y += x ** 2            # x^2
+        y[::2] *= 2.0          # [2 x0^2, x1^2, 2 x2^2]
+        y[np.array([1])] += x[1]  # x1^2 + x1
+        return tt.sum(y)
+
+    expected = np.array([4 * X[0], 2 * X[1] + 1, 4 * X[2]])
+    for derivative in (grad(f), jacfwd(f), jacrev(f)):
+        np.testing.assert_allclose(derivative(X), expected)
+
+
+def test_in_place_updates_keep_shape_and_dtype_as_numpy_does():
+    for box in (lambda: Variable(np.ones(3, np.float32), requires_grad=True) * 1.0,
+                lambda: Dual(np.ones(3, np.float32), np.ones(3, np.float32))):
+        y = box()
+        with pytest.raises(ValueError, match="non-broadcastable"):
+            y += np.ones((2, 3))
+        y += np.ones(3)  # float64 operand: the result is cast back, as NumPy's same_kind
+        assert y.dtype == np.float32 and y.shape == (3,)
+
+
+def test_array_like_operands_are_copied_too():
+    x = _leaf()
+    t = Tensor([1.0, 2.0, 3.0])
+    z = tt.sum(x * t)
+    t.data[0] = 100.0
+    z.backward()
+    np.testing.assert_allclose(x.grad, [1.0, 2.0, 3.0])

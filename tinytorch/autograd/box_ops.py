@@ -48,6 +48,17 @@ def _binary(name: str) -> tuple:
 _NO_KWARGS: dict = {}
 
 
+def as_updated(new: Any, old: Any) -> Any:
+    """The result of an in-place update of box `old`, as NumPy would store it: the
+    same shape (NumPy refuses to broadcast the target) and dtype (cast back)."""
+    if not (type(new) is type(old) and new._level == old._level):
+        raise AssertionError(f"in-place update of a {type(old).__name__} produced a {type(new).__name__}")
+    if new.shape != old.shape:
+        raise ValueError(f"non-broadcastable output operand with shape {old.shape} doesn't match "
+                         f"the broadcast shape {new.shape}")
+    return new if new.dtype == old.dtype else api.astype(new, old.dtype)
+
+
 class BoxOps:
     __slots__ = ()
     __array_priority__ = 1000.0

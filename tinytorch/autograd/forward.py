@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from . import versions
-from .box_ops import BoxOps
+from .box_ops import BoxOps, as_updated
 from .levels import FORWARD_BASE, Box, hand_made_level, level_of
 from .rules.shape import broadcast_to_p, reshape_p
 from .values import as_value, is_float
@@ -84,9 +84,7 @@ class Dual(Box, BoxOps):
         """NumPy's in-place semantics (`d[i] = v`, `d += v`): the Dual now holds
         `functional(its old self)`, primal and tangent alike; nothing is overwritten."""
         self._check_written_with(value)
-        new = functional(new_dual(self._value, self._tangent, self._level))
-        if not (isinstance(new, Dual) and new._level == self._level):
-            raise AssertionError(f"in-place update produced {type(new).__name__} at the wrong level")
+        new = as_updated(functional(new_dual(self._value, self._tangent, self._level)), self)
         self._value, self._tangent, self._deep = new._value, new._tangent, new._deep
         # a graph of an outer level that saved this Dual must not read the new value
         self._replaced = versions.note_write()

@@ -74,6 +74,11 @@ def running(level: int) -> Iterator[None]:
         _active.levels.pop()
 
 
+def is_running(level: int) -> bool:
+    """Whether `level` is the level of a transform running its function in this thread."""
+    return level in _active.levels
+
+
 def level_of(x: object) -> int:
     return x._level if isinstance(x, Box) else 0
 

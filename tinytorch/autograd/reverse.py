@@ -22,9 +22,9 @@ from typing import Any
 import numpy as np
 
 from . import versions
-from .box_ops import BoxOps
+from .box_ops import BoxOps, as_updated
 from .data_view import tracked
-from .levels import REVERSE_BASE, TRANSFORM_BASE, Box, grad_mode, hand_made_level, level_of
+from .levels import REVERSE_BASE, TRANSFORM_BASE, Box, grad_mode, hand_made_level, is_running, level_of
 from .primitive import unbox_all
 from .rules.shape import astype_p, sum_to_p
 from .values import is_float, owned_copy
@@ -188,7 +188,8 @@ class Variable(Box, BoxOps):
         recording = self._level > grad_mode.floor and (
             self._requires_grad or (inner == self._level and value._requires_grad)
         )
-        if recording and self._prim is None and self._requires_grad:
+        if recording and self._prim is None and self._requires_grad and not is_running(self._level):
+            # (a transform's own inputs are not the user's leaves: they may be updated)
             raise RuntimeError(
                 "a leaf Variable that requires grad is being used in an in-place operation; "
                 "wrap the update in `with no_grad():`"
@@ -209,15 +210,13 @@ class Variable(Box, BoxOps):
         """Make this Variable stand for `functional(old self)`.
 
         Nodes recorded before keep referring to this object; backward resolves
-        them to the node it stood for when they were made (`_as_of`), which is
+        them to the node it stood for when they were made (`as_of`), which is
         kept in `_previous`. So `z = y * 3; y += 1` differentiates both uses of y
         correctly, and so does `y *= y`.
         """
         old = Variable.__new__(Variable)
         _copy_state(self, old)
-        new = functional(old)
-        if not (isinstance(new, Variable) and new._level == self._level):
-            raise AssertionError(f"in-place update produced {type(new).__name__} at the wrong level")
+        new = as_updated(functional(old), old)
         _copy_state(new, self)
         self._previous = old
         # numbered after the new node, so that the new node's own reads of this
@@ -296,10 +295,20 @@ def _copy_state(src: Variable, dst: Variable) -> None:
             delattr(dst, name)
 
 
+# Operands that cannot change after the forward pass: nodes keep them as they are.
+_IMMUTABLE = frozenset({float, int, bool, np.float64, np.float32, np.float16, np.int64, np.bool_, type(None)})
+
+
+def _mutable_array(a: Any) -> bool:
+    return isinstance(a, (np.ndarray, list)) or (
+        hasattr(type(a), "__array__") and not isinstance(a, (Box, np.generic)))
+
+
 def _saved(args: tuple) -> tuple:
-    """args as a node keeps them: NumPy arrays (and lists) copied, so that writes to
-    the caller's arrays after the forward pass cannot change the gradient."""
-    return tuple(np.array(a) if isinstance(a, (np.ndarray, list)) else a for a in args)
+    """args as a node keeps them: arrays (NumPy's, lists, anything with __array__)
+    copied, so that writes to the caller's arrays after the forward pass cannot
+    change the gradient."""
+    return tuple(np.array(a) if _mutable_array(a) else a for a in args)
 
 
 def _apply(prim: Any, level: int, deep: bool, args: tuple, kwargs: dict) -> Variable:
@@ -319,7 +328,7 @@ def _apply(prim: Any, level: int, deep: bool, args: tuple, kwargs: dict) -> Vari
             argnums = (0, 1) if y_box and y._requires_grad else (0,)
         else:
             argnums = (1,) if y_box and y._requires_grad else None
-        if argnums is not None and not (x_box and y_box) and isinstance(yv if x_box else xv, (np.ndarray, list)):
+        if argnums is not None and not (x_box and y_box) and type(yv if x_box else xv) not in _IMMUTABLE:
             args = _saved(args)
     else:
         values = list(args)
@@ -362,7 +371,7 @@ def _as_leaf_grad(g: Any, leaf: Variable, create_graph: bool) -> Any:
     return constant(g, leaf._level) if create_graph else g
 
 
-def _as_of(x: Any, seq: int) -> Any:
+def as_of(x: Any, seq: int) -> Any:
     """The node Variable x stood for when the node numbered `seq` was made."""
     while isinstance(x, Variable) and getattr(x, "_rebound", -1) > seq:
         x = x._previous
@@ -379,7 +388,7 @@ def _stale(x: Any, seq: int) -> bool:
 def _args_as_of(node: Variable) -> tuple:
     """The node's inputs as they were when it was made; raises if any was overwritten since."""
     seq = node._seq
-    args = tuple(_as_of(a, seq) for a in node._args)
+    args = tuple(as_of(a, seq) for a in node._args)
     for i, a in enumerate(args):
         if isinstance(a, Box) and _stale(a, seq):
             raise RuntimeError(
@@ -401,7 +410,7 @@ _by_sequence = attrgetter("_seq")
 def parents(node: Variable) -> list:
     """The Variables a node passes cotangents to."""
     seq = node._seq
-    return [_as_of(node._args[i], seq) for i in node._argnums]
+    return [as_of(node._args[i], seq) for i in node._argnums]
 
 
 def _unboxed(args: tuple, level: int) -> list:
@@ -425,7 +434,7 @@ def _in_backward_order(seeds: list, stop: set | None) -> list:
         if argnums and not (stop and node in stop):
             args = node._args
             if node._seq < last_rebind:
-                args = [_as_of(a, node._seq) for a in args]
+                args = [as_of(a, node._seq) for a in args]
             for i in argnums:
                 parent = args[i]
                 if parent not in seen:

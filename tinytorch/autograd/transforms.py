@@ -21,7 +21,7 @@ from . import api
 from .forward import Dual, new_dual
 from .levels import Box, new_transform_level, running
 from .primitive import unbox_all
-from .reverse import Variable, backprop, leaf
+from .reverse import Variable, as_of, backprop, leaf
 from .tree import LEAF, TreeDef, flatten, tree_map, unflatten
 from .values import as_value, is_float
 
@@ -133,9 +133,12 @@ def _record(f: Callable, args: tuple, kwargs: dict, argnums: Argnums, transform:
     values, treedef, nums = inputs or _diff_inputs(args, argnums, transform)
     level = new_transform_level()
     boxed = [leaf(v, level) for v in values]
+    made = [b._seq for b in boxed]
     with running(level):
         out = f(*_substitute(args, argnums, nums, treedef, boxed), **kwargs)
-    return out, level, values, boxed, treedef
+    # f may have updated an input in place: the leaf is the node it stood for at first
+    leaves = [as_of(b, seq) for b, seq in zip(boxed, made)]
+    return out, level, values, leaves, treedef
 
 
 def _pull(seeds: list, level: int, values: list, nodes: list, batch: tuple, retain: bool) -> list:
