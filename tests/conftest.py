@@ -4,7 +4,7 @@ default, and ci (which Hypothesis loads by itself on CI machines): a fixed,
 derandomized set of examples, no example database, no deadline (machines are
 shared); about 30 s for the fuzzer on two cores.
 long: `pytest tests/autograd/test_fuzz.py --hypothesis-profile=long`, fresh
-random examples, over 10,000 programs across the fuzzer's tests.
+random examples, 16,000 programs across the fuzzer's tests.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, settings
 os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", os.path.join(tempfile.gettempdir(), "tinytorch-hypothesis"))
 
 BOUNDED = {
-    "max_examples": 60,
+    "max_examples": 150,
     "derandomize": True,
     "database": None,
     "deadline": None,
@@ -29,5 +29,5 @@ BOUNDED = {
 }
 settings.register_profile("default", **BOUNDED)
 settings.register_profile("ci", **BOUNDED)
-settings.register_profile("long", max_examples=700, database=None, deadline=None, print_blob=True,
+settings.register_profile("long", max_examples=1000, database=None, deadline=None, print_blob=True,
                           suppress_health_check=[HealthCheck.too_slow])

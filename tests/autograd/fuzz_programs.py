@@ -26,7 +26,7 @@ import tinytorch as tt
 INPUT_RANGE = 1.5
 BOX = 1.6  # the input range plus room for finite-difference steps
 MAG = 3.0  # operands of unrestricted ops are rescaled to at most this magnitude
-MAX_SIZE = 48  # an operand with more entries is a leaf
+MAX_SIZE = 48  # an operand with more entries gets elementwise ops only
 MAX_INPUTS = 4
 MAX_INPUT_ENTRIES = 32  # all inputs together: the cost of finite differences
 MAX_NODES = 24
@@ -152,10 +152,13 @@ class Builder:
 
     def expr(self, shape: tuple, depth: int) -> Expr:
         """An expression of `shape` whose longest chain of ops is `depth` long."""
-        if depth <= 0 or self.nodes >= MAX_NODES or math.prod(shape) > MAX_SIZE:
+        if depth <= 0 or self.nodes >= MAX_NODES:
             return self.leaf(shape)
         self.nodes += 1
-        op = self.pick([o for o in self.ops if o.accepts(shape) for _ in range(o.weight)])
+        # a large operand goes on with elementwise math only, whose operands are no larger
+        small = math.prod(shape) <= MAX_SIZE
+        op = self.pick([o for o in self.ops if o.accepts(shape) and (small or o.family == "math")
+                        for _ in range(o.weight)])
         e = op.build(self, shape, depth)
         assert e.shape == shape, f"{op.name} built {e.shape}, wanted {shape}"
         return e
