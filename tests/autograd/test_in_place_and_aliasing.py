@@ -327,3 +327,119 @@ def test_array_like_operands_are_copied_too():
     t.data[0] = 100.0
     z.backward()
     np.testing.assert_allclose(x.grad, [1.0, 2.0, 3.0])
+
+
+# --- found by review: conversions, box aliasing, writes around .data ----------------------
+
+
+def test_converting_a_hand_made_box_around_a_traced_value_refuses():
+    def to_array(x):
+        return tt.sum(np.asarray(x * Variable(2.0)) * x)
+
+    def to_float(x):
+        return x[0] * float(x[1] * Variable(2.0))
+
+    for f in (to_array, to_float):
+        for derivative in (grad(f), jacfwd(f)):
+            with pytest.raises(TypeError, match="drop"):
+                derivative(X)
+
+
+def test_a_variable_made_from_a_box_does_not_follow_its_later_updates():
+    def f(x):
+        v = Variable(x, requires_grad=True)
+        y = tt.sum(v * v)
+        x *= 3.0  # after y was computed from v = x
+        y.backward()
+        return tt.sum(v.grad * X)  # 2 x . X
+
+    np.testing.assert_allclose(grad(f)(X), 2 * X)
+    y = Variable(X, requires_grad=True) * 1.0
+    v = Variable(y)  # a Variable around y's graph
+    y += 1.0
+    np.testing.assert_array_equal(v.data.detach().data, X)
+    d = Dual(np.array([1.0, 2.0]), np.ones(2))
+    w = Variable(d, requires_grad=True)
+    loss = tt.sum(w * w)
+    d *= 3.0
+    loss.backward()
+    np.testing.assert_allclose(w.grad.primal, [2.0, 4.0])
+
+
+def test_writes_that_go_around_data_are_refused():
+    c = Variable(X.copy())
+    writes = [
+        lambda: np.asarray(c.data).__setitem__(0, 7.0),
+        lambda: c.data.view(np.ndarray).__setitem__(0, 7.0),
+        lambda: np.random.default_rng(0).random(out=c.data),
+        lambda: memoryview(c.data).__setitem__(0, 7.0),
+    ]
+    for write in writes:
+        with pytest.raises((ValueError, TypeError)):
+            write()
+    np.testing.assert_array_equal(c.data, X)
+
+
+def test_keyword_array_operands_of_custom_primitives_are_copied():
+    from tinytorch.autograd import primitive
+
+    @primitive
+    def wmul(x, w=None):
+        return x * w
+
+    wmul.defvjp(lambda g, ans, x, w=None: g * w)
+    x = _leaf()
+    w = np.array([1.0, 2.0, 3.0])
+    loss = tt.sum(wmul(x, w=w))
+    w[:] = 7.0
+    loss.backward()
+    np.testing.assert_allclose(x.grad, [1.0, 2.0, 3.0])
+
+
+def test_complex_gradients_and_tangents_are_refused():
+    from tinytorch.autograd import jvp
+
+    x = _leaf()
+    with pytest.raises(TypeError, match="complex"):
+        (x * 2.0).backward(gradient=np.array([1j, 1.0, 1.0]))
+    with pytest.raises(TypeError, match="complex"):
+        vjp(tt.sin, X)[1](np.array([1j, 1.0, 1.0]))
+    with pytest.raises(TypeError, match="complex"):
+        jvp(tt.sin, (X,), (np.array([1j, 1.0, 1.0]),))
+    with pytest.raises(TypeError, match="complex"):
+        Dual(X, np.array([1j, 1.0, 1.0]))
+
+
+def test_an_argument_named_twice_in_argnums_is_an_error():
+    for transform in (grad, jacfwd, jacrev):
+        with pytest.raises(ValueError, match="twice"):
+            transform(lambda p, q: tt.sum(p * q * p), argnums=(0, 0))(X, X)
+
+
+def test_writes_to_a_transforms_input_never_reach_the_callers_array():
+    def f(x):
+        with no_grad():
+            x[0] = 5.0
+        x.data[1] = 6.0 if isinstance(x, Variable) else x.primal[1]
+        return tt.sum(x * x)
+
+    x = X.copy()
+    grad(f)(x)
+    jacrev(f)(x)
+    np.testing.assert_array_equal(x, X)
+
+
+def test_gradcheck_of_a_function_that_updates_its_input_in_place():
+    from tinytorch.autograd import gradcheck
+
+    def f(x):
+        x *= 2.0
+        return tt.sum(x ** 3)
+
+    assert gradcheck(f, (np.array([0.5, -1.0]),), order=2)
+
+
+def test_grad_setter_checks_the_dtype():
+    x = _leaf()
+    with pytest.raises(RuntimeError, match="dtype"):
+        x.grad = np.ones(3, dtype=int)

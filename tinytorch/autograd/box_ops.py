@@ -16,6 +16,7 @@ import numpy as np
 from . import api
 from .levels import Box
 from .primitive import Primitive, unbox_all
+from .values import owned_copy
 
 
 def _reduce_ufunc(ufunc: np.ufunc, a: Any, axis: Any = 0, keepdims: bool = False) -> Any:
@@ -46,6 +47,25 @@ def _binary(name: str) -> tuple:
 
 
 _NO_KWARGS: dict = {}
+
+
+def boxes_of(x: Any) -> Any:
+    """x and the boxes under it, outermost first."""
+    while isinstance(x, Box):
+        yield x
+        x = x._value
+
+
+def holds_derivative(x: Any) -> bool:
+    """Whether x, or a box under it, carries a derivative (a Variable that requires
+    grad, a Dual with a tangent): converting it to an array would drop that."""
+    return any(box._has_derivative() for box in boxes_of(x))
+
+
+def own(x: Any) -> Any:
+    """x as a new box or array that nothing else holds (what a box made by hand
+    keeps): an in-place update of the caller's box or array must not reach it."""
+    return api.copy(x) if isinstance(x, Box) else owned_copy(x)
 
 
 def as_updated(new: Any, old: Any) -> Any:
@@ -108,8 +128,9 @@ class BoxOps:
 
     def _check_conversion(self, kind: str) -> None:
         # float(x) inside a differentiated function (math.sin(x), say) would drop the
-        # derivative silently; a Variable made by hand converts, as in PyTorch
-        if self._carries_derivative():
+        # derivative silently, also when x is wrapped in a box made by hand; a
+        # Variable made by hand converts, as in PyTorch
+        if any(box._carries_derivative() for box in boxes_of(self)):
             raise TypeError(
                 f"{kind}() of a {type(self).__name__} that is being differentiated would drop its "
                 "derivative; use tinytorch functions (tt.sin, not math.sin), or .item() to take the value. "
@@ -183,8 +204,9 @@ class BoxOps:
         if inner > self._level:
             raise RuntimeError(
                 f"cannot write a {type(value).__name__} of an inner differentiation (a transform's input, "
-                f"or a box made after this one) into a {type(self).__name__} made outside it; create the "
-                "buffer inside the differentiated function, or build the array with tt.stack / tt.where"
+                f"or a box made after this one) into a {type(self).__name__} made outside it, or computed "
+                "only from boxes made outside it; write `y = y + x` (or tt.where / tt.stack) instead of "
+                "updating y in place, or create the buffer inside the differentiated function"
             )
         return inner
 
@@ -231,7 +253,9 @@ class BoxOps:
     # --- NumPy interop ----------------------------------------------------------------
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         if "out" in kwargs:
-            raise TypeError(f"ufunc {ufunc.__name__}(..., out=) cannot write into a {type(self).__name__}")
+            raise TypeError(f"ufunc {ufunc.__name__}(..., out=...) cannot store a result that involves a "
+                            f"{type(self).__name__}: its derivative would be dropped; write `buf = buf + x` "
+                            "(or np.add(...) without out=), or keep the buffer a Variable")
         if kwargs and method == "__call__":
             raise TypeError(f"ufunc {ufunc.__name__}: keyword arguments ({', '.join(kwargs)}) are not "
                             f"supported on a {type(self).__name__}; use tinytorch functions and .astype()")

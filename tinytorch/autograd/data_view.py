@@ -5,7 +5,10 @@ saved for backward was overwritten. `Variable.data` therefore hands out this
 view: every in-place write through it (item assignment, augmented assignment,
 `out=`, `ufunc.at`, `.flat[...] =`, `fill`, `np.copyto`, ...) stamps the memory
 it writes (versions.py), and `backward()` refuses to use a graph that saved any
-view of that memory before the write. Anything computed from the view is a
+view of that memory before the write. The view is read-only to NumPy itself, so
+that writes which would go around it (through `np.asarray(v.data)`, a memoryview,
+`out=` of a random generator, ...) raise instead of going unnoticed; its own
+write methods open it for the one write. Anything computed from the view is a
 plain ndarray again.
 """
 
@@ -26,24 +29,27 @@ def _plain(x: Any) -> Any:
     return x.view(np.ndarray) if isinstance(x, DataView) else x
 
 
-def _mark(x: Any) -> None:
-    if isinstance(x, DataView):
-        mark_written(x)
+def _opened(x: Any) -> Any:
+    """A writable plain view for a write through DataView x (stamped as written);
+    anything else as it is."""
+    if not isinstance(x, DataView):
+        return x
+    mark_written(x)
+    view = x.view(np.ndarray)
+    view.flags.writeable = True
+    return view
 
 
 class DataView(np.ndarray):
     def __setitem__(self, key: Any, value: Any) -> None:
-        _mark(self)
-        np.ndarray.__setitem__(self.view(np.ndarray), key, value)
+        _opened(self)[key] = value
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
-        if method == "at":
-            _mark(inputs[0])
         out = kwargs.get("out")
         if out:
-            for o in out:
-                _mark(o)
-            kwargs["out"] = tuple(_plain(o) for o in out)
+            kwargs["out"] = tuple(_opened(o) for o in out)
+        if method == "at":
+            inputs = (_opened(inputs[0]), *inputs[1:])
         result = getattr(ufunc, method)(*(_plain(x) for x in inputs), **kwargs)
         if out:
             return out[0] if len(out) == 1 else out
@@ -51,10 +57,14 @@ class DataView(np.ndarray):
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         if func in _WRITERS:
-            _mark(args[0] if args else kwargs.get(_WRITERS[func]))
+            name = _WRITERS[func]
+            if args:
+                args = (_opened(args[0]), *args[1:])
+            else:
+                kwargs = {**kwargs, name: _opened(kwargs.get(name))}
         out = kwargs.get("out")
-        for o in out if isinstance(out, tuple) else (out,):
-            _mark(o)
+        if out is not None:
+            kwargs = {**kwargs, "out": tuple(map(_opened, out)) if isinstance(out, tuple) else _opened(out)}
         return super().__array_function__(func, types, args, kwargs)
 
     @property
@@ -62,20 +72,16 @@ class DataView(np.ndarray):
         return _Flat(self)
 
     def fill(self, value: Any) -> None:
-        _mark(self)
-        self.view(np.ndarray).fill(value)
+        _opened(self).fill(value)
 
     def sort(self, *args: Any, **kwargs: Any) -> None:
-        _mark(self)
-        self.view(np.ndarray).sort(*args, **kwargs)
+        _opened(self).sort(*args, **kwargs)
 
     def put(self, *args: Any, **kwargs: Any) -> None:
-        _mark(self)
-        self.view(np.ndarray).put(*args, **kwargs)
+        _opened(self).put(*args, **kwargs)
 
     def partition(self, *args: Any, **kwargs: Any) -> None:
-        _mark(self)
-        self.view(np.ndarray).partition(*args, **kwargs)
+        _opened(self).partition(*args, **kwargs)
 
 
 class _Flat:
@@ -89,8 +95,7 @@ class _Flat:
         return self._flat[key]
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        _mark(self._view)
-        self._flat[key] = value
+        _opened(self._view).flat[key] = value
 
     def __iter__(self) -> Any:
         return iter(self._flat)
@@ -103,4 +108,6 @@ class _Flat:
 
 
 def tracked(value: np.ndarray) -> DataView:
-    return value.view(DataView)
+    view = value.view(DataView)
+    view.flags.writeable = False
+    return view

@@ -17,10 +17,10 @@ from typing import Any
 import numpy as np
 
 from . import versions
-from .box_ops import BoxOps, as_updated
+from .box_ops import BoxOps, as_updated, own
 from .levels import FORWARD_BASE, Box, hand_made_level, level_of
 from .rules.shape import broadcast_to_p, reshape_p
-from .values import as_value, is_float
+from .values import is_float, real_floats
 
 
 class Dual(Box, BoxOps):
@@ -37,7 +37,8 @@ class Dual(Box, BoxOps):
     __slots__ = ("_tangent", "_replaced")
 
     def __init__(self, primal: Any, tangent: Any = None) -> None:
-        value = as_value(primal)
+        # copied: an in-place update of the caller's array or box must not change this Dual
+        value = own(primal)
         inner = level_of(value)
         if tangent is not None:
             if not isinstance(value, Box) and not is_float(value):
@@ -45,7 +46,7 @@ class Dual(Box, BoxOps):
                     f"a Dual with a tangent needs a floating-point primal, got dtype {value.dtype}; "
                     "write 3.0 rather than 3, or pass a float array"
                 )
-            tangent = as_value(tangent)
+            tangent = real_floats(own(tangent), "Dual: the tangent")
             if np.shape(tangent) != np.shape(value):
                 raise ValueError(
                     f"Dual: tangent shape {np.shape(tangent)} differs from primal shape {np.shape(value)}"
@@ -73,6 +74,8 @@ class Dual(Box, BoxOps):
 
     def _carries_derivative(self) -> bool:
         return self._tangent is not None
+
+    _has_derivative = _carries_derivative
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         raise TypeError(

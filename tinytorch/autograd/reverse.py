@@ -22,12 +22,12 @@ from typing import Any
 import numpy as np
 
 from . import versions
-from .box_ops import BoxOps, as_updated
+from .box_ops import BoxOps, as_updated, holds_derivative, own
 from .data_view import tracked
 from .levels import REVERSE_BASE, TRANSFORM_BASE, Box, grad_mode, hand_made_level, is_running, level_of
 from .primitive import unbox_all
 from .rules.shape import astype_p, sum_to_p
-from .values import is_float, owned_copy
+from .values import is_float, real_floats
 from .versions import mark_written, sequence, written_after
 
 _FREED = (
@@ -60,9 +60,9 @@ class Variable(Box, BoxOps):
                  "_previous", "_rebound", "__weakref__")
 
     def __init__(self, data: Any, requires_grad: bool = False) -> None:
-        # copied, as torch.tensor does: writes to the caller's array must not reach
-        # a graph behind the engine's back
-        value = owned_copy(data)
+        # copied, as torch.tensor does: writes to the caller's array (or in-place
+        # updates of the caller's box) must not reach a graph behind the engine's back
+        value = own(data)
         self._value = value
         self._level = hand_made_level(REVERSE_BASE, level_of(value))
         self._deep = isinstance(value, Box)
@@ -85,7 +85,7 @@ class Variable(Box, BoxOps):
 
     @data.setter
     def data(self, new: Any) -> None:
-        self._value = owned_copy(new)
+        self._value = own(new)
         self._deep = isinstance(self._value, Box)
         # graphs that saved this Variable would read the new value: they must refuse
         self._replaced = versions.note_write()
@@ -101,8 +101,13 @@ class Variable(Box, BoxOps):
     def grad(self, value: Any) -> None:
         if not (self._requires_grad and self._prim is None):
             raise RuntimeError("only leaf Variables that require grad have a .grad to set")
-        if value is not None and np.shape(value) != self.shape:
-            raise RuntimeError(f"assigned grad has shape {np.shape(value)}, but the Variable has shape {self.shape}")
+        if value is not None:
+            if np.shape(value) != self.shape:
+                raise RuntimeError(f"assigned grad has shape {np.shape(value)}, but the Variable has shape "
+                                   f"{self.shape}")
+            if np.result_type(value) != self.dtype:
+                raise RuntimeError(f"assigned grad has dtype {np.result_type(value)}, but the Variable has "
+                                   f"dtype {self.dtype}")
         self._grad = value
 
     def zero_grad(self) -> None:
@@ -159,8 +164,11 @@ class Variable(Box, BoxOps):
         # transform's Variables do not
         return self._requires_grad and self._level >= TRANSFORM_BASE
 
+    def _has_derivative(self) -> bool:
+        return self._requires_grad
+
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        if self._requires_grad:
+        if holds_derivative(self):
             raise TypeError(
                 "converting a Variable that requires grad to a NumPy array would drop its "
                 "gradient; use .detach() or .data, or a tinytorch function in place of the NumPy one "
@@ -249,7 +257,7 @@ class Variable(Box, BoxOps):
             if isinstance(gradient, Box) and gradient._level == self._level and not create_graph:
                 gradient = gradient._value
             if not isinstance(gradient, Box):
-                gradient = np.asarray(gradient, dtype=np.result_type(value))
+                gradient = np.asarray(real_floats(gradient, "backward(): gradient"), dtype=np.result_type(value))
             if gradient.shape != np.shape(value):
                 raise RuntimeError(
                     f"backward(): gradient has shape {gradient.shape}, output has shape {np.shape(value)}"
@@ -344,6 +352,8 @@ def _apply(prim: Any, level: int, deep: bool, args: tuple, kwargs: dict) -> Vari
             args = _saved(args)
     if argnums is None or level <= grad_mode.floor:
         return constant(ans, level)
+    if kwargs:
+        kwargs = {k: np.array(v) if _mutable_array(v) else v for k, v in kwargs.items()}
     out = Variable.__new__(Variable)
     out._value = ans
     out._level = level

@@ -23,13 +23,15 @@ from .levels import Box, new_transform_level, running
 from .primitive import unbox_all
 from .reverse import Variable, as_of, backprop, leaf
 from .tree import LEAF, TreeDef, flatten, tree_map, unflatten
-from .values import as_value, is_float
+from .values import is_float, owned_copy, real_floats
 
 Argnums = int | Sequence[int]
 
 
 def _float_input(x: Any, transform: str) -> Any:
-    value = as_value(x)
+    """x as a transform's input: a float array of its own (f may update it in place,
+    and that must not reach the caller's array), or a box of an outer level."""
+    value = x if isinstance(x, Box) else owned_copy(x)
     if not is_float(value):
         raise TypeError(
             f"{transform} requires floating-point inputs, got dtype {value.dtype}; "
@@ -43,7 +45,10 @@ def _argnum_tuple(argnums: Argnums, nargs: int) -> tuple[int, ...]:
     for n in nums:
         if not -nargs <= n < nargs:
             raise ValueError(f"argnums {argnums} out of range for {nargs} positional arguments")
-    return tuple(n % nargs for n in nums)
+    nums = tuple(n % nargs for n in nums)
+    if len(set(nums)) != len(nums):
+        raise ValueError(f"argnums {argnums} names an argument twice")
+    return nums
 
 
 def _diff_inputs(args: tuple, argnums: Argnums, transform: str) -> tuple[list, TreeDef, tuple]:
@@ -215,8 +220,6 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False) -> tuple:
     >>> pullback(np.array([1.0, 10.0]))[0].tolist()
     [3.0, 30.0]
     """
-    # the pullback may run later: it must not see writes to the caller's arrays
-    primals = tree_map(lambda p: p if isinstance(p, Box) else np.array(p), primals)
     out, level, values, nodes, in_def = _record(f, primals, {}, tuple(range(len(primals))), "vjp")
     if has_aux:
         out, aux = out
@@ -233,7 +236,8 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False) -> tuple:
         seeds = []
         for node, v, c in zip(out_nodes, out_values, leaves):
             if not isinstance(c, Box):
-                c = np.asarray(c, dtype=np.result_type(unbox_all(v)))
+                # a copy: the result must not alias the caller's cotangent
+                c = np.array(real_floats(c, "vjp: the cotangent"), dtype=np.result_type(unbox_all(v)))
             if c.shape != np.shape(v):
                 raise ValueError(f"cotangent shape {c.shape} does not match output shape {np.shape(v)}")
             if node is not None:
@@ -276,18 +280,19 @@ def jvp(f: Callable, primals: Sequence, tangents: Sequence) -> tuple:
     """
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
         raise TypeError("jvp: primals and tangents must be tuples (or lists) of arguments")
-    p_leaves, p_def = flatten(tuple(primals))
+    p_def = flatten(tuple(primals))[1]
     t_leaves, t_def = flatten(tuple(tangents))
     if p_def != t_def:
         raise ValueError(f"jvp: tangents structure {t_def} does not match primals structure {p_def}")
+    argnums = tuple(range(len(primals)))
+    inputs = _diff_inputs(tuple(primals), argnums, "jvp")
     ts = []
-    for p, t in zip(p_leaves, t_leaves):
-        p = _float_input(p, "jvp")
-        t = as_value(t)
+    for p, t in zip(inputs[0], t_leaves):
+        t = real_floats(t if isinstance(t, Box) else owned_copy(t), "jvp: a tangent")
         if np.shape(t) != np.shape(p):
             raise ValueError(f"jvp: tangent shape {np.shape(t)} does not match primal shape {np.shape(p)}")
         ts.append(t if t.dtype == p.dtype else api.astype(t, p.dtype))
-    values, tans, out_def = _push(f, tuple(primals), {}, tuple(range(len(primals))), ts)
+    values, tans, out_def = _push(f, tuple(primals), {}, argnums, ts, inputs)
     tans = [_zeros(np.shape(v), v) if t is None else _plain(t) for v, t in zip(values, tans)]
     return unflatten(out_def, values), unflatten(out_def, tans)
 

@@ -39,3 +39,11 @@ def owned_copy(x: Any) -> Any:
             f"cannot hold {type(x).__name__} data as an array; to combine boxes use tt.stack"
         )
     return value
+
+
+def real_floats(x: Any, what: str) -> Any:
+    """x, refused if complex: casting a complex derivative to real would drop its
+    imaginary part (complex numbers are not supported yet)."""
+    if np.iscomplexobj(x if not isinstance(x, Box) else x.dtype.type(0)):
+        raise TypeError(f"{what} is complex; tinytorch does not support complex numbers yet")
+    return x
