@@ -443,3 +443,79 @@ def test_grad_setter_checks_the_dtype():
     x = _leaf()
     with pytest.raises(RuntimeError, match="dtype"):
         x.grad = np.ones(3, dtype=int)
+
+
+# --- views: in-place updates of y[1:], y.T, y.reshape(...) reach y, and back ------------------
+
+
+def test_update_of_a_slice_reaches_its_base():
+    x = _leaf()
+    y = x * 1.0
+    v = y[1:]
+    v *= 2.0
+    loss = tt.sum(y * y)  # y = [x0, 2 x1, 2 x2]: PyTorch gives 53 and [2, 16, 24]
+    loss.backward()
+    assert loss.item() == 53.0
+    np.testing.assert_allclose(x.grad, [2.0, 16.0, 24.0])
+
+
+def test_update_of_a_base_reaches_its_views():
+    for make_view, expected in ((lambda y: y[1:], 25.0), (lambda y: y.reshape(3, 1), 56.0)):
+        x = _leaf()
+        y = x * 1.0
+        v = make_view(y)
+        y += 1.0 if expected == 25.0 else y  # [2, 3, 4] or 2 y
+        assert tt.sum(v * v).item() == expected
+
+
+def test_rows_of_a_scratch_buffer_under_transforms():
+    def f(x):
+        buf = Variable(np.zeros((2, 3)))
+        row = buf[1]
+        row[0] = x[0] * 2
+        row[1] = x[1]
+        return tt.sum(buf * buf)  # 4 x0^2 + x1^2
+
+    for derivative in (grad(f), jacfwd(f), jacrev(f)):
+        np.testing.assert_allclose(derivative(X), [8.0, 4.0, 0.0])
+
+
+def test_transposes_views_of_views_and_flips():
+    m = Variable(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    y = m * 1.0
+    y.T[0, 1] = 7.0                # y[1, 0]
+    y[1:][0][2:] *= 10.0            # y[1, 2]
+    tt.flip(y, 1)[0, 0] = -1.0      # y[0, 2]
+    expected = np.array([[0.0, 1.0, -1.0], [7.0, 4.0, 50.0]])
+    np.testing.assert_array_equal(y.data, expected)
+    tt.sum(y * y).backward()
+    np.testing.assert_allclose(m.grad, [[0.0, 2.0, 0.0], [0.0, 8.0, 1000.0]])
+
+
+def test_views_of_duals_follow_the_same_rules():
+    d = Dual(X.copy(), np.ones(3))
+    r = d[1:]
+    r *= 3.0
+    np.testing.assert_allclose(d.primal, [1.0, 6.0, 9.0])
+    np.testing.assert_allclose(d.tangent, [1.0, 3.0, 3.0])
+
+
+def test_what_numpy_copies_is_not_a_view():
+    x = _leaf()
+    y = x * 1.0
+    s = y[0]          # a scalar in NumPy
+    s += 1.0
+    v = y[[0, 2]]     # advanced indexing copies
+    v *= 2.0
+    np.testing.assert_array_equal(y.data, X)
+
+
+def test_update_of_a_view_of_a_leaf_that_requires_grad_refuses():
+    w = _leaf()
+    v = w[1:]
+    with pytest.raises(RuntimeError, match="view of a leaf"):
+        v *= 2.0
+    with no_grad():
+        u = w[1:]
+        u *= 2.0  # memory writes, as NumPy's views
+    np.testing.assert_array_equal(w.data, [1.0, 4.0, 6.0])

@@ -17,6 +17,7 @@ from . import api
 from .levels import Box
 from .primitive import Primitive, unbox_all
 from .values import owned_copy
+from .views import view_of
 
 
 def _reduce_ufunc(ufunc: np.ufunc, a: Any, axis: Any = 0, keepdims: bool = False) -> Any:
@@ -47,6 +48,21 @@ def _binary(name: str) -> tuple:
 
 
 _NO_KWARGS: dict = {}
+
+
+def _is_view_key(key: Any, ndim: int) -> bool:
+    """Whether x[key] is a view of x in NumPy: basic indexing (integers, slices,
+    None, Ellipsis), unless integers alone pick out a single element."""
+    entries = key if isinstance(key, tuple) else (key,)
+    ints = 0
+    for k in entries:
+        if isinstance(k, (bool, np.bool_)):
+            return False
+        if isinstance(k, (int, np.integer)):
+            ints += 1
+        elif not (k is None or k is Ellipsis or isinstance(k, slice)):
+            return False
+    return ints < len(entries) or ints < ndim
 
 
 def boxes_of(x: Any) -> Any:
@@ -182,7 +198,14 @@ class BoxOps:
     def __eq__(self, other): return api.equal(self, other)
     def __ne__(self, other): return api.not_equal(self, other)
 
-    def __getitem__(self, key): return api.getitem(self, key)
+    def __getitem__(self, key):
+        out = api.getitem(self, key)
+        if type(key) is int and self.ndim == 1:  # a scalar, as NumPy's x[i]: not a view
+            return out
+        if _is_view_key(key, self.ndim):
+            out = view_of(out, self, lambda base: api.getitem(base, key),
+                          lambda base, view: api.index_update(base, key, view))
+        return out
 
     # --- in-place updates, as NumPy's: each kind implements _update_in_place ---------
     def __setitem__(self, key, value):

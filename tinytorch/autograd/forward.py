@@ -21,6 +21,7 @@ from .box_ops import BoxOps, as_updated, own
 from .levels import FORWARD_BASE, Box, hand_made_level, level_of
 from .rules.shape import broadcast_to_p, reshape_p
 from .values import is_float, real_floats
+from .views import propagate
 
 
 class Dual(Box, BoxOps):
@@ -33,8 +34,9 @@ class Dual(Box, BoxOps):
     (0.0, 3.0)
     """
 
-    # _replaced: the number of the latest in-place update (versions.py), set when used
-    __slots__ = ("_tangent", "_replaced")
+    # Only set when used: _replaced, the number of the latest in-place update
+    # (versions.py); _view_of and _views, its place in a family of views (views.py).
+    __slots__ = ("_tangent", "_replaced", "_view_of", "_views", "__weakref__")
 
     def __init__(self, primal: Any, tangent: Any = None) -> None:
         # copied: an in-place update of the caller's array or box must not change this Dual
@@ -87,6 +89,11 @@ class Dual(Box, BoxOps):
         """NumPy's in-place semantics (`d[i] = v`, `d += v`): the Dual now holds
         `functional(its old self)`, primal and tangent alike; nothing is overwritten."""
         self._check_written_with(value)
+        self._rebind(functional)
+        propagate(self)
+
+    def _rebind(self, functional: Any) -> None:
+        """Make this Dual hold `functional(its old self)`."""
         new = as_updated(functional(new_dual(self._value, self._tangent, self._level)), self)
         self._value, self._tangent, self._deep = new._value, new._tangent, new._deep
         # a graph of an outer level that saved this Dual must not read the new value

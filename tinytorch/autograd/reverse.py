@@ -29,6 +29,7 @@ from .primitive import unbox_all
 from .rules.shape import astype_p, sum_to_p
 from .values import is_float, real_floats
 from .versions import mark_written, sequence, written_after
+from .views import bases_of, propagate
 
 _FREED = (
     "Trying to backward through the graph a second time (or to use saved values after "
@@ -55,9 +56,10 @@ class Variable(Box, BoxOps):
     # would otherwise cost more than the rest of recording. _seq orders nodes.
     # Only set when used: _grad; _replaced, the number of the latest `.data = `;
     # _previous and _rebound, the node this Variable stood for before an in-place
-    # update rebound it, and when that happened (see _rebind).
+    # update rebound it, and when that happened (see _rebind); _view_of and
+    # _views, its place in a family of views (views.py).
     __slots__ = ("_prim", "_args", "_kwargs", "_argnums", "_requires_grad", "_seq", "_grad", "_replaced",
-                 "_previous", "_rebound", "__weakref__")
+                 "_previous", "_rebound", "_view_of", "_views", "__weakref__")
 
     def __init__(self, data: Any, requires_grad: bool = False) -> None:
         # copied, as torch.tensor does: writes to the caller's array (or in-place
@@ -196,14 +198,19 @@ class Variable(Box, BoxOps):
         recording = self._level > grad_mode.floor and (
             self._requires_grad or (inner == self._level and value._requires_grad)
         )
-        if recording and self._prim is None and self._requires_grad and not is_running(self._level):
-            # (a transform's own inputs are not the user's leaves: they may be updated)
+        if recording and _is_user_leaf(self):
             raise RuntimeError(
                 "a leaf Variable that requires grad is being used in an in-place operation; "
                 "wrap the update in `with no_grad():`"
             )
         if recording or self._deep or (inner and (inner < self._level or value._deep)):
+            if any(_is_user_leaf(base) for base in bases_of(self)):
+                raise RuntimeError(
+                    "a view of a leaf Variable that requires grad is being used in an in-place operation; "
+                    "wrap the update in `with no_grad():`"
+                )
             self._rebind(functional)
+            propagate(self)
             return
         target = self._value
         if not isinstance(target, np.ndarray):
@@ -282,6 +289,12 @@ def constant(value: Any, level: int) -> Variable:
     return out
 
 
+def _is_user_leaf(x: Any) -> bool:
+    """A leaf Variable that requires grad and is not a running transform's input
+    (those are not the user's: they may be updated in place)."""
+    return isinstance(x, Variable) and x._prim is None and x._requires_grad and not is_running(x._level)
+
+
 def leaf(value: Any, level: int) -> Variable:
     """A Variable that requires grad, at a transform's level."""
     out = constant(value, level)
@@ -291,8 +304,10 @@ def leaf(value: Any, level: int) -> Variable:
     return out
 
 
-# Everything that makes a Variable the node it is (all but its .grad), for _rebind.
-_STATE = tuple(name for name in Box.__slots__ + Variable.__slots__ if name not in ("_grad", "__weakref__"))
+# Everything that makes a Variable the node it is, for _rebind: all but what belongs
+# to the object itself (its .grad, its views).
+_STATE = tuple(name for name in Box.__slots__ + Variable.__slots__
+               if name not in ("_grad", "_view_of", "_views", "__weakref__"))
 
 
 def _copy_state(src: Variable, dst: Variable) -> None:

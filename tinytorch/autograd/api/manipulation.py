@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from ..levels import Box
 from ..primitive import unbox_all
 from ..rules.shape import (
     Index,
@@ -22,6 +23,7 @@ from ..rules.shape import (
     roll_p,
     transpose_p,
 )
+from ..views import view_of
 from .common import neg_axes, neg_axis, normalize_axis_tuple, prep
 
 
@@ -37,10 +39,19 @@ def _resolve_shape(shape: Any, size: int) -> tuple[int, ...]:
     return shape
 
 
+def _reshaped(a: Any, shape: tuple) -> Any:
+    """a reshaped; a view of a, as in NumPy, when NumPy's reshape is one."""
+    out = reshape_p(a, shape, a.ndim)
+    if isinstance(a, Box) and np.may_share_memory(unbox_all(out), unbox_all(a)):
+        out = view_of(out, a, lambda base: reshape_p(base, shape, base.ndim),
+                      lambda base, view: reshape_p(view, base.shape, view.ndim))
+    return out
+
+
 def reshape(a: Any, shape: Any) -> Any:
     a = prep(a)
     shape = _resolve_shape(shape, a.size)
-    return a if shape == a.shape else reshape_p(a, shape, a.ndim)
+    return a if shape == a.shape else _reshaped(a, shape)
 
 
 def ravel(a: Any) -> Any:
@@ -52,7 +63,7 @@ def expand_dims(a: Any, axis: Any) -> Any:
     axes = normalize_axis_tuple(axis, a.ndim + len(axis if isinstance(axis, tuple) else (axis,)))
     dims = iter(a.shape)
     shape = tuple(1 if i in axes else next(dims) for i in range(a.ndim + len(axes)))
-    return reshape_p(a, shape, a.ndim)
+    return _reshaped(a, shape)
 
 
 def squeeze(a: Any, axis: Any = None) -> Any:
@@ -63,7 +74,7 @@ def squeeze(a: Any, axis: Any = None) -> Any:
         axes = normalize_axis_tuple(axis, a.ndim)
         if any(a.shape[i] != 1 for i in axes):
             raise ValueError("cannot select an axis to squeeze out which has size not equal to one")
-    return reshape_p(a, tuple(d for i, d in enumerate(a.shape) if i not in axes), a.ndim)
+    return _reshaped(a, tuple(d for i, d in enumerate(a.shape) if i not in axes))
 
 
 def broadcast_to(array: Any, shape: Any) -> Any:
@@ -82,7 +93,10 @@ def transpose(a: Any, axes: Any = None) -> Any:
         raise ValueError(f"axes {axes} don't match array of {n} dimensions")
     if axes == tuple(range(n)):
         return a
-    return transpose_p(a, tuple(ax - n for ax in axes))
+    perm = tuple(ax - n for ax in axes)
+    inverse = tuple(int(i) - n for i in np.argsort(axes))
+    return view_of(transpose_p(a, perm), a, lambda base: transpose_p(base, perm),
+                   lambda base, view: transpose_p(view, inverse))
 
 
 def swapaxes(a: Any, axis1: int, axis2: int) -> Any:
@@ -180,7 +194,8 @@ def split(ary: Any, indices_or_sections: Any, axis: int = 0) -> list:
 
 def flip(m: Any, axis: Any = None) -> Any:
     m = prep(m)
-    return flip_p(m, neg_axes(axis, m.ndim))
+    axes = neg_axes(axis, m.ndim)
+    return view_of(flip_p(m, axes), m, lambda base: flip_p(base, axes), lambda base, view: flip_p(view, axes))
 
 
 def fliplr(m: Any) -> Any:
