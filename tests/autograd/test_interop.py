@@ -218,3 +218,8 @@ def test_comparisons_give_plain_boolean_arrays():
     assert not isinstance(mask, (Variable, Dual))
     assert np.asarray(mask).dtype == bool
     np.testing.assert_array_equal(mask, [True, False])
+
+
+def test_ndarray_clip_with_a_box_bound_dispatches_to_tt_clip():
+    # ndarray.clip goes through NumPy's internal clip ufunc, not np.clip (found by the fuzzer)
+    np.testing.assert_allclose(grad(lambda lo: tt.sum(np.zeros(3).clip(lo, 1.0)))(0.5), 3.0)

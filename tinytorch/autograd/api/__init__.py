@@ -89,3 +89,9 @@ for _name in __all__:
     # gets the "no tinytorch rule" TypeError, not a handler that calls itself
     if _numpy_fn is not None and callable(_numpy_fn) and _numpy_fn is not globals()[_name]:
         NUMPY_HANDLERS[_numpy_fn] = globals()[_name]
+
+try:  # ndarray.clip calls NumPy's internal clip ufunc, not np.clip
+    from numpy._core.umath import clip as _clip_ufunc
+except ImportError:  # numpy < 2
+    from numpy.core.umath import clip as _clip_ufunc  # type: ignore[no-redef]
+NUMPY_HANDLERS[_clip_ufunc] = clip
