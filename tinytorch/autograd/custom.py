@@ -33,6 +33,8 @@ lines up from the end; pass `batched=False` if a rule reduces or indexes `g`.
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -60,7 +62,8 @@ class CustomPrimitive(Primitive):
 
     def __init__(self, fn: Callable[..., Any], name: str | None = None, broadcasting: bool = False,
                  batched: bool | None = None) -> None:
-        super().__init__(name or getattr(fn, "__name__", "custom"), fn, broadcasting=broadcasting, register=False)
+        name = name or getattr(fn, "__name__", "custom")
+        super().__init__(name, fn, broadcasting=broadcasting, fast=_one_array(fn, name), register=False)
         self.__wrapped__ = fn
         self.__doc__ = fn.__doc__
         self.batched = broadcasting if batched is None else batched
@@ -136,11 +139,18 @@ class CustomPrimitive(Primitive):
             expected = batch + np.shape(ans) if broadcasting else exact
             try:
                 out = rule(d, ans, *args, **kwargs)
+            except TypeError as e:
+                if _fits(rule, (d, ans, *args), kwargs):
+                    raise  # raised inside the rule, not by calling it
+                raise TypeError(_signature_note(name, mode, argnum, e)) from e
             except (ValueError, IndexError) as e:
                 if not nb or isinstance(e, RuleShapeError):
                     raise
                 raise RuleShapeError(f"{name}: the {mode}-mode rule for argument {argnum} raised "
                                      f"{type(e).__name__}({str(e).strip()!r}); {_batch_note(mode, batch)}") from e
+            if callable(out):
+                # HIPS autograd's curried form, with a signature that happens to take our arguments
+                raise TypeError(_signature_note(name, mode, argnum, "it returned a function"))
             shape = np.shape(out)
             try:
                 fits = shape == exact or (broadcasting and np.broadcast_shapes(shape, expected) == expected)
@@ -156,6 +166,44 @@ class CustomPrimitive(Primitive):
             return out
 
         return checked
+
+
+def _one_array(fn: Callable[..., Any], name: str) -> Callable[..., Any]:
+    """`fn` as boxes apply it: refusing several results, which a Dual or Variable cannot hold."""
+
+    @functools.wraps(fn)
+    def one_array(*args: Any, **kwargs: Any) -> Any:
+        ans = fn(*args, **kwargs)
+        if isinstance(ans, (tuple, list)):
+            raise TypeError(
+                f"{name}: a primitive returns one array, but its impl returned a {type(ans).__name__} of "
+                f"{len(ans)}; pack the results into one array (as tinytorch's eigh stacks its eigenvalues "
+                f"on its eigenvectors) and take them apart outside the primitive, or define one primitive per result")
+        return ans
+
+    return one_array
+
+
+def _fits(rule: Rule, args: tuple, kwargs: dict) -> bool:
+    """Whether `rule`'s signature takes these arguments (True when it cannot be told)."""
+    try:
+        signature = inspect.signature(rule)
+    except (TypeError, ValueError):  # a builtin without a signature
+        return True
+    try:
+        signature.bind(*args, **kwargs)
+    except TypeError:
+        return False
+    return True
+
+
+def _signature_note(name: str, mode: str, argnum: int, problem: Any) -> str:
+    return (f"{name}: the {mode}-mode rule for argument {argnum} does not fit tinytorch's rule signature "
+            f"({problem}). tinytorch calls a VJP rule as rule(g, ans, *args, **kwargs), g the output's "
+            f"cotangent, and it returns the argument's cotangent; a JVP rule as rule(t, ans, *args, **kwargs), "
+            f"t the argument's tangent, and it returns the output's tangent (ans: the output, args: the "
+            f"primitive's arguments). HIPS autograd's curried form (ans, *args) -> (g -> ...) must be rewritten: "
+            f"`lambda ans, x: lambda g: g * h(x)` becomes `lambda g, ans, x: g * h(x)`")
 
 
 def _batch_note(mode: str, batch: tuple) -> str:
