@@ -10,6 +10,8 @@ central differences (exact up to rounding for the linear index updates).
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 
@@ -17,10 +19,13 @@ import tinytorch as tt
 from tinytorch.autograd import (
     Dual,
     Variable,
+    enable_grad,
     grad,
+    is_grad_enabled,
     jacfwd,
     jacrev,
     jvp,
+    no_grad,
     primitive,
     vjp,
 )
@@ -146,3 +151,116 @@ def test_impl_returning_several_arrays_is_left_alone_on_plain_arrays():
     out = sin_and_cos(X)
     assert isinstance(out, tuple)
     np.testing.assert_array_equal(out[1], np.cos(X))
+
+
+# --- no_grad / enable_grad on generator functions ----------------------------------------------
+
+
+def recording(v):
+    """Whether an op on v records a graph now."""
+    return (v * 2.0).requires_grad
+
+
+@pytest.mark.parametrize("decorate", [no_grad, no_grad()], ids=["bare", "called"])
+def test_no_grad_covers_every_step_of_a_generator(decorate):
+    x = Variable(1.0, requires_grad=True)
+
+    @decorate
+    def steps(n):
+        for i in range(n):
+            received = yield (is_grad_enabled(), recording(x), i)
+            assert received == i * 10
+        return "done"
+
+    gen = steps(3)
+    assert is_grad_enabled()
+    seen = [next(gen)]
+    while True:
+        assert is_grad_enabled() and recording(x)  # the caller's mode between steps
+        try:
+            seen.append(gen.send(seen[-1][2] * 10))
+        except StopIteration as stop:
+            assert stop.value == "done"
+            break
+    assert seen == [(False, False, 0), (False, False, 1), (False, False, 2)]
+    assert is_grad_enabled()
+
+
+@pytest.mark.parametrize("decorate", [enable_grad, enable_grad()], ids=["bare", "called"])
+def test_enable_grad_covers_every_step_of_a_generator_iterated_under_no_grad(decorate):
+    x = Variable(1.0, requires_grad=True)
+
+    @decorate
+    def steps():
+        yield recording(x)
+        yield recording(x)
+
+    with no_grad():
+        assert list(steps()) == [True, True]
+        assert not is_grad_enabled()
+
+
+def test_a_generator_created_under_enable_grad_runs_its_steps_in_its_own_mode():
+    x = Variable(1.0, requires_grad=True)
+
+    @no_grad
+    def steps():
+        while True:
+            yield recording(x)
+
+    gen = steps()
+    with enable_grad():
+        assert next(gen) is False
+    with no_grad():
+        assert next(gen) is False
+        assert not is_grad_enabled()
+    assert is_grad_enabled()
+
+
+def test_throw_and_close_run_inside_the_mode():
+    seen = []
+
+    @no_grad
+    def steps():
+        try:
+            yield 1
+        except KeyError:
+            seen.append(("handler", is_grad_enabled()))
+            yield 2
+        finally:
+            seen.append(("finally", is_grad_enabled()))
+
+    gen = steps()
+    assert next(gen) == 1
+    assert gen.throw(KeyError("k")) == 2
+    assert is_grad_enabled()
+    gen.close()
+    assert seen == [("handler", False), ("finally", False)]
+    assert is_grad_enabled()
+
+    gen = steps()
+    next(gen)
+    with pytest.raises(ValueError, match="passed through"):
+        gen.throw(ValueError("passed through"))
+    assert is_grad_enabled()
+
+
+def test_a_step_changes_the_mode_of_the_thread_that_runs_it_only():
+    inside, release = threading.Event(), threading.Event()
+    modes = []
+
+    @no_grad
+    def steps():
+        modes.append(is_grad_enabled())
+        inside.set()
+        release.wait(10)
+        yield
+
+    gen = steps()
+    worker = threading.Thread(target=next, args=(gen,))
+    worker.start()
+    assert inside.wait(10)
+    main_mode = is_grad_enabled()  # while the worker is inside a step
+    release.set()
+    worker.join(10)
+    assert main_mode and modes == [False]

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import inspect
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
 REVERSE_BASE = 1
@@ -131,6 +132,9 @@ class _GradModeBlock:
         grad_mode.floor = grad_mode.saved.pop()
 
     def __call__(self, func: Callable) -> Callable:
+        if inspect.isgeneratorfunction(func):
+            return self._around_each_step(func)
+
         @functools.wraps(func)
         def in_block(*args: Any, **kwargs: Any) -> Any:
             with self:
@@ -138,12 +142,42 @@ class _GradModeBlock:
 
         return in_block
 
+    def _around_each_step(self, func: Callable[..., Generator]) -> Callable[..., Generator]:
+        """A generator function whose every step runs in the block, as PyTorch's
+        `_wrap_generator` does: calling it only creates the generator, and between
+        steps the caller's mode holds, whichever thread the caller is."""
+
+        @functools.wraps(func)
+        def stepped(*args: Any, **kwargs: Any) -> Generator:
+            gen = func(*args, **kwargs)
+            try:
+                with self:
+                    response = gen.send(None)
+                while True:
+                    try:
+                        request = yield response
+                    except GeneratorExit:
+                        with self:
+                            gen.close()
+                        raise
+                    except BaseException as e:
+                        with self:
+                            response = gen.throw(e)
+                    else:
+                        with self:
+                            response = gen.send(request)
+            except StopIteration as stop:
+                return stop.value
+
+        return stepped
+
 
 class no_grad(_GradModeBlock):
     """Stop recording reverse-mode graphs for every Variable that exists now.
 
-    Thread-local; a decorator too, `@no_grad` or `@no_grad()`. Transforms called
-    inside still differentiate, as `torch.func` does: their levels are created later.
+    Thread-local; a decorator too, `@no_grad` or `@no_grad()`, which on a generator
+    function covers each of its steps. Transforms called inside still differentiate,
+    as `torch.func` does: their levels are created later.
 
     >>> from tinytorch.autograd import Variable, no_grad
     >>> x = Variable(2.0, requires_grad=True)
@@ -164,7 +198,7 @@ class no_grad(_GradModeBlock):
 
 class enable_grad(_GradModeBlock):
     """Record graphs again inside a `no_grad` block (thread-local; `@enable_grad`
-    or `@enable_grad()` as a decorator).
+    or `@enable_grad()` as a decorator, around each step of a generator function).
 
     >>> from tinytorch.autograd import Variable, no_grad, enable_grad
     >>> x = Variable(2.0, requires_grad=True)
