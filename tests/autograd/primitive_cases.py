@@ -484,6 +484,10 @@ PRIMITIVE_CASES += [
     case("getitem",  "mask-as-list",         lambda x: x[[False, True, True]],                   normal(3, 4)),
     case("scatter_add", "index_update-mask", lambda x, v: tt.index_update(x, MASK, v),           normal(3, 4), normal(7), calls=("index_update",)),
     case("scatter_add", "index_update-scalar-true", lambda x, v: tt.index_update(x, (True, 1), v), normal(3, 4), normal(1, 4), calls=("index_update",)),
+    # repeated indices: NumPy keeps the last write, and only it has a derivative
+    case("scatter_add", "index_update-repeated-rows", lambda x, v: tt.index_update(x, ([0, 2, 0], slice(1, None)), v), normal(3, 4), normal(3, 3), calls=("index_update",)),
+    case("scatter_add", "index_update-repeated-mask-and-array", lambda x, v: tt.index_update(x, (np.array([True, False, True]), [[1], [1]]), v), normal(3, 4), normal(2, 2), calls=("index_update",)),
+    case("scatter_add", "index_update-repeated-broadcast", lambda x, v: tt.index_update(x, (slice(None), [3, 0, 3]), v), normal(3, 4), normal(3), calls=("index_update",)),
     case("copy",     "matrix",               lambda x: tt.copy(x),                               normal(3, 4)),
     case("copy",     "fortran-order",        lambda x: tt.copy(x.T, order="F"),                  normal(3, 4)),
     case("copy",     "method",               lambda x: x.copy() * x,                             normal(4), calls=()),

@@ -11,9 +11,11 @@ central differences (exact up to rounding for the linear index updates).
 from __future__ import annotations
 
 import threading
+from operator import getitem
 
 import numpy as np
 import pytest
+from test_indexing_numpy import grid, numpy_update, outcome, positions
 
 import tinytorch as tt
 from tinytorch.autograd import (
@@ -21,6 +23,7 @@ from tinytorch.autograd import (
     Variable,
     enable_grad,
     grad,
+    hessian,
     is_grad_enabled,
     jacfwd,
     jacrev,
@@ -29,6 +32,19 @@ from tinytorch.autograd import (
     primitive,
     vjp,
 )
+
+
+def central_differences(f, x: np.ndarray, eps: float) -> np.ndarray:
+    """d f / d x in float64, shaped f(x).shape + x.shape."""
+    x = np.asarray(x, dtype=np.float64)
+    columns = []
+    for k in range(x.size):
+        step = np.zeros(x.size)
+        step[k] = eps
+        step = step.reshape(x.shape)
+        columns.append((np.asarray(f(x + step)) - np.asarray(f(x - step))) / (2 * eps))
+    return np.stack(columns, axis=-1).reshape(np.shape(f(x)) + x.shape)
+
 
 # --- custom primitives: rule signatures ---------------------------------------------------------
 
@@ -264,3 +280,158 @@ def test_a_step_changes_the_mode_of_the_thread_that_runs_it_only():
     release.set()
     worker.join(10)
     assert main_mode and modes == [False]
+
+
+# --- indexing: key types ------------------------------------------------------------------------
+
+A = np.arange(6.0).reshape(3, 2)
+BOXES = {
+    "array": lambda a: a,
+    "Variable": lambda a: Variable(a, requires_grad=True) * 1.0,  # a node of a graph
+    "constant Variable": Variable,
+    "Dual": lambda a: Dual(a, np.ones_like(a)),
+}
+KEYS = [  # arrays keep their type (only integer or boolean ones index); empty lists are integers
+    np.array([], float), np.array([]), np.array([], np.float32), np.array([], object), np.zeros((0, 2)),
+    (np.array([], float), 0), (slice(None), np.array([], float)), ([], np.array([], float)),
+    np.array([[]], float), np.array([1.0]), [1.0],
+    [], [[]], ([], []), [[], []], [np.array([], float)], [np.array([], bool)], (0, []),
+]
+
+
+def _read(box, key):
+    return tt.getitem(box, key) if isinstance(box, np.ndarray) else box[key]
+
+
+def _same_outcome(got, expected):
+    if expected[0] != "ok":
+        return got == expected
+    value = np.asarray(got[1]._value if hasattr(got[1], "_value") else got[1])
+    return got[0] == "ok" and value.shape == expected[1].shape and np.array_equal(value, expected[1])
+
+
+def _assign(make, key):
+    y = make(A)
+    y[key] = 1.0
+    return y
+
+
+@pytest.mark.parametrize("box", BOXES)
+def test_index_key_types_as_numpy(box):
+    # the accepted keys among them guard against refusing every empty key that np.array makes float
+    x = BOXES[box](A)
+    wrong = [repr(key) for key in KEYS if not _same_outcome(outcome(_read, x, key), outcome(getitem, A, key))]
+    assert wrong == []
+
+
+@pytest.mark.parametrize("box", ["array", "Variable", "Dual"])
+def test_index_update_key_types_as_numpy(box):
+    update = (lambda key: tt.index_update(A, key, 1.0)) if box == "array" else (lambda key: _assign(BOXES[box], key))
+    wrong = [repr(key) for key in KEYS if not _same_outcome(outcome(update, key), outcome(numpy_update, A, key, 1.0))]
+    assert wrong == []
+
+
+# --- indexing: updates with repeated indices ----------------------------------------------------
+
+SHAPE = (2, 3, 4)
+MASKED_REPEATS = [  # masks broadcast against integer arrays that repeat, with slices and Ellipsis
+    (np.array([True, False]), [1, 1], slice(None)),
+    (slice(None), np.array([True, False, True]), [[3], [3]]),
+    (np.array([[True, False, True], [False, False, True]]), [[1], [1]]),
+    ([1, 1, 0], slice(1, None), np.array([False, True, False, False])),
+    ([[0], [0]], Ellipsis, np.array([True, False, False, True])),
+    (np.array([False, True]), slice(None, None, -2), [2, 2]),
+]
+
+
+def _repeats(key) -> bool:
+    read = outcome(positions, SHAPE, key)
+    return read[0] == "ok" and np.unique(read[1]).size < read[1].size
+
+
+REPEATED_KEYS = [key for key in grid(1500) if _repeats(key)] + MASKED_REPEATS
+
+
+def _target_shape(key) -> tuple:
+    return positions(SHAPE, key).shape
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_repeated_index_updates_keep_numpys_last_write(dtype):
+    assert all(_repeats(key) for key in MASKED_REPEATS) and len(REPEATED_KEYS) >= 25
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal(SHAPE).astype(dtype)
+    wrong = []
+    for key in REPEATED_KEYS:
+        value = rng.standard_normal(_target_shape(key)).astype(dtype)
+        for v in (value, value[None], 7.0, value[..., :1] if value.ndim else value):
+            expected = numpy_update(x, key, v)
+            results = {"index_update": tt.index_update(x, key, v)}
+            for box in ("Variable", "constant Variable", "Dual"):
+                y = BOXES[box](x.copy())
+                y[key] = v
+                results[box] = y._value
+            for kind, got in results.items():
+                if got.dtype != dtype or not np.array_equal(got, expected):
+                    wrong.append((repr(key), np.shape(v), kind))
+    assert wrong == []
+
+
+@pytest.mark.parametrize("key", REPEATED_KEYS, ids=repr)
+def test_repeated_index_update_derivatives_are_numpys_by_differences(key):
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal(SHAPE)
+    value_shapes = [_target_shape(key), ()]
+    for shape in value_shapes:
+        v = rng.standard_normal(shape)
+        # the differences of NumPy's own setitem: only the write NumPy keeps moves the output
+        expected_x = central_differences(lambda z, v=v: numpy_update(z, key, v), x, 0.5)
+        expected_v = central_differences(lambda w: numpy_update(x, key, w), v, 0.5)
+        f = lambda a, b: tt.index_update(a, key, b)  # noqa: E731
+        for transform in (jacfwd, jacrev):
+            jx, jv = transform(f, argnums=(0, 1))(x, v)
+            np.testing.assert_allclose(jx, expected_x, rtol=0, atol=1e-13)
+            np.testing.assert_allclose(jv, expected_v, rtol=0, atol=1e-13)
+        assert np.count_nonzero(expected_v) == np.unique(positions(SHAPE, key)).size or shape == ()
+
+
+def _overwrite_twice(x):
+    y = x * 1.0
+    y[[0, 0]] = tt.stack([tt.sin(x[1]), x[2] ** 2])  # NumPy keeps x[2] ** 2
+    y[[1, 2, 1], 1:] = x[:, :1] * x[:, 1:]  # NumPy keeps row 2 of the product in row 1
+    return y
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_repeated_in_place_writes_in_both_modes_and_at_second_order(dtype):
+    x = np.array([[0.3, -0.5], [1.1, 0.7], [-0.9, 0.4]], dtype=dtype)
+    expected = x.copy()
+    expected[[0, 0]] = np.stack([np.sin(x[1]), x[2] ** 2])
+    expected[[1, 2, 1], 1:] = x[:, :1] * x[:, 1:]
+    np.testing.assert_allclose(_overwrite_twice(Variable(x))._value, expected, rtol=1e-6)
+    jacobian = central_differences(_overwrite_twice, x.astype(np.float64), 1e-6)
+    for transform in (jacfwd, jacrev):
+        got = transform(_overwrite_twice)(x)
+        assert got.dtype == dtype
+        np.testing.assert_allclose(got, jacobian, rtol=1e-5, atol=1e-5 if dtype == np.float32 else 1e-9)
+    loss = lambda z: tt.sum(_overwrite_twice(z) ** 2)  # noqa: E731
+    g = lambda z: np.asarray(grad(loss)(z), dtype=np.float64)  # noqa: E731
+    second = central_differences(g, x.astype(np.float64), 1e-5)
+    np.testing.assert_allclose(hessian(loss)(x.astype(np.float64)), second, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(jacrev(jacrev(loss))(x.astype(np.float64)), second, rtol=1e-6, atol=1e-7)
+
+
+def test_augmented_assignment_with_repeated_indices_adds_once_as_numpy():
+    x = np.array([1.0, 2.0, 3.0])
+    expected = x.copy()
+    expected[[0, 0, 2]] += np.array([10.0, 20.0, 30.0]) * x[1]
+
+    def f(z):
+        y = z * 1.0
+        y[[0, 0, 2]] += tt.stack([10.0 * z[1], 20.0 * z[1], 30.0 * z[1]])
+        return y
+
+    np.testing.assert_array_equal(f(Variable(x))._value, expected)
+    closed_form = np.array([[1.0, 20.0, 0.0], [0.0, 1.0, 0.0], [0.0, 30.0, 1.0]])
+    np.testing.assert_array_equal(jacrev(f)(x), closed_form)
+    np.testing.assert_array_equal(jacfwd(f)(x), closed_form)

@@ -27,11 +27,13 @@ def _key_entry(k: Any) -> Any:
     # a scalar boolean is a 0-d mask, as in NumPy; arrays are copied because the
     # Index is saved in the graph, where later writes to the caller's array must not reach
     if isinstance(k, (list, np.ndarray, bool, np.bool_)):
-        k = np.array(k)
-        if k.dtype != bool and not np.issubdtype(k.dtype, np.integer):
-            if k.size:
-                raise IndexError("arrays used as indices must be of integer (or boolean) type")
-            k = k.astype(np.intp)
+        array = np.array(k)
+        if not array.size and not isinstance(k, np.ndarray):
+            # NumPy reads an empty list as integers, whatever type np.array gives it; an array keeps its type
+            array = array.astype(np.intp)
+        if array.dtype != bool and not np.issubdtype(array.dtype, np.integer):
+            raise IndexError("arrays used as indices must be of integer (or boolean) type")
+        return array
     return k
 
 
@@ -136,11 +138,15 @@ def _raise_numpy_error(key: Any, shape: tuple) -> None:
 
 def index_update(a: Any, key: Any, value: Any) -> Any:
     """`a` with `a[key] = value` applied, as a new array (differentiable in both).
+    A position indexed more than once keeps the write NumPy keeps (the last), and
+    only that write has a derivative.
 
     >>> import numpy as np, tinytorch as tt
     >>> x = np.zeros(4)
     >>> tt.index_update(x, x == 0, np.arange(4.0)).tolist()
     [0.0, 1.0, 2.0, 3.0]
+    >>> tt.index_update(x, [0, 0], [1.0, 2.0]).tolist()
+    [2.0, 0.0, 0.0, 0.0]
     """
     a = prep(a)
     try:
@@ -149,15 +155,16 @@ def index_update(a: Any, key: Any, value: Any) -> Any:
         _raise_numpy_error(key, a.shape)
         raise
     base = a if expanded is None else reshape_p(a, expanded, a.ndim)
-    hits = np.zeros(base.shape, dtype=np.intp)
+    target_shape = np.broadcast_to(np.empty((), dtype=bool), base.shape)[index.entries].shape
+    # which element of the target NumPy writes last to each position (-1: none): NumPy's own
+    # assignment decides, so repeated indices keep the write NumPy keeps
+    writes = np.arange(int(np.prod(target_shape)), dtype=np.intp).reshape(target_shape)
+    written = np.full(base.shape, -1, dtype=np.intp)
     try:
-        np.add.at(hits, index.entries, 1)
+        written[index.entries] = writes
     except IndexError:  # an index out of bounds
         _raise_numpy_error(key, a.shape)
         raise
-    if hits.max(initial=0) > 1:
-        raise NotImplementedError("index update with repeated indices (numpy keeps the last write)")
-    target_shape = np.broadcast_to(np.empty((), dtype=bool), base.shape)[index.entries].shape
     value = prep(value)
     if value.ndim and _is_element(key, a.ndim):
         raise ValueError("setting an array element with a sequence.")
@@ -169,7 +176,11 @@ def index_update(a: Any, key: Any, value: Any) -> Any:
         value = broadcast_to_p(value, target_shape, value.ndim)
     if value.dtype != a.dtype:
         value = value.astype(a.dtype)
-    out = where(hits > 0, scatter_add_p(value, index, base.shape), base)
+    kept = written[index.entries] == writes
+    if not kept.all():
+        # the overwritten values add zero, so only the last write has a derivative
+        value = where(kept, value, np.zeros((), a.dtype))
+    out = where(written >= 0, scatter_add_p(value, index, base.shape), base)
     return out if expanded is None else reshape_p(out, a.shape, len(expanded))
 
 
