@@ -413,6 +413,9 @@ LINALG_CASES = [
     case("einsum",  "3d-diagonal",        lambda a: tt.einsum("iij->ij", a),                 normal(2, 2, 3)),
     case("einsum",  "squared-operand",    lambda a: tt.einsum("ij,ij->i", a, a),             normal(3, 4)),
     case("einsum",  "constant-operand",   lambda a: tt.einsum("ij,j->i", a, tt.arange(4, dtype=a.dtype)), normal(3, 4), calls=("einsum", "arange")),
+    case("einsum",  "dtype-float64",      lambda a, b: tt.einsum("ij,j->i", a, b, dtype=np.float64), normal(3, 4), normal(4), f32_out=np.float64),
+    # a float32 output: a large step, exact for a bilinear function, as for the astype cases below
+    case("einsum",  "dtype-float32",      lambda a, b: tt.einsum("ij,j->i", a, b, dtype=np.float32, casting="same_kind"), normal(3, 4), normal(4), eps=1e-2, rtol=1e-4, f32_out=np.float32),
     case("diagonal", "square",            lambda a: tt.diagonal(a),                          normal(3, 3)),
     case("diagonal", "offset1",           lambda a: tt.diagonal(a, 1),                       normal(3, 4)),
     case("diagonal", "offset-1",          lambda a: tt.diagonal(a, -1),                      normal(3, 4)),

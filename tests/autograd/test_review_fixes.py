@@ -435,3 +435,86 @@ def test_augmented_assignment_with_repeated_indices_adds_once_as_numpy():
     closed_form = np.array([[1.0, 20.0, 0.0], [0.0, 1.0, 0.0], [0.0, 30.0, 1.0]])
     np.testing.assert_array_equal(jacrev(f)(x), closed_form)
     np.testing.assert_array_equal(jacfwd(f)(x), closed_form)
+
+
+# --- einsum keywords ----------------------------------------------------------------------------
+
+M = np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]])
+W = np.array([0.2, -0.4, 1.1])
+
+
+@pytest.mark.parametrize("box", ["Variable", "Dual"])
+@pytest.mark.parametrize("kwargs", [
+    {"dtype": np.float32, "casting": "same_kind"}, {"dtype": np.float16, "casting": "unsafe"},
+    {"dtype": np.float64}, {"dtype": "f8", "casting": "no"}, {"casting": "equiv"}, {"dtype": int, "casting": "unsafe"},
+    {"order": "F"},
+], ids=repr)
+def test_einsum_keywords_on_boxes_give_numpys_value_and_dtype(kwargs, box):
+    expected = np.einsum("ij,j->i", M, W, **kwargs)
+    got = np.einsum("ij,j->i", BOXES[box](M), W, **kwargs)
+    value = np.asarray(got._value if hasattr(got, "_value") else got)  # an integer result is plain
+    assert value.dtype == expected.dtype
+    np.testing.assert_allclose(value, expected, rtol=1e-3 if expected.dtype == np.float16 else 1e-6)
+
+
+@pytest.mark.parametrize("box", ["array", "Variable", "Dual"])
+@pytest.mark.parametrize("args, kwargs", [
+    ((M, W), {"dtype": np.float32}),  # 'safe' refuses float64 -> float32
+    ((M, W), {"dtype": int}),
+    ((M, W.astype(np.float32)), {"casting": "no"}),
+    ((M, W), {"casting": "bogus"}),
+], ids=["to-float32", "to-int", "mixed-no", "bad-casting"])
+def test_einsum_casting_errors_are_numpys(args, kwargs, box):
+    expected = outcome(lambda: np.einsum("ij,j->i", *args, **kwargs))
+    assert expected[0] in (TypeError, ValueError)
+    assert outcome(lambda: tt.einsum("ij,j->i", BOXES[box](args[0]), args[1], **kwargs)) == expected
+
+
+@pytest.mark.parametrize("dtype, casting", [(np.float32, "same_kind"), (np.float64, "safe")])
+@pytest.mark.parametrize("in_dtype", [np.float64, np.float32])
+def test_einsum_dtype_is_differentiable_in_both_modes(dtype, casting, in_dtype):
+    m, w = M.astype(in_dtype), W.astype(in_dtype)
+    f = lambda a, b: tt.einsum("ij,j->i", a, b, dtype=dtype, casting=casting)  # noqa: E731
+    if not np.can_cast(in_dtype, dtype, casting):
+        return
+    out_dtype = np.dtype(dtype)
+    # d/da: e_i w^T per output entry; d/db: the rows of a
+    closed_a = np.einsum("ik,j->ikj", np.eye(2), w.astype(np.float64))
+    tol = 1e-6 if np.float32 in (dtype, in_dtype) else 1e-14
+    # as for tt.astype: forward mode's Jacobian in the output's dtype, reverse mode's in the input's
+    for transform, jac_dtype in ((jacfwd, out_dtype), (jacrev, in_dtype)):
+        ja, jb = transform(f, argnums=(0, 1))(m, w)
+        assert ja.dtype == jb.dtype == jac_dtype
+        np.testing.assert_allclose(ja, closed_a, rtol=tol)
+        np.testing.assert_allclose(jb, m, rtol=tol)
+    out, tangent = jvp(f, (m, w), (np.ones_like(m), np.zeros_like(w)))
+    assert out.dtype == tangent.dtype == out_dtype
+    np.testing.assert_allclose(tangent, [w.sum()] * 2, rtol=tol)
+    g = grad(lambda a: tt.sum(f(a, a[0]) ** 2))(m)
+    assert g.dtype == in_dtype
+    expected = central_differences(lambda a: np.sum(np.einsum("ij,j->i", a, a[0]) ** 2), m.astype(np.float64), 1e-6)
+    np.testing.assert_allclose(g, expected, rtol=1e-5 if tol == 1e-6 else 1e-8)
+
+
+@pytest.mark.parametrize("box", ["Variable", "Dual"])
+def test_einsum_out_with_a_box_operand_is_refused(box):
+    out = np.zeros(2)
+    with pytest.raises(TypeError, match=f"involves a {box} in a plain array: its derivative would be dropped"):
+        np.einsum("ij,j->i", BOXES[box](M), W, out=out)
+    with pytest.raises(TypeError, match=f"cannot write into a {box}"):
+        np.einsum("ij,j->i", M, W, out=BOXES[box](np.zeros(2)))
+    np.testing.assert_array_equal(out, 0.0)
+
+
+def test_einsum_out_on_plain_arrays_is_numpys():
+    out = np.zeros(2, np.float32)
+    assert tt.einsum("ij,j->i", M, W, out=out, casting="unsafe") is out
+    np.testing.assert_array_equal(out, np.einsum("ij,j->i", M, W).astype(np.float32))
+    refused = outcome(lambda: np.einsum("ij,j->i", M, W, out=np.zeros(2, np.float32)))
+    assert refused[0] is TypeError
+    assert outcome(lambda: tt.einsum("ij,j->i", M, W, out=np.zeros(2, np.float32))) == refused
+
+
+def test_einsum_cast_to_complex_on_a_box_is_refused():
+    with pytest.raises(TypeError, match="real types only"):
+        np.einsum("ij,j->i", Variable(M, requires_grad=True), W, dtype=complex)

@@ -12,9 +12,10 @@ import numpy as np
 from ..rules.linalg import einsum_p, matmul_p
 from ..rules.math import multiply
 from ..rules.reductions import sum_p
-from .common import prep
+from .common import is_box, prep
 from .indexing import diagonal
 from .manipulation import broadcast_to, ravel, reshape
+from .reductions import astype
 
 matmul = matmul_p
 
@@ -42,17 +43,43 @@ def _explicit(subscripts: str, ndims: list[int]) -> str:
     return ",".join(terms) + "->" + out
 
 
-def einsum(subscripts: str, *operands: Any, optimize: Any = False) -> Any:
-    """np.einsum (the subscripts-string form). `optimize` is accepted for NumPy's sake
-    and has no effect on the result: tinytorch picks the contraction order itself.
+def einsum(subscripts: str, *operands: Any, out: Any = None, dtype: Any = None, order: str = "K",
+           casting: str = "safe", optimize: Any = False) -> Any:
+    """np.einsum (the subscripts-string form). `dtype` and `casting` act as in NumPy (the
+    operands are cast to `dtype`, differentiably between floating types); `order` (the
+    result's memory layout) and `optimize` are accepted for NumPy's sake and have no
+    effect on the values: tinytorch picks the contraction order itself. `out=` takes
+    plain arrays only: a derivative cannot be written into one.
 
     >>> import numpy as np, tinytorch as tt
     >>> tt.einsum("ij,j->i", np.eye(2), np.array([1.0, 2.0]), optimize=True).tolist()
     [1.0, 2.0]
+    >>> tt.einsum("i,i->", np.ones(2), np.ones(2), dtype=np.float32, casting="same_kind").dtype
+    dtype('float32')
     """
     if not isinstance(subscripts, str):
         raise TypeError("einsum: only the subscripts-string form is supported, e.g. einsum('ij,jk->ik', a, b)")
     operands = [prep(x) for x in operands]
+    boxed = [type(x).__name__ for x in operands if is_box(x)]
+    if is_box(out):
+        raise TypeError(f"einsum(..., out=...) cannot write into a {type(out).__name__}; assign the result "
+                        "(y = tt.einsum(...), or y[...] = tt.einsum(...) to update y in place)")
+    if out is not None:
+        if boxed:
+            raise TypeError(f"einsum(..., out=...) cannot store a result that involves a {boxed[0]} in a plain "
+                            "array: its derivative would be dropped; use the returned value (y = tt.einsum(...))")
+        return np.einsum(subscripts, *operands, out=out, dtype=dtype, order=order, casting=casting,
+                         optimize=optimize)
+    common = np.result_type(*[x.dtype for x in operands]) if dtype is None else np.dtype(dtype)
+    for i, x in enumerate(operands):
+        # NumPy's rule and words: each operand is cast to the computation's dtype under `casting`
+        if not np.can_cast(x.dtype, common, casting):
+            raise TypeError(f"Iterator operand {i} dtype could not be cast from {x.dtype!r} to {common!r} "
+                            f"according to the rule {casting!r}")
+    if common.kind == "c" and any(is_box(x) and x.dtype.kind != "c" for x in operands):
+        # a cast to complex would drop the derivative
+        raise TypeError(f"einsum: dtype={common} on a {boxed[0]}: tinytorch differentiates real types only")
+    operands = [x if x.dtype == common else astype(x, common) for x in operands]
     spec = _explicit(subscripts, [x.ndim for x in operands])
     terms = spec.split("->")[0].split(",")
     sizes: dict = {}
