@@ -10,6 +10,7 @@ central differences (exact up to rounding for the linear index updates).
 
 from __future__ import annotations
 
+import itertools
 import threading
 from operator import getitem
 
@@ -518,3 +519,92 @@ def test_einsum_out_on_plain_arrays_is_numpys():
 def test_einsum_cast_to_complex_on_a_box_is_refused():
     with pytest.raises(TypeError, match="real types only"):
         np.einsum("ij,j->i", Variable(M, requires_grad=True), W, dtype=complex)
+
+
+# --- det at NaN and inf -------------------------------------------------------------------------
+
+NAN, INF = np.nan, np.inf
+NON_FINITE = {
+    "nan-after-zero-pivot": [[0.0, 0.0], [0.0, NAN]],  # inv stops at the zero pivot
+    "nan": [[1.0, NAN], [2.0, 3.0]],
+    "all-nan": [[NAN, NAN], [NAN, NAN]],
+    "inf": [[1.0, INF], [2.0, 3.0]],  # det(A) A^-1 would give -inf and NaN
+    "inf-singular": [[0.0, 0.0], [0.0, INF]],
+    "inf-and-nan": [[-INF, 1.0], [NAN, 2.0]],
+    "3x3-nan": [[1.0, 2.0, 0.5], [0.0, NAN, 1.0], [2.0, 4.0, 1.0]],
+}
+FIRST_ORDER = {
+    "grad": lambda a: grad(lambda m: tt.sum(tt.linalg.det(m)))(a),
+    "jacrev": lambda a: jacrev(tt.linalg.det)(a),
+    "jacfwd": lambda a: jacfwd(tt.linalg.det)(a),
+    "jvp": lambda a: jvp(tt.linalg.det, (a,), (np.ones_like(a),))[1],
+    "vjp": lambda a: vjp(tt.linalg.det, a)[1](np.ones(a.shape[:-2], a.dtype))[0],
+}
+HIGHER_ORDER = {
+    "hessian": lambda a: hessian(tt.linalg.det)(a),
+    "fwd-of-fwd": lambda a: jacfwd(jacfwd(tt.linalg.det))(a),
+    "fwd-of-rev": lambda a: jacfwd(jacrev(tt.linalg.det))(a),
+    "rev-of-fwd": lambda a: jacrev(jacfwd(tt.linalg.det))(a),
+    "rev-of-rev": lambda a: jacrev(jacrev(tt.linalg.det))(a),
+    "third-order": lambda a: jacfwd(jacrev(jacrev(tt.linalg.det)))(a),
+}
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered in det:RuntimeWarning")
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("how", list(FIRST_ORDER) + list(HIGHER_ORDER))
+def test_det_derivatives_at_nan_and_inf_are_nan(how, dtype):
+    wrong = []
+    for name, matrix in NON_FINITE.items():
+        got = {**FIRST_ORDER, **HIGHER_ORDER}[how](np.array(matrix, dtype=dtype))
+        if got.dtype != dtype or not np.isnan(got).all():
+            wrong.append(name)
+    assert wrong == []
+
+
+def _cofactors_2x2(a: np.ndarray) -> np.ndarray:
+    return np.array([[a[1, 1], -a[1, 0]], [-a[0, 1], a[0, 0]]])
+
+
+# d^2 det / dA_ij dA_kl for 2 x 2 matrices: constant
+SECOND_2X2 = np.zeros((2, 2, 2, 2))
+SECOND_2X2[0, 0, 1, 1] = SECOND_2X2[1, 1, 0, 0] = 1.0
+SECOND_2X2[0, 1, 1, 0] = SECOND_2X2[1, 0, 0, 1] = -1.0
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered in det:RuntimeWarning")
+@pytest.mark.parametrize("how", ["jacfwd", "jacrev"])
+def test_det_of_a_stack_keeps_the_finite_matrices_exact(how):
+    stack = np.array([NON_FINITE["nan-after-zero-pivot"], [[1.0, 2.0], [2.0, 4.0]], [[2.0, 1.0], [1.0, 3.0]],
+                      NON_FINITE["inf"]])
+    first = FIRST_ORDER[how](stack)
+    for k, matrix in enumerate(stack):
+        block = first[k, k]
+        if np.isfinite(matrix).all():
+            np.testing.assert_allclose(block, _cofactors_2x2(matrix), rtol=1e-12, atol=1e-12)
+        else:
+            assert np.isnan(block).all()
+    for name, second_order in HIGHER_ORDER.items():
+        if name == "third-order":
+            continue
+        second = second_order(stack)
+        for k, matrix in enumerate(stack):
+            block = second[k, k, :, :, k]
+            if np.isfinite(matrix).all():
+                np.testing.assert_allclose(block, SECOND_2X2, atol=1e-12, err_msg=name)
+            else:
+                assert np.isnan(block).all(), name
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered in det:RuntimeWarning")
+def test_det_third_order_at_a_stack_with_nan_beside_a_well_conditioned_matrix():
+    a = np.array([[[2.0, 1.0, 0.0], [1.0, 3.0, 1.0], [0.0, 1.0, 4.0]], NON_FINITE["3x3-nan"]])
+    third = HIGHER_ORDER["third-order"](a)
+    s = slice(None)
+    assert np.isnan(third[1, 1, s, s, 1, s, s, 1]).all()
+    # d^3 det / dA_ij dA_kl dA_mn of a 3 x 3 matrix: the sign of the permutation (i, k, m) -> (j, l, n)
+    levi = np.zeros((3, 3, 3))
+    for p in itertools.permutations(range(3)):
+        levi[p] = np.linalg.det(np.eye(3)[list(p)])
+    expected = np.einsum("ikm,jln->ijkmln", levi, levi).transpose(0, 1, 2, 4, 3, 5)
+    np.testing.assert_allclose(third[0, 0, s, s, 0, s, s, 0], expected, atol=1e-12)

@@ -96,13 +96,12 @@ def _inverse_if_well_conditioned(x, det):
     mpmath), the SVD-based adjugate's by about eps at any rank: the inverse serves
     while cond_1(A) = |A|_1 |A^-1|_1 < eps^(-1/3) (1.6e5 in float64, 200 in float32)
     and det(A) is a normal number (det(A) A^-1 loses an underflowed det), for every
-    matrix of the stack. NaN and inf entries stay on the inverse path, which
-    propagates them (the SVD would refuse them)."""
+    matrix of the stack. The entries are finite (see _cofactors)."""
     try:
         inverse = np.linalg.inv(x)
     except np.linalg.LinAlgError:
         return None
-    if x.size == 0 or not np.isfinite(x).all():
+    if x.size == 0:
         return inverse
     info = np.finfo(x.dtype)
     with np.errstate(over="ignore"):  # an overflow is an infinite condition number
@@ -112,8 +111,17 @@ def _inverse_if_well_conditioned(x, det):
 
 
 def _cofactors(ans, a):
-    """d det(A) / dA = adj(A)^T."""
+    """d det(A) / dA = adj(A)^T; NaN for the matrices of the stack with a NaN or inf entry, as in PyTorch."""
     x = unbox_all(a)
+    finite = np.isfinite(x).all(axis=(-2, -1), keepdims=True)
+    if not finite.all():
+        # LAPACK's SVD refuses them, and inv may stop at a zero pivot before reaching them:
+        # identities stand in. A factor NaN on them (1 elsewhere) makes their cofactors NaN;
+        # another, applied before the `where` that drops them, makes their higher derivatives
+        # NaN rather than 0 in reverse mode, whose cotangents that `where` would zero
+        nan_if_not_finite = np.where(finite, 1, np.nan).astype(x.dtype)
+        clean = where(finite, a * nan_if_not_finite, np.eye(x.shape[-1], dtype=x.dtype))
+        return _cofactors(where(finite[..., 0, 0], ans, 1), clean) * nan_if_not_finite
     inverse = _inverse_if_well_conditioned(x, unbox_all(ans))
     if inverse is None:
         return _mT(adjugate_p(a))
