@@ -148,3 +148,8 @@ def test_transforms_leave_no_reference_cycles(call):
         assert gc.collect() == 0
     finally:
         gc.enable()
+
+
+def test_casting_a_box_to_complex_is_refused():
+    with pytest.raises(TypeError, match="complex"):
+        grad(lambda x: tt.sum(tt.abs(tt.astype(x, complex))))(X)

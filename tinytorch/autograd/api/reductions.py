@@ -141,6 +141,8 @@ def astype(x: Any, dtype: Any) -> Any:
     """x as `dtype`; differentiable between floating types, plain otherwise."""
     x = prep(x)
     dtype = np.dtype(dtype)
+    if dtype.kind == "c" and is_box(x):
+        raise TypeError("astype(complex) of a Variable or Dual: tinytorch does not support complex numbers yet")
     if not np.issubdtype(dtype, np.floating):
         return np.asarray(unbox_all(x)).astype(dtype)
     if x.dtype == dtype:
