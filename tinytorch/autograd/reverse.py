@@ -351,8 +351,12 @@ def _apply(prim: Any, level: int, deep: bool, args: tuple, kwargs: dict) -> Vari
             argnums = (0, 1) if y_box and y._requires_grad else (0,)
         else:
             argnums = (1,) if y_box and y._requires_grad else None
-        if argnums is not None and not (x_box and y_box) and type(yv if x_box else xv) not in _IMMUTABLE:
-            args = _saved(args)
+        if argnums is not None and not (x_box and y_box):
+            # the plain operand, copied if it could change after the forward pass
+            if not x_box and type(xv) not in _IMMUTABLE and _mutable_array(xv):
+                args = (np.array(xv), y)
+            elif not y_box and type(yv) not in _IMMUTABLE and _mutable_array(yv):
+                args = (x, np.array(yv))
     else:
         values = list(args)
         argnums = []

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from . import api
+from . import api, versions
 from .forward import Dual, new_dual
 from .levels import Box, new_transform_level, running
 from .primitive import unbox_all
@@ -46,7 +46,7 @@ def _argnum_tuple(argnums: Argnums, nargs: int) -> tuple[int, ...]:
         if not -nargs <= n < nargs:
             raise ValueError(f"argnums {argnums} out of range for {nargs} positional arguments")
     nums = tuple(n % nargs for n in nums)
-    if len(set(nums)) != len(nums):
+    if len(nums) > 1 and len(set(nums)) != len(nums):
         raise ValueError(f"argnums {argnums} names an argument twice")
     return nums
 
@@ -141,9 +141,10 @@ def _record(f: Callable, args: tuple, kwargs: dict, argnums: Argnums, transform:
     made = [b._seq for b in boxed]
     with running(level):
         out = f(*_substitute(args, argnums, nums, treedef, boxed), **kwargs)
-    # f may have updated an input in place: the leaf is the node it stood for at first
-    leaves = [as_of(b, seq) for b, seq in zip(boxed, made)]
-    return out, level, values, leaves, treedef
+    if made and versions.last_rebind > made[0]:
+        # f updated an input in place: the leaf is the node it stood for at first
+        boxed = [as_of(b, seq) for b, seq in zip(boxed, made)]
+    return out, level, values, boxed, treedef
 
 
 def _pull(seeds: list, level: int, values: list, nodes: list, batch: tuple, retain: bool) -> list:
