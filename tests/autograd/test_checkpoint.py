@@ -4,14 +4,17 @@ import functools
 import importlib
 import pickle
 import random
+import types
 
 import numpy as np
 import pytest
 
 import tinytorch as tt
-from tinytorch.autograd import Variable, checkpoint, grad, gradcheck, hessian, jvp
+from tinytorch.autograd import Variable, checkpoint, grad, gradcheck, hessian, jvp, no_grad
 from tinytorch.autograd.checkpoint import register_random_state
 from tinytorch.autograd.reverse import parents
+from tinytorch.core import Tensor
+from tinytorch.core.module import Module
 
 checkpoint_module = importlib.import_module("tinytorch.autograd.checkpoint")  # the name is the function's
 
@@ -239,30 +242,260 @@ def test_without_preserve_rng_state_a_random_block_is_an_error_and_a_plain_one_w
 
 
 def test_a_random_state_out_of_reach_is_an_error_until_registered():
-    hidden = {"rng": np.random.default_rng(2)}
-
-    def draw(shape):
-        return hidden["rng"].random(shape)
-
-    class Slotted:  # no __dict__: checkpoint does not look inside
-        __slots__ = ("draw",)
-
-        def __init__(self):
-            self.draw = draw
-
-    slotted = Slotted()
-    block = checkpoint(lambda a: _masked(a, slotted.draw))
+    hidden = types.ModuleType("hidden")  # checkpoint does not search modules
+    hidden.rng = np.random.default_rng(2)
+    block = checkpoint(lambda a: _masked(a, lambda shape: hidden.rng.random(shape)))
     with pytest.raises(RuntimeError, match="register_random_state"):
         tt.sum(block(Variable(X64, requires_grad=True))).backward()
     saved = list(checkpoint_module._random_states)
     try:
         register_random_state(
-            lambda: hidden["rng"].bit_generator.state,
-            lambda state: setattr(hidden["rng"].bit_generator, "state", state))
-        hidden["rng"] = np.random.default_rng(2)
+            lambda: hidden.rng.bit_generator.state,
+            lambda state: setattr(hidden.rng.bit_generator, "state", state))
+        hidden.rng = np.random.default_rng(2)
         x = Variable(X64, requires_grad=True)
         tt.sum(block(x)).backward()
     finally:
         checkpoint_module._random_states[:] = saved
     mask = np.random.default_rng(2).random(64) < 0.5
     assert np.allclose(x.grad, (1 - np.tanh(2 * X64 * mask) ** 2) * 2 * mask, rtol=1e-14)
+
+
+class _ClassNoise(Module):  # the generator defined on the class, shared by its instances
+    rng = None
+
+    def forward(self, x):
+        return _masked(x, self.rng.random)
+
+
+class _SlottedNoise:  # no __dict__
+    __slots__ = ("rng",)
+
+    def __init__(self, rng):
+        self.rng = rng
+
+    def __call__(self, x):
+        return _masked(x, self.rng.random)
+
+
+def _python_rng_block(r):
+    return lambda x: _masked(x, lambda shape: np.array([r.random() for _ in range(shape[0])]))
+
+
+def _class_noise(seed):
+    _ClassNoise.rng = np.random.default_rng(seed)
+    return _ClassNoise(), lambda: _ClassNoise.rng.bit_generator.state
+
+
+def _python_rng(seed):
+    r = random.Random(seed)
+    return _python_rng_block(r), r.getstate
+
+
+def _slotted(seed):
+    rng = np.random.default_rng(seed)
+    return _SlottedNoise(rng), lambda: rng.bit_generator.state
+
+
+def _bit_generator(seed):
+    bits = np.random.PCG64(seed)
+    return (lambda x: _masked(x, np.random.Generator(bits).random)), lambda: bits.state
+
+
+MORE_SOURCES = {  # name: seed -> (block, snapshot of the source's state)
+    "random.Random in the closure": _python_rng,
+    "generator defined on a Module subclass": _class_noise,
+    "generator in __slots__": _slotted,
+    "bare BitGenerator": _bit_generator,
+}
+
+
+@pytest.mark.parametrize("where", list(MORE_SOURCES))
+def test_random_sources_in_classes_slots_python_generators_and_bit_generators_are_restored(where):
+    # at x = 0 the output is 0 whatever the mask: only the restored draw gives the right gradient
+    grads = []
+    for wrap in (lambda f: f, checkpoint):
+        block, snapshot = MORE_SOURCES[where](4)
+        x = Variable(np.zeros(64), requires_grad=True)
+        out = wrap(block)(x)
+        after_forward = snapshot()
+        tt.sum(out).backward()
+        assert snapshot() == after_forward
+        grads.append(x.grad)
+    assert 0 < np.count_nonzero(grads[0]) < 64
+    assert np.array_equal(grads[1], grads[0])
+
+
+# --- what f reads: the recomputation starts from what the forward pass started from ---------
+
+ARGUMENT_KINDS = {  # how f gets c = [1, 1]: c -> (the argument, what the caller writes into), f's reading
+    "array": (lambda c: (c, c), lambda held: held),
+    "list": (lambda c: (list(c),) * 2, np.array),
+    "tuple of arrays": (lambda c: ((c,), c), lambda held: held[0]),
+    "core.Tensor": (lambda c: (Tensor(c),) * 2, np.asarray),
+}
+
+
+@pytest.mark.parametrize("by_keyword", [False, True])
+@pytest.mark.parametrize("kind", list(ARGUMENT_KINDS))
+def test_array_arguments_are_copied_so_writes_after_the_forward_pass_do_not_reach_the_gradient(kind, by_keyword):
+    make, read = ARGUMENT_KINDS[kind]
+    held, target = make(np.ones(2))
+    x = Variable(np.array([1e9, 1.0]), requires_grad=True)
+    block = checkpoint(lambda a, c: a * read(c))
+    out = block(x, c=held) if by_keyword else block(x, held)
+    target[1] = 5.0
+    tt.sum(out).backward()
+    assert np.array_equal(x.grad, [1.0, 1.0])  # d sum(a * c) / da = c as the forward pass had it
+
+
+def test_every_recomputation_starts_from_the_arguments_f_got_even_if_f_writes_into_them():
+    def f(a, buf):
+        buf += 1.0
+        return a * buf
+
+    x = Variable(np.zeros(3), requires_grad=True)
+    buf = np.ones(3)
+    y = checkpoint(f)(x, buf)
+    assert np.array_equal(buf, [2.0, 2.0, 2.0])  # the forward pass wrote into the caller's array
+    tt.sum(y).backward(retain_graph=True)
+    tt.sum(y).backward()  # f recomputed twice
+    assert np.array_equal(x.grad, [4.0, 4.0, 4.0])  # twice d sum(a * buf) / da = buf = 2
+
+
+def _write_data(c, z):
+    c.data[:] = 5.0
+
+
+def _replace_data(c, z):
+    c.data = np.full(3, 5.0)
+
+
+def _update_under_no_grad(c, z):
+    with no_grad():
+        c += 4.0
+
+
+def _rebind_while_recording(c, z):
+    c += z  # c now stands for a new node, which requires grad
+
+
+CHANGES = {
+    "written through .data": _write_data,
+    ".data replaced": _replace_data,
+    "updated under no_grad": _update_under_no_grad,
+    "rebound by an update while recording": _rebind_while_recording,
+}
+
+
+READINGS = {  # how f reads the constant c
+    "as an operand": lambda a, c: a * c,
+    "through an op on constants, which records nothing": lambda a, c: a * tt.exp(c),
+}
+
+
+@pytest.mark.parametrize("reading", list(READINGS))
+@pytest.mark.parametrize("change", list(CHANGES))
+def test_a_constant_variable_read_from_the_closure_and_changed_since_is_an_error(change, reading):
+    c = Variable(np.ones(3))
+    x = Variable(np.zeros(3), requires_grad=True)  # out = x * (c or exp c) = 0: the output shows nothing
+    out = checkpoint(lambda a: READINGS[reading](a, c))(x)
+    CHANGES[change](c, Variable(np.full(3, 4.0), requires_grad=True))
+    with pytest.raises(RuntimeError, match=r"checkpoint: a Variable that f reads or can reach from outside "
+                                           r"\(a constant, shape \(3,\), dtype float64, reached through a closure"):
+        tt.sum(out).backward()
+
+
+def test_a_variable_that_requires_grad_read_from_the_closure_and_rebound_since_is_an_error():
+    w = Variable(np.ones(3), requires_grad=True) * 1.0
+    out = checkpoint(lambda a: a * w)(Variable(np.zeros(3), requires_grad=True))
+    w += 4.0
+    with pytest.raises(RuntimeError, match=r"\(requires grad, shape \(3,\), dtype float64, reached through a "
+                                           r"closure, a global or an attribute\) was rebound by an in-place update"):
+        tt.sum(out).backward()
+
+
+def test_a_constant_argument_written_since_is_an_error():
+    c = Variable(np.ones(3))
+    out = checkpoint(lambda a, cc: a * cc)(Variable(np.zeros(3), requires_grad=True), c)
+    c.data[:] = 5.0
+    with pytest.raises(RuntimeError, match=r"\(a constant, shape \(3,\), dtype float64, an argument\) was "
+                                           r"written in place"):
+        tt.sum(out).backward()
+
+
+def test_variables_passed_as_arguments_and_rebound_since_are_used_as_they_stood():
+    x_values = np.array([0.5, 1.0, 2.0])
+    results = []
+    for wrap in (lambda f: f, checkpoint):
+        w0 = Variable(np.full(3, 2.0), requires_grad=True)
+        x = Variable(x_values, requires_grad=True)
+        w, c = w0 * 1.0, Variable(np.full(3, 3.0))
+        out = wrap(lambda a, ww, cc: a * ww[0] * cc)(x, [w], cc=c)
+        w += 4.0
+        c += Variable(np.ones(3), requires_grad=True)  # rebound while recording
+        tt.sum(out).backward()
+        results.append((x.grad, w0.grad))
+    (plain_x, plain_w), (cp_x, cp_w) = results
+    assert np.array_equal(plain_x, [6.0, 6.0, 6.0]) and np.array_equal(plain_w, 3.0 * x_values)
+    assert np.array_equal(cp_x, plain_x) and np.array_equal(cp_w, plain_w)
+
+
+def _update_argument(a, w):
+    a *= 3.0
+    return a * w
+
+
+def _update_closure(a, w):
+    w *= 3.0  # w is the caller's Variable: the closure's, for this purpose
+    return a * w
+
+
+@pytest.mark.parametrize("f", [_update_argument, _update_closure])
+def test_f_updating_a_variable_that_requires_grad_from_outside_is_an_error(f):
+    x, w = (Variable(np.array([0.5, 1.0]), requires_grad=True) * 1.0 for _ in range(2))
+    with pytest.raises(RuntimeError, match="f updated in place a Variable that requires grad and comes from "
+                                           r"outside it.*update a copy \(x = x \* 1.0\)"):
+        checkpoint(f)(x, w)
+
+
+def test_scratch_variables_f_makes_and_updates_and_unrelated_writes_are_no_error():
+    def f(a):
+        buf = Variable(np.zeros(3))  # a constant f makes, then updates in place
+        buf[0] = a[1]
+        buf *= 2.0
+        return buf * a * c
+
+    c = Variable(np.full(3, 3.0))
+    unrelated = Variable(np.ones(3))
+    grads = []
+    for wrap in (lambda g: g, checkpoint):
+        x = Variable(np.array([0.5, 1.0, 2.0]), requires_grad=True)
+        out = wrap(f)(x)
+        unrelated.data[:] = 7.0  # a write after the forward pass, to a Variable f does not read
+        tt.sum(out).backward()
+        grads.append(x.grad)
+    assert np.array_equal(grads[0], [2 * 1.0 * 3.0, 2 * 0.5 * 3.0, 0.0])  # d(2 a1 a0 c0) / da
+    assert np.array_equal(grads[1], grads[0])
+
+
+@pytest.mark.parametrize("change", [4 * np.finfo(float).eps, 1e-9])
+def test_rounding_passes_the_output_comparison_and_one_part_in_a_billion_does_not(change):
+    scale = [1.0]  # a list in the closure, which checkpoint cannot copy
+    x = Variable(np.array([0.5, 2.0]), requires_grad=True)
+    y = checkpoint(lambda a: a * scale[0])(x)
+    scale[0] += change
+    if change > 1e-12:
+        with pytest.raises(RuntimeError, match="different output than the forward pass"):
+            tt.sum(y).backward()
+    else:
+        tt.sum(y).backward()
+        assert np.allclose(x.grad, 1.0, rtol=1e-15, atol=0)
+
+
+def test_a_change_in_one_entry_of_an_output_whose_scale_is_1e9_is_seen():
+    c = np.ones(2)  # in the closure: the output comparison is all that can see a write
+    y = checkpoint(lambda a: a * c)(Variable(np.array([1e9, 1.0]), requires_grad=True))
+    c[1] = 5.0
+    with pytest.raises(RuntimeError, match=r"different output than the forward pass \(largest difference 4\)"):
+        tt.sum(y).backward()

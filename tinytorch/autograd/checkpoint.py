@@ -13,13 +13,30 @@ included, so the random states f may draw from are saved before it runs and put
 back for the recomputation (then returned to where backward found them), as
 PyTorch's `preserve_rng_state=True` does: NumPy's global `np.random`, Python's
 `random`, any state registered with `register_random_state` (tinytorch.core
-registers the generator its layers share), and every `np.random.Generator` or
-`RandomState` reachable from the call: its arguments, and from f (or what they
-hold) the closure, default arguments, the globals its code names, an object's
-attributes (a Module's, a submodule's), bound methods, partials and containers.
-As a safety net, the recomputed output is compared with the forward pass's: a
-difference (a random source not reached, an array changed in place since) is a
-RuntimeError, not the gradient of another forward pass.
+registers the generator its layers share), and every `np.random.Generator`,
+`RandomState`, bare `BitGenerator` or `random.Random` reachable from the call: its
+arguments, and from f (or what they hold) the closure, default arguments, the
+globals its code names, an object's attributes (a Module's, a submodule's, those
+in `__slots__`) and its class's (a generator defined on the class), bound
+methods, partials and containers.
+
+What f reads. The recomputation starts from what the forward pass started from.
+The call's arguments are kept as nodes keep theirs: arrays among them (in tuples,
+lists and dicts too; array-likes such as core.Tensor become ndarrays) are copied
+before f runs, so later writes to the caller's arrays cannot reach a gradient,
+and Variables are taken as the nodes they stood for then, so an in-place update
+of one since changes nothing. The Variables f can read from outside, constants
+included (those reachable from the call, found as generators are, and those its
+graph holds), are checked in backward: one whose memory has been written since
+(through `.data`, or under `no_grad`) is a RuntimeError, and so is one that is
+not an argument and has been rebound by an in-place update, since the
+recomputation would read the new one. f updating in place a Variable that
+requires grad from outside is a RuntimeError at once. Plain arrays f reads from
+closures or globals cannot be copied or checked: they must not change between
+forward and backward. As a safety net, the recomputed output is compared
+with the forward pass's, to rounding: a difference (a random source not reached,
+such an array changed since) is a RuntimeError, not the gradient of another
+forward pass; a change the output does not show cannot be seen there.
 """
 
 from __future__ import annotations
@@ -28,6 +45,7 @@ import contextlib
 import functools
 import random
 import types
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -53,8 +71,11 @@ def register_random_state(get_state: Callable[[], Any], set_state: Callable[[Any
     _random_states.append((get_state, set_state))
 
 
-# not searched for generators: numbers, strings, arrays, boxes, code, the table itself
-_OPAQUE = (Box, np.ndarray, np.generic, str, bytes, int, float, complex, type, types.ModuleType, Primitive)
+# not searched: numbers, strings, arrays, boxes (Variables are collected), code, the table
+# itself, and SystemRandom (the operating system's entropy, which has no state to put back)
+_OPAQUE = (Box, np.ndarray, np.generic, str, bytes, int, float, complex, types.ModuleType, Primitive,
+           random.SystemRandom)
+_GENERATORS = (np.random.Generator, np.random.RandomState, np.random.BitGenerator, random.Random)
 
 
 def _names(code: types.CodeType) -> set:
@@ -66,15 +87,19 @@ def _names(code: types.CodeType) -> set:
     return names
 
 
-def _generators(*roots: Any) -> list:
-    """The NumPy generators reachable from `roots` (see the module docstring)."""
-    found, seen, stack = [], set(), list(roots)
+def _reachable(*roots: Any) -> tuple[list, dict]:
+    """The random generators and the Variables (by id) reachable from `roots` (see the
+    module docstring)."""
+    found, variables, seen, stack = [], {}, set(), list(roots)
     while stack:
         obj = stack.pop()
+        if isinstance(obj, reverse.Variable):
+            variables[id(obj)] = obj
+            continue
         if obj is None or isinstance(obj, _OPAQUE) or id(obj) in seen:
             continue
         seen.add(id(obj))
-        if isinstance(obj, (np.random.Generator, np.random.RandomState)):
+        if isinstance(obj, _GENERATORS):
             found.append(obj)
         elif isinstance(obj, (list, tuple, set, frozenset)):
             stack.extend(obj)
@@ -90,17 +115,38 @@ def _generators(*roots: Any) -> list:
             stack += [obj.__self__, getattr(obj, "__func__", None)]
         elif isinstance(obj, functools.partial):
             stack += [obj.func, obj.args, obj.keywords]
+        elif isinstance(obj, type):
+            if obj.__module__ == "builtins":  # object, int, ...: nothing of the call's
+                continue
+            # its attributes, not its methods, properties or slots (descriptors): what
+            # those reach is f's business only if f calls them, and then f names them
+            stack.extend(v for v in vars(obj).values() if not hasattr(type(v), "__get__"))
+            stack.extend(obj.__bases__)
         else:
             with contextlib.suppress(TypeError):  # no __dict__
                 stack.extend(vars(obj).values())
-    return found
+            if hasattr(obj, "__slots__"):
+                stack.extend(_slot_values(obj))
+            stack.append(type(obj))
+    return found, variables
+
+
+def _slot_values(obj: Any) -> Iterator[Any]:
+    """The attributes `obj` keeps in `__slots__`, which vars() does not show."""
+    for cls in type(obj).__mro__:
+        for slot in vars(cls).values():
+            if isinstance(slot, types.MemberDescriptorType):
+                with contextlib.suppress(AttributeError):  # a slot not yet filled
+                    yield slot.__get__(obj)
 
 
 def _accessors(gen: Any) -> tuple[Callable[[], Any], Callable[[Any], None]]:
-    if isinstance(gen, np.random.Generator):
-        bits = gen.bit_generator
-        return (lambda: bits.state), (lambda state: setattr(bits, "state", state))
-    return gen.get_state, gen.set_state
+    if isinstance(gen, random.Random):
+        return gen.getstate, gen.setstate
+    if isinstance(gen, np.random.RandomState):
+        return gen.get_state, gen.set_state
+    bits = gen.bit_generator if isinstance(gen, np.random.Generator) else gen
+    return (lambda: bits.state), (lambda state: setattr(bits, "state", state))
 
 
 @contextlib.contextmanager
@@ -117,15 +163,18 @@ def _random_states_as(saved: list) -> Iterator[None]:
 
 
 def _check_same_output(recomputed: Any, saved: Any) -> None:
-    """Rounding may differ between the two runs (NumPy's SIMD loops depend on
-    alignment), so values need only agree to sqrt(eps) of the output's scale."""
+    """Rounding may differ between the two runs (a SIMD loop's or a BLAS's order of
+    operations can depend on alignment), so each value need only agree to 1e-10 (in
+    single precision, 4 ulps) of itself or of the output's largest value: loose enough
+    for rounding amplified through f, tight enough to see a change in one entry of
+    an output whose largest entry is 1e9."""
     a, b = np.asarray(unbox_all(recomputed)), np.asarray(unbox_all(saved))
     if np.array_equal(a, b):  # the usual case, and much cheaper than allclose
         return
     if a.shape != b.shape:
         difference = f"shape {a.shape} instead of {b.shape}"
     else:
-        tol = np.sqrt(np.finfo(b.dtype).eps) if np.issubdtype(b.dtype, np.inexact) else 0.0
+        tol = max(1e-10, 4 * np.finfo(b.dtype).eps) if np.issubdtype(b.dtype, np.inexact) else 0.0
         scale = np.max(np.abs(b), initial=0.0, where=np.isfinite(b))
         if np.allclose(a, b, rtol=tol, atol=tol * scale, equal_nan=True):
             return
@@ -135,30 +184,111 @@ def _check_same_output(recomputed: Any, saved: Any) -> None:
         "so its gradient would belong to another forward pass. f must be deterministic given the random states "
         "checkpoint restores (none with preserve_rng_state=False): NumPy's and Python's global ones, the "
         "generators reachable from the call (arguments, closure, globals named, attributes) and those given to "
-        "register_random_state (from tinytorch.autograd.checkpoint); and no array f reads may change in place "
-        "between the forward pass and backward"
+        "register_random_state (from tinytorch.autograd.checkpoint); and no array f reads from a closure or a "
+        "global may change between the forward pass and backward"
     )
 
 
-def _outside_inputs(out: reverse.Variable, start: int) -> list:
-    """The Variables older than `start` that the graph below `out` reads."""
-    found, seen, stack = [], {id(out)}, [out]
+def _outside(out: reverse.Variable, start: int, held: dict) -> tuple[list, list]:
+    """What the graph below `out` reads from before `start`: the Variables that require
+    grad, as its nodes saw them (the checkpoint node's inputs), and weak references to
+    every Variable its nodes hold from there, constants included, and to those in
+    `held`, to be checked for changes in backward (those that die with the graph were
+    made by f)."""
+    rebinding = versions.last_rebind > start  # else every Variable still stands for what f saw
+    inputs, seen, stack = [], {id(out)}, [out]
     while stack:
         node = stack.pop()
-        for parent in reverse.parents(node):
-            if id(parent) in seen:
+        argnums = node._argnums
+        for i, x in enumerate(node._args):
+            if not isinstance(x, reverse.Variable):
                 continue
-            seen.add(id(parent))
-            if parent._seq < start:
-                found.append(parent)
-            else:
-                stack.append(parent)
-    return found
+            if rebinding and getattr(x, "_rebound", -1) > start:
+                was = reverse.as_of(x, start)
+                if getattr(was, "_seq", -1) < start:  # from outside, or a constant f made
+                    if was._requires_grad:
+                        # recomputing f would update the node the checkpoint's cotangents go to
+                        raise RuntimeError(
+                            f"checkpoint: f updated in place a Variable that requires grad and comes from "
+                            f"outside it (shape {x.shape}: an argument, or read from a closure, a global or an "
+                            "attribute); update a copy (x = x * 1.0), or update it outside f")
+                    held[id(x)] = x
+            if i not in argnums:
+                held[id(x)] = x
+                continue
+            parent = reverse.as_of(x, node._seq) if rebinding else x
+            if id(parent) not in seen:
+                seen.add(id(parent))
+                (inputs if parent._seq < start else stack).append(parent)
+    held.update((id(x), x) for x in inputs)
+    return inputs, [weakref.ref(x) for x in held.values()]
+
+
+def _leaves(x: Any) -> Iterator[Any]:
+    """What x's tuples, lists and dicts hold, all the way down."""
+    if type(x) in (tuple, list):
+        for v in x:
+            yield from _leaves(v)
+    elif type(x) is dict:
+        for v in x.values():
+            yield from _leaves(v)
+    else:
+        yield x
+
+
+def _rebuilt(x: Any, leaf: Callable[[Any], Any]) -> Any:
+    """x with `leaf` applied to what its tuples, lists and dicts hold."""
+    if type(x) in (tuple, list):
+        return type(x)(_rebuilt(v, leaf) for v in x)
+    if type(x) is dict:
+        return {k: _rebuilt(v, leaf) for k, v in x.items()}
+    return leaf(x)
+
+
+def _copy(x: Any) -> Any:
+    """Arrays copied as nodes copy theirs, except that NumPy's keep their subclass (a
+    masked array its mask); anything else as it is."""
+    if isinstance(x, np.ndarray):
+        return x.copy(order="K")
+    if hasattr(type(x), "__array__") and not isinstance(x, (Box, np.generic)):
+        return np.array(x)
+    return x
+
+
+def _check_unchanged(held: list, start: int, saved: tuple) -> None:
+    """Refuse to recompute f if a Variable it reads from outside is no longer what the
+    forward pass read: written in place since, or rebound (arguments excepted, since
+    the recomputation gets them as they stood)."""
+    if versions.last_write < start:  # nothing written or rebound since f began
+        return
+    passed = set(map(id, _leaves(saved)))
+    for ref in held:
+        x = ref()
+        if x is None:
+            continue
+        was = reverse.as_of(x, start)
+        if was is not x and id(x) not in passed:
+            change = "rebound by an in-place update"
+        elif reverse._stale(was, start):
+            change = "written in place (through .data, or under no_grad)"
+        else:
+            continue
+        kind = "requires grad" if was.requires_grad else "a constant"
+        where = "an argument" if id(x) in passed else "reached through a closure, a global or an attribute"
+        raise RuntimeError(
+            f"checkpoint: a Variable that f reads or can reach from outside ({kind}, shape {x.shape}, dtype "
+            f"{x.dtype}, {where}) was {change} after the forward pass began, so recomputing f for backward "
+            "would not redo the forward pass; run the checkpointed call again after changing it"
+        )
 
 
 def _recompute(g: Any, ans: Any, *values: Any, call: tuple) -> list:
     """The VJP of a checkpointed call: run f again, pull g back to its inputs."""
-    f, args, kwargs, inputs, random_states = call
+    f, saved, start, inputs, held, random_states = call
+    _check_unchanged(held, start, saved)
+    # arrays copied afresh, should f write into them
+    args, kwargs = _rebuilt(saved, lambda x: reverse.as_of(x, start) if isinstance(x, Box) else _copy(x))
+    inputs = [reverse.as_of(x, start) for x in inputs]  # argument Variables may have been rebound since
     level = inputs[0]._level
     create_graph = isinstance(ans, Box) and ans._level == level  # the node itself, under create_graph
     previous = grad_mode.floor
@@ -182,7 +312,8 @@ def checkpoint(f: Callable[..., Any], *, preserve_rng_state: bool = True) -> Cal
     """f, evaluated so that reverse mode keeps only the Variables it reads from
     outside and recomputes the rest during backward. f returns one array.
 
-    The recomputation sees the random states f saw (see the module docstring).
+    The recomputation sees the random states and the arguments f saw, and refuses
+    if a Variable f reads was changed since (see the module docstring).
     `preserve_rng_state=False` skips saving and restoring them (NumPy's global
     state is slow to copy: about 0.3 ms per forward and backward of a call), for
     an f that draws nothing; a recomputed output that differs from the forward
@@ -205,17 +336,21 @@ def checkpoint(f: Callable[..., Any], *, preserve_rng_state: bool = True) -> Cal
 
     @functools.wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        # the Variables too: f may read one through ops on constants, which record nothing
+        generators, variables = _reachable(f, args, kwargs)
         random_states = []
         if preserve_rng_state:
-            accessors = _random_states + [_accessors(gen) for gen in _generators(f, args, kwargs)]
+            accessors = _random_states + [_accessors(gen) for gen in generators]
             random_states = [(get, set_, get()) for get, set_ in accessors]
+        # before f runs, which might write into them too
+        saved = _rebuilt((args, kwargs), _copy)
         start = next(versions.sequence)
         out = f(*args, **kwargs)
         if isinstance(out, (tuple, list, dict)):
             raise NotImplementedError("checkpoint: f must return a single array, not a container")
         if not isinstance(out, reverse.Variable) or out._prim is None:
             return out  # nothing recorded at the output's level: nothing to save
-        inputs = _outside_inputs(out, start)
+        inputs, held = _outside(out, start, variables)
         if not inputs:
             return out
         node = reverse.Variable.__new__(reverse.Variable)
@@ -224,7 +359,7 @@ def checkpoint(f: Callable[..., Any], *, preserve_rng_state: bool = True) -> Cal
         node._deep = out._deep
         node._prim = CHECKPOINT
         node._args = tuple(inputs)
-        node._kwargs = {"call": (f, args, kwargs, inputs, random_states)}
+        node._kwargs = {"call": (f, saved, start, inputs, held, random_states)}
         node._argnums = tuple(range(len(inputs)))
         node._requires_grad = True
         node._seq = next(versions.sequence)
