@@ -87,12 +87,18 @@ def own(x: Any) -> Any:
 def as_updated(new: Any, old: Any) -> Any:
     """The result of an in-place update of box `old`, as NumPy would store it: the
     same shape (NumPy refuses to broadcast the target) and dtype (cast back)."""
+    if not isinstance(new, (Box, np.ndarray, np.generic)) or np.shape(new) != old.shape:
+        raise ValueError(f"non-broadcastable output operand with shape {old.shape} doesn't match "
+                         f"the broadcast shape {np.shape(new)}")
+    dtype = np.result_type(unbox_all(new))
+    if dtype != old.dtype:
+        if not np.can_cast(dtype, old.dtype, "same_kind"):
+            raise TypeError(f"Cannot cast the result of an in-place update from {dtype} to {old.dtype} "
+                            "with casting rule 'same_kind'")
+        new = api.astype(new, old.dtype)
     if not (type(new) is type(old) and new._level == old._level):
         raise AssertionError(f"in-place update of a {type(old).__name__} produced a {type(new).__name__}")
-    if new.shape != old.shape:
-        raise ValueError(f"non-broadcastable output operand with shape {old.shape} doesn't match "
-                         f"the broadcast shape {new.shape}")
-    return new if new.dtype == old.dtype else api.astype(new, old.dtype)
+    return new
 
 
 class BoxOps:
@@ -215,6 +221,26 @@ class BoxOps:
     def __isub__(self, other): return self._augmented(np.subtract, other)
     def __imul__(self, other): return self._augmented(np.multiply, other)
     def __itruediv__(self, other): return self._augmented(np.divide, other)
+    def __ipow__(self, other): return self._augmented(np.power, other)
+    def __imod__(self, other): return self._augmented(np.remainder, other)
+    def __imatmul__(self, other): return self._augmented(np.matmul, other)
+
+    def __ifloordiv__(self, other):
+        raise TypeError(f"in-place floor division of a {type(self).__name__} is not differentiable; "
+                        "write y = y // d if you mean a constant")
+
+    def fill(self, value: Any) -> None:
+        """Set every entry to `value`, in place (as ndarray.fill)."""
+        self[...] = value
+
+    def sort(self, axis: int = -1) -> None:
+        """Sort in place along `axis` (as ndarray.sort); the derivative follows each entry."""
+        self._update_in_place(lambda old: api.sort(old, axis), None, None)
+
+    def __round__(self, ndigits: int | None = None) -> Any:
+        self._check_conversion("round")
+        value = unbox_all(self._value)
+        return round(float(value), ndigits) if np.ndim(value) == 0 else np.round(value, ndigits or 0)
 
     def _augmented(self, ufunc: np.ufunc, other: Any) -> Any:
         op = api.NUMPY_HANDLERS[ufunc]

@@ -138,7 +138,8 @@ class CustomPrimitive(Primitive):
             # elementwise: any shape broadcasting to the output's, expanded or summed by the machinery
             expected = batch + np.shape(ans) if broadcasting else exact
             try:
-                out = rule(d, ans, *args, **kwargs)
+                out = rule(_read_only(d), _read_only(ans), *map(_read_only, args),
+                           **{k: _read_only(v) for k, v in kwargs.items()})
             except TypeError as e:
                 if _fits(rule, (d, ans, *args), kwargs):
                     raise  # raised inside the rule, not by calling it
@@ -168,12 +169,23 @@ class CustomPrimitive(Primitive):
         return checked
 
 
+def _read_only(x: Any) -> Any:
+    """x as a user's impl or rule sees it: arrays as read-only views, so that an
+    in-place update there (x -= x.max()) raises instead of corrupting a box's value,
+    a saved input or a caller's gradient."""
+    if isinstance(x, np.ndarray) and x.flags.writeable:
+        x = x.view()
+        x.flags.writeable = False
+    return x
+
+
 def _one_array(fn: Callable[..., Any], name: str) -> Callable[..., Any]:
-    """`fn` as boxes apply it: refusing several results, which a Dual or Variable cannot hold."""
+    """`fn` as boxes apply it: on read-only views of their arrays, refusing several
+    results, which a Dual or Variable cannot hold."""
 
     @functools.wraps(fn)
     def one_array(*args: Any, **kwargs: Any) -> Any:
-        ans = fn(*args, **kwargs)
+        ans = fn(*map(_read_only, args), **{k: _read_only(v) for k, v in kwargs.items()})
         if isinstance(ans, (tuple, list)):
             raise TypeError(
                 f"{name}: a primitive returns one array, but its impl returned a {type(ans).__name__} of "

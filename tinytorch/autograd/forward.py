@@ -20,8 +20,8 @@ from . import versions
 from .box_ops import BoxOps, as_updated, own
 from .levels import FORWARD_BASE, Box, hand_made_level, level_of
 from .rules.shape import broadcast_to_p, reshape_p
-from .values import is_float, real_floats
-from .views import propagate
+from .values import PLAIN_SCALARS, is_float, real_floats, real_operand
+from .views import update
 
 
 class Dual(Box, BoxOps):
@@ -61,15 +61,16 @@ class Dual(Box, BoxOps):
         self._level = hand_made_level(FORWARD_BASE, inner)
         self._deep = isinstance(value, Box)
 
+    # read-only views: a Dual changes only through its own in-place operations
     @property
     def primal(self) -> Any:
-        return self._value
+        return _read_only(self._value)
 
     @property
     def tangent(self) -> Any:
         if self._tangent is None:
             return np.zeros_like(self._value)
-        return self._tangent
+        return _read_only(self._tangent)
 
     def __repr__(self) -> str:
         return f"Dual({self._value!r}, {self.tangent!r})"
@@ -89,10 +90,9 @@ class Dual(Box, BoxOps):
         """NumPy's in-place semantics (`d[i] = v`, `d += v`): the Dual now holds
         `functional(its old self)`, primal and tangent alike; nothing is overwritten."""
         self._check_written_with(value)
-        self._rebind(functional)
-        propagate(self)
+        update(self, functional)
 
-    def _rebind(self, functional: Any) -> None:
+    def _take(self, functional: Any) -> None:
         """Make this Dual hold `functional(its old self)`."""
         new = as_updated(functional(new_dual(self._value, self._tangent, self._level)), self)
         self._value, self._tangent, self._deep = new._value, new._tangent, new._deep
@@ -116,11 +116,11 @@ class Dual(Box, BoxOps):
             if isinstance(x, Box):
                 xv, tx = x._value, x._tangent
             else:
-                xv, tx = x, None
+                xv, tx = (x if type(x) in PLAIN_SCALARS else real_operand(x)), None
             if isinstance(y, Box):
                 yv, ty = y._value, y._tangent
             else:
-                yv, ty = y, None
+                yv, ty = (y if type(y) in PLAIN_SCALARS else real_operand(y)), None
             ans = prim.fast(xv, yv, **kwargs) if kwargs else prim.fast(xv, yv)
             out = Dual.__new__(Dual)
             out._value = ans
@@ -145,12 +145,22 @@ class Dual(Box, BoxOps):
                     if tangents is None:
                         tangents = [None] * len(args)
                     tangents[i] = a._tangent
+            elif type(a) not in PLAIN_SCALARS:
+                real_operand(a)
         ans = prim(*primals, **kwargs) if deep else prim.fast(*primals, **kwargs)
         if tangents is None:
             return new_dual(ans, None, level)
         if prim.linear and all(t is None for t in tangents[1:]):
             return new_dual(ans, prim(tangents[0], *primals[1:], **kwargs), level)
         return new_dual(ans, push(prim, tangents, ans, primals, kwargs), level)
+
+
+def _read_only(x: Any) -> Any:
+    if not isinstance(x, np.ndarray):
+        return x
+    view = x.view()
+    view.flags.writeable = False
+    return view
 
 
 def new_dual(value: Any, tangent: Any, level: int) -> Dual:

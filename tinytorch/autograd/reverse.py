@@ -16,20 +16,21 @@ its links to its parents.
 
 from __future__ import annotations
 
-from operator import attrgetter
+import bisect
+from operator import attrgetter, itemgetter
 from typing import Any
 
 import numpy as np
 
 from . import versions
-from .box_ops import BoxOps, as_updated, holds_derivative, own
+from .box_ops import BoxOps, as_updated, boxes_of, holds_derivative, own
 from .data_view import tracked
 from .levels import REVERSE_BASE, TRANSFORM_BASE, Box, grad_mode, hand_made_level, is_running, level_of
 from .primitive import unbox_all
 from .rules.shape import astype_p, sum_to_p
-from .values import is_float, real_floats
-from .versions import mark_written, sequence, written_after
-from .views import bases_of, propagate
+from .values import PLAIN_SCALARS, is_float, real_floats, saved_operand
+from .versions import mark_written, root_of, sequence, written_after
+from .views import bases_of, in_family, update
 
 _FREED = (
     "Trying to backward through the graph a second time (or to use saved values after "
@@ -54,12 +55,12 @@ class Variable(Box, BoxOps):
     # them are Variables needing a cotangent. Nothing else is allocated per node:
     # every object a long graph keeps alive is work for Python's cyclic GC, which
     # would otherwise cost more than the rest of recording. _seq orders nodes.
-    # Only set when used: _grad; _replaced, the number of the latest `.data = `;
-    # _previous and _rebound, the node this Variable stood for before an in-place
-    # update rebound it, and when that happened (see _rebind); _view_of and
-    # _views, its place in a family of views (views.py).
+    # Only set when used: _grad; _replaced, the number of the latest replacement of
+    # its value (`.data = `, an update under no_grad); _history, the nodes it stood
+    # for before in-place updates rebound it, with when that happened (see
+    # _rebind); _view_of and _views, its place in a family of views (views.py).
     __slots__ = ("_prim", "_args", "_kwargs", "_argnums", "_requires_grad", "_seq", "_grad", "_replaced",
-                 "_previous", "_rebound", "_view_of", "_views", "__weakref__")
+                 "_history", "_view_of", "_views", "__weakref__")
 
     def __init__(self, data: Any, requires_grad: bool = False) -> None:
         # copied, as torch.tensor does: writes to the caller's array (or in-place
@@ -190,9 +191,9 @@ class Variable(Box, BoxOps):
         """PyTorch's in-place semantics on an engine whose arrays are never overwritten
         while a graph may need them.
 
-        Recording, or when boxes of an inner level are involved: the Variable is
-        rebound to a new node computed from its old self (`_rebind`). Otherwise
-        (no_grad, or nothing requires grad) its array is written in place.
+        A plain Variable outside any view family that nothing records (no_grad, or
+        nothing requires grad) has its array written in place. Otherwise it takes
+        `functional(old self)` (`_take`), and its views and bases follow (views.py).
         """
         inner = self._check_written_with(value)
         recording = self._level > grad_mode.floor and (
@@ -203,40 +204,55 @@ class Variable(Box, BoxOps):
                 "a leaf Variable that requires grad is being used in an in-place operation; "
                 "wrap the update in `with no_grad():`"
             )
-        if recording or self._deep or (inner and (inner < self._level or value._deep)):
-            if any(_is_user_leaf(base) for base in bases_of(self)):
-                raise RuntimeError(
-                    "a view of a leaf Variable that requires grad is being used in an in-place operation; "
-                    "wrap the update in `with no_grad():`"
-                )
-            self._rebind(functional)
-            propagate(self)
+        if recording and any(_is_user_leaf(base) for base in bases_of(self)):
+            raise RuntimeError(
+                "a view of a leaf Variable that requires grad is being used in an in-place operation; "
+                "wrap the update in `with no_grad():`"
+            )
+        if recording or self._deep or (inner and (inner < self._level or value._deep)) or in_family(self):
+            update(self, functional)
             return
         target = self._value
-        if not isinstance(target, np.ndarray):
-            target = self._value = np.asarray(target)
+        if not isinstance(target, np.ndarray) or not target.flags.writeable:
+            # a NumPy scalar, or a read-only broadcast: NumPy's own result would have been a writable copy
+            target = self._value = np.array(target)
         if ufunc is None:
             target[key] = unbox_all(value)
         else:
             ufunc(target, unbox_all(value), out=target, casting="same_kind")
         mark_written(target)
 
+    def _take(self, functional: Any) -> None:
+        """Become `functional(self)`: a new node (`_rebind`); or, for a Variable that
+        requires grad while its level records nothing (no_grad), the same node with
+        the new value, as a write into its array would leave it."""
+        if self._requires_grad and self._level <= grad_mode.floor:
+            new = as_updated(functional(self), self)
+            self._value, self._deep = new._value, new._deep
+            self._replaced = versions.note_write()  # graphs that saved the old value refuse
+        else:
+            self._rebind(functional)
+
     def _rebind(self, functional: Any) -> None:
         """Make this Variable stand for `functional(old self)`.
 
         Nodes recorded before keep referring to this object; backward resolves
         them to the node it stood for when they were made (`as_of`), which is
-        kept in `_previous`. So `z = y * 3; y += 1` differentiates both uses of y
+        kept in `_history`. So `z = y * 3; y += 1` differentiates both uses of y
         correctly, and so does `y *= y`.
         """
         old = Variable.__new__(Variable)
         _copy_state(self, old)
         new = as_updated(functional(old), old)
         _copy_state(new, self)
-        self._previous = old
         # numbered after the new node, so that the new node's own reads of this
         # Variable (y *= y) resolve to `old`
-        self._rebound = versions.note_rebind()
+        entry = (versions.note_rebind(), old)
+        history = getattr(self, "_history", None)
+        if history is None:
+            self._history = [entry]
+        else:
+            history.append(entry)
 
     # --- backward -----------------------------------------------------------------------
     def backward(self, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False) -> None:
@@ -264,7 +280,8 @@ class Variable(Box, BoxOps):
             if isinstance(gradient, Box) and gradient._level == self._level and not create_graph:
                 gradient = gradient._value
             if not isinstance(gradient, Box):
-                gradient = np.asarray(real_floats(gradient, "backward(): gradient"), dtype=np.result_type(value))
+                # a copy: it may become a leaf's .grad, which the caller's array must not be
+                gradient = np.array(real_floats(gradient, "backward(): gradient"), dtype=np.result_type(value))
             if gradient.shape != np.shape(value):
                 raise RuntimeError(
                     f"backward(): gradient has shape {gradient.shape}, output has shape {np.shape(value)}"
@@ -272,8 +289,13 @@ class Variable(Box, BoxOps):
         if retain_graph is None:
             retain_graph = create_graph
         grads = backprop([(self, gradient)], self._level, create_graph, retain_graph)
+        given: set = set()  # .grad arrays are the leaves' own, writable, as in PyTorch
         for leaf, g in grads.items():
             g = _as_leaf_grad(g, leaf, create_graph)
+            if isinstance(g, np.ndarray):
+                if not g.flags.writeable or id(root_of(g)) in given:
+                    g = g.copy()
+                given.add(id(root_of(g)))
             leaf._grad = g if leaf._grad is None else leaf._grad + g
 
 
@@ -307,7 +329,7 @@ def leaf(value: Any, level: int) -> Variable:
 # Everything that makes a Variable the node it is, for _rebind: all but what belongs
 # to the object itself (its .grad, its views).
 _STATE = tuple(name for name in Box.__slots__ + Variable.__slots__
-               if name not in ("_grad", "_view_of", "_views", "__weakref__"))
+               if name not in ("_grad", "_history", "_view_of", "_views", "__weakref__"))
 
 
 def _copy_state(src: Variable, dst: Variable) -> None:
@@ -316,22 +338,6 @@ def _copy_state(src: Variable, dst: Variable) -> None:
             setattr(dst, name, getattr(src, name))
         elif hasattr(dst, name):
             delattr(dst, name)
-
-
-# Operands that cannot change after the forward pass: nodes keep them as they are.
-_IMMUTABLE = frozenset({float, int, bool, np.float64, np.float32, np.float16, np.int64, np.bool_, type(None)})
-
-
-def _mutable_array(a: Any) -> bool:
-    return isinstance(a, (np.ndarray, list)) or (
-        hasattr(type(a), "__array__") and not isinstance(a, (Box, np.generic)))
-
-
-def _saved(args: tuple) -> tuple:
-    """args as a node keeps them: arrays (NumPy's, lists, anything with __array__)
-    copied, so that writes to the caller's arrays after the forward pass cannot
-    change the gradient."""
-    return tuple(np.array(a) if _mutable_array(a) else a for a in args)
 
 
 def _apply(prim: Any, level: int, deep: bool, args: tuple, kwargs: dict) -> Variable:
@@ -352,11 +358,10 @@ def _apply(prim: Any, level: int, deep: bool, args: tuple, kwargs: dict) -> Vari
         else:
             argnums = (1,) if y_box and y._requires_grad else None
         if argnums is not None and not (x_box and y_box):
-            # the plain operand, copied if it could change after the forward pass
-            if not x_box and type(xv) not in _IMMUTABLE and _mutable_array(xv):
-                args = (np.array(xv), y)
-            elif not y_box and type(yv) not in _IMMUTABLE and _mutable_array(yv):
-                args = (x, np.array(yv))
+            if not x_box and type(xv) not in PLAIN_SCALARS:
+                args = (saved_operand(xv), y)
+            elif not y_box and type(yv) not in PLAIN_SCALARS:
+                args = (x, saved_operand(yv))
     else:
         values = list(args)
         argnums = []
@@ -368,11 +373,11 @@ def _apply(prim: Any, level: int, deep: bool, args: tuple, kwargs: dict) -> Vari
         ans = prim(*values, **kwargs) if deep else prim.fast(*values, **kwargs)
         argnums = tuple(argnums) or None
         if argnums is not None:
-            args = _saved(args)
+            args = tuple(map(saved_operand, args))
     if argnums is None or level <= grad_mode.floor:
         return constant(ans, level)
     if kwargs:
-        kwargs = {k: np.array(v) if _mutable_array(v) else v for k, v in kwargs.items()}
+        kwargs = {k: saved_operand(v) for k, v in kwargs.items()}
     out = Variable.__new__(Variable)
     out._value = ans
     out._level = level
@@ -402,14 +407,25 @@ def _as_leaf_grad(g: Any, leaf: Variable, create_graph: bool) -> Any:
 
 def as_of(x: Any, seq: int) -> Any:
     """The node Variable x stood for when the node numbered `seq` was made."""
-    while isinstance(x, Variable) and getattr(x, "_rebound", -1) > seq:
-        x = x._previous
-    return x
+    history = getattr(x, "_history", None) if isinstance(x, Variable) else None
+    if history is None or history[-1][0] <= seq:
+        return x
+    return history[bisect.bisect_right(history, seq, key=_stamp)][1]
+
+
+_stamp = itemgetter(0)
+
+
+def rebound_after(x: Any, seq: int) -> bool:
+    """Whether an in-place update rebound Variable x after the node numbered `seq` was made."""
+    history = getattr(x, "_history", None)
+    return history is not None and history[-1][0] > seq
 
 
 def _stale(x: Any, seq: int) -> bool:
-    """Whether x's value was replaced (`.data =`) or its memory written after `seq`."""
-    if getattr(x, "_replaced", -1) > seq:
+    """Whether the value of x, or of a box under it, was replaced or its memory
+    written after `seq`."""
+    if any(getattr(box, "_replaced", -1) > seq for box in boxes_of(x)):
         return True
     return written_after(unbox_all(x), seq)
 

@@ -23,15 +23,13 @@ from .levels import Box, new_transform_level, running
 from .primitive import unbox_all
 from .reverse import Variable, as_of, backprop, leaf
 from .tree import LEAF, TreeDef, flatten, tree_map, unflatten
-from .values import is_float, owned_copy, real_floats
+from .values import as_value, is_float, real_floats
 
 Argnums = int | Sequence[int]
 
 
 def _float_input(x: Any, transform: str) -> Any:
-    """x as a transform's input: a float array of its own (f may update it in place,
-    and that must not reach the caller's array), or a box of an outer level."""
-    value = x if isinstance(x, Box) else owned_copy(x)
+    value = as_value(x)
     if not is_float(value):
         raise TypeError(
             f"{transform} requires floating-point inputs, got dtype {value.dtype}; "
@@ -41,7 +39,11 @@ def _float_input(x: Any, transform: str) -> Any:
 
 
 def _argnum_tuple(argnums: Argnums, nargs: int) -> tuple[int, ...]:
-    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    single = isinstance(argnums, (int, np.integer))
+    nums = (argnums,) if single else tuple(argnums)
+    if any(isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) for n in nums):
+        raise TypeError(f"argnums must be an integer or a sequence of integers, got {argnums!r}")
+    nums = tuple(int(n) for n in nums)
     for n in nums:
         if not -nargs <= n < nargs:
             raise ValueError(f"argnums {argnums} out of range for {nargs} positional arguments")
@@ -54,7 +56,7 @@ def _argnum_tuple(argnums: Argnums, nargs: int) -> tuple[int, ...]:
 def _diff_inputs(args: tuple, argnums: Argnums, transform: str) -> tuple[list, TreeDef, tuple]:
     """The leaves being differentiated (as float values), their structure, their positions."""
     nums = _argnum_tuple(argnums, len(args))
-    tree = args[nums[0]] if isinstance(argnums, int) else tuple(args[n] for n in nums)
+    tree = args[nums[0]] if isinstance(argnums, (int, np.integer)) else tuple(args[n] for n in nums)
     leaves, treedef = flatten(tree)
     return [_float_input(x, transform) for x in leaves], treedef, nums
 
@@ -62,7 +64,7 @@ def _diff_inputs(args: tuple, argnums: Argnums, transform: str) -> tuple[list, T
 def _substitute(args: tuple, argnums: Argnums, nums: tuple, treedef: TreeDef, boxed: list) -> list:
     args = list(args)
     tree = boxed[0] if treedef is LEAF else unflatten(treedef, boxed)
-    if isinstance(argnums, int):
+    if isinstance(argnums, (int, np.integer)):
         args[nums[0]] = tree
     else:
         for n, sub in zip(nums, tree):
@@ -137,7 +139,9 @@ def _record(f: Callable, args: tuple, kwargs: dict, argnums: Argnums, transform:
     """Run f with the differentiated leaves as Variables of a fresh level."""
     values, treedef, nums = inputs or _diff_inputs(args, argnums, transform)
     level = new_transform_level()
-    boxed = [leaf(v, level) for v in values]
+    # each pass gets its own copy: f may write into its input (under no_grad, or
+    # through .data), which must reach neither the caller's array nor another pass
+    boxed = [leaf(v.copy() if isinstance(v, np.ndarray) else v, level) for v in values]
     made = [b._seq for b in boxed]
     with running(level):
         out = f(*_substitute(args, argnums, nums, treedef, boxed), **kwargs)
@@ -289,7 +293,7 @@ def jvp(f: Callable, primals: Sequence, tangents: Sequence) -> tuple:
     inputs = _diff_inputs(tuple(primals), argnums, "jvp")
     ts = []
     for p, t in zip(inputs[0], t_leaves):
-        t = real_floats(t if isinstance(t, Box) else owned_copy(t), "jvp: a tangent")
+        t = real_floats(as_value(t), "jvp: a tangent")
         if np.shape(t) != np.shape(p):
             raise ValueError(f"jvp: tangent shape {np.shape(t)} does not match primal shape {np.shape(p)}")
         ts.append(t if t.dtype == p.dtype else api.astype(t, p.dtype))

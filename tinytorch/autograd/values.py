@@ -47,3 +47,28 @@ def real_floats(x: Any, what: str) -> Any:
     if np.iscomplexobj(x if not isinstance(x, Box) else x.dtype.type(0)):
         raise TypeError(f"{what} is complex; tinytorch does not support complex numbers yet")
     return x
+
+
+# Operand types that cannot change after the forward pass and are never complex
+PLAIN_SCALARS = frozenset({float, int, bool, np.float64, np.float32, np.float16, np.int64, np.int32, np.bool_,
+                           type(None)})
+
+
+def real_operand(a: Any) -> Any:
+    """A plain operand of a differentiated op, refused if complex (its derivative
+    would come out wrong: complex numbers are not supported yet)."""
+    dtype = getattr(a, "dtype", None)
+    if isinstance(a, (complex, np.complexfloating)) or isinstance(dtype, np.dtype) and dtype.kind == "c":
+        raise TypeError("an operand is complex; tinytorch does not support complex numbers yet")
+    return a
+
+
+def saved_operand(a: Any) -> Any:
+    """A plain operand as a node keeps it: arrays (NumPy's, lists, anything with
+    __array__) copied, so that writes to the caller's arrays after the forward pass
+    cannot change the gradient; complex ones refused."""
+    if type(a) in PLAIN_SCALARS or isinstance(a, Box):
+        return a
+    if isinstance(a, (np.ndarray, list)) or (hasattr(type(a), "__array__") and not isinstance(a, np.generic)):
+        a = np.array(a)
+    return real_operand(a)

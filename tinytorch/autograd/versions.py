@@ -29,7 +29,8 @@ last_rebind = -1
 _stamps: dict[int, tuple[int, weakref.ref]] = {}
 
 
-def _root(array: np.ndarray) -> np.ndarray:
+def root_of(array: np.ndarray) -> np.ndarray:
+    """The ndarray at the root of array's `.base` chain: the owner of its memory."""
     while isinstance(array.base, np.ndarray):
         array = array.base
     return array
@@ -58,7 +59,7 @@ def mark_written(array: Any) -> None:
     if not isinstance(array, np.ndarray):
         return
     stamp = note_write()
-    root = _root(array)
+    root = root_of(array)
     key = id(root)
     entry = _stamps.get(key)
     if entry is not None and entry[1]() is root:
@@ -71,6 +72,6 @@ def written_after(array: Any, seq: int) -> bool:
     """Whether `array`'s memory was written after the node numbered `seq` was made."""
     if not isinstance(array, np.ndarray):
         return False
-    root = _root(array)
+    root = root_of(array)
     entry = _stamps.get(id(root))
     return entry is not None and entry[0] > seq and entry[1]() is root

@@ -10,8 +10,7 @@ update of any box in such a family, the base takes the new values
 (`put_back(base, view)`, up to the root), then every live view is derived again
 from its base (`derive(base)`, down from the root). Each step is an ordinary,
 differentiable op, so every use before and after an update is differentiated
-right. Updates that write memory directly (outside recording) need none of
-this: the arrays of a family are NumPy views of each other.
+right. The root keeps the memory layout it had, as NumPy's array would.
 """
 
 from __future__ import annotations
@@ -19,6 +18,8 @@ from __future__ import annotations
 import weakref
 from collections.abc import Callable
 from typing import Any
+
+import numpy as np
 
 from .levels import Box
 
@@ -49,22 +50,52 @@ def bases_of(box: Any) -> list:
     return found
 
 
-def propagate(box: Any) -> None:
-    """After box was rebound by an in-place update: its bases take the new values,
-    then every live view in the family is derived again."""
+def in_family(box: Any) -> bool:
+    """Whether box is a view, or has live views."""
+    return getattr(box, "_view_of", None) is not None or any(r() is not None for r in getattr(box, "_views", ()))
+
+
+def update(box: Any, functional: Callable[[Any], Any]) -> None:
+    """box becomes functional(box) (its `_take`), and its family follows: its bases
+    take the new values, up to the root, then every live view is derived again."""
+    bases = bases_of(box)
+    root = bases[-1] if bases else box
+    layout = _layout(root)
+    box._take(functional)
     node = box
-    link = getattr(node, "_view_of", None)
-    while link is not None:
-        base, _, put_back = link
-        base._rebind(lambda old, put_back=put_back, child=node: put_back(old, child))
+    for base in bases:
+        _, _, put_back = node._view_of
+        base._take(lambda old, put_back=put_back, child=node: put_back(old, child))
         node = base
-        link = getattr(node, "_view_of", None)
-    stack = [node]
+    _restore_layout(root, layout)
+    stack = [root]
     while stack:
         parent = stack.pop()
         for ref in getattr(parent, "_views", ()):
             view = ref()
-            if view is None:
-                continue
-            view._rebind(lambda old, derive=view._view_of[1], parent=parent: derive(parent))
-            stack.append(view)
+            if view is not None:
+                view._take(lambda old, derive=view._view_of[1], parent=parent: derive(parent))
+                stack.append(view)
+
+
+def _innermost(box: Any) -> Any:
+    while isinstance(box._value, Box):
+        box = box._value
+    return box
+
+
+def _layout(box: Any) -> str | None:
+    value = _innermost(box)._value
+    if not isinstance(value, np.ndarray):
+        return None
+    return "C" if value.flags.c_contiguous else "F" if value.flags.f_contiguous else None
+
+
+def _restore_layout(box: Any, layout: str | None) -> None:
+    """Give the root's new array the memory layout its old one had: NumPy writes
+    into the same memory, and whether a later reshape is a view depends on it."""
+    inner = _innermost(box)
+    value = inner._value
+    if layout is None or not isinstance(value, np.ndarray) or _layout(box) == layout:
+        return
+    inner._value = np.ascontiguousarray(value) if layout == "C" else np.asfortranarray(value)

@@ -36,8 +36,12 @@ __all__ = [name for name in list(globals()) if not name.startswith("_")
            and name not in {"annotations", "Any", "np", "unbox_all", "m", "s"}]
 
 
-def clip(a: Any, a_min: Any = None, a_max: Any = None) -> Any:
-    """np.clip; differentiable in `a` and in array bounds."""
+def clip(a: Any, a_min: Any = None, a_max: Any = None, *, min: Any = None, max: Any = None) -> Any:  # noqa: A002
+    """np.clip (also with NumPy 2.1's min=/max=); differentiable in `a` and in array bounds."""
+    if min is not None or max is not None:
+        if a_min is not None or a_max is not None:
+            raise TypeError("clip: give a_min/a_max or min/max, not both")
+        a_min, a_max = min, max
     return m.clip(a, -np.inf if a_min is None else a_min, np.inf if a_max is None else a_max)
 
 

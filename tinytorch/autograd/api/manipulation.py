@@ -25,6 +25,7 @@ from ..rules.shape import (
 )
 from ..views import view_of
 from .common import neg_axes, neg_axis, normalize_axis_tuple, prep
+from .indexing import index_update
 
 
 def _resolve_shape(shape: Any, size: int) -> tuple[int, ...]:
@@ -163,8 +164,10 @@ def atleast_2d(a: Any) -> Any:
 
 
 def _along(a: Any, axis: int, start: int, stop: int) -> Any:
+    """a[..., start:stop, ...] along `axis`: a view of a, as NumPy's split pieces are."""
     entries = tuple(slice(start, stop) if i == axis else slice(None) for i in range(a.ndim))
-    return getitem_p(a, Index(entries, a.shape))
+    return view_of(getitem_p(a, Index(entries, a.shape)), a, lambda base: getitem_p(base, Index(entries, base.shape)),
+                   lambda base, view: index_update(base, entries, view))
 
 
 def array_split(ary: Any, indices_or_sections: Any, axis: int = 0) -> list:
