@@ -247,7 +247,7 @@ def _outside(out: reverse.Variable, start: int, held: dict) -> tuple[list, list]
         for i, x in enumerate(node._args):
             if not isinstance(x, reverse.Variable):
                 continue
-            if rebinding and getattr(x, "_rebound", -1) > start:
+            if rebinding and reverse.rebound_after(x, start):
                 was = reverse.as_of(x, start)
                 if getattr(was, "_seq", -1) < start:  # from outside, or a constant f made
                     if was._requires_grad:
