@@ -11,8 +11,8 @@ import pytest
 
 import tinytorch as tt
 from tinytorch.autograd import Variable, checkpoint, grad, gradcheck, hessian, jvp, no_grad
+from tinytorch.autograd.backprop import parents
 from tinytorch.autograd.checkpoint import register_random_state
-from tinytorch.autograd.reverse import parents
 from tinytorch.core import Tensor
 from tinytorch.core.module import Module
 

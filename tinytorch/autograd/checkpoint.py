@@ -62,7 +62,7 @@ from typing import Any
 
 import numpy as np
 
-from . import reverse, versions
+from . import backprop, reverse, versions
 from .levels import Box, grad_mode
 from .primitive import Primitive, unbox_all
 
@@ -247,8 +247,8 @@ def _outside(out: reverse.Variable, start: int, held: dict) -> tuple[list, list]
         for i, x in enumerate(node._args):
             if not isinstance(x, reverse.Variable):
                 continue
-            if rebinding and reverse.rebound_after(x, start):
-                was = reverse.as_of(x, start)
+            if rebinding and backprop.rebound_after(x, start):
+                was = backprop.as_of(x, start)
                 if getattr(was, "_seq", -1) < start:  # from outside, or a constant f made
                     if was._requires_grad:
                         # recomputing f would update the node the checkpoint's cotangents go to
@@ -260,7 +260,7 @@ def _outside(out: reverse.Variable, start: int, held: dict) -> tuple[list, list]
             if i not in argnums:
                 held[id(x)] = x
                 continue
-            parent = reverse.as_of(x, node._seq) if rebinding else x
+            parent = backprop.as_of(x, node._seq) if rebinding else x
             if id(parent) not in seen:
                 seen.add(id(parent))
                 (inputs if parent._seq < start else stack).append(parent)
@@ -310,10 +310,10 @@ def _check_unchanged(held: list, start: int, saved: tuple) -> None:
         x = ref()
         if x is None:
             continue
-        was = reverse.as_of(x, start)
+        was = backprop.as_of(x, start)
         if was is not x and id(x) not in passed:
             change = "rebound by an in-place update"
-        elif reverse._stale(was, start):
+        elif backprop.stale(was, start):
             change = "written in place (through .data, or under no_grad)"
         else:
             continue
@@ -331,8 +331,8 @@ def _recompute(g: Any, ans: Any, *values: Any, call: tuple) -> list:
     f, saved, start, inputs, held, random_states = call
     _check_unchanged(held, start, saved)
     # arrays copied afresh, should f write into them
-    args, kwargs = _rebuilt(saved, lambda x: reverse.as_of(x, start) if isinstance(x, Box) else _copy(x))
-    inputs = [reverse.as_of(x, start) for x in inputs]  # argument Variables may have been rebound since
+    args, kwargs = _rebuilt(saved, lambda x: backprop.as_of(x, start) if isinstance(x, Box) else _copy(x))
+    inputs = [backprop.as_of(x, start) for x in inputs]  # argument Variables may have been rebound since
     level = inputs[0]._level
     create_graph = isinstance(ans, Box) and ans._level == level  # the node itself, under create_graph
     previous = grad_mode.floor
@@ -343,7 +343,7 @@ def _recompute(g: Any, ans: Any, *values: Any, call: tuple) -> list:
     finally:
         grad_mode.floor = previous
     _check_same_output(out, ans)
-    grads = reverse.backprop([(out, g)], level, create_graph=create_graph, retain_graph=create_graph,
+    grads = backprop.backprop([(out, g)], level, create_graph=create_graph, retain_graph=create_graph,
                              stop=set(inputs))
     return [grads.get(x) for x in inputs]
 

@@ -1,41 +1,31 @@
-"""Reverse mode: `Variable` and the tape behind `backward()`.
+"""Reverse mode: `Variable`, and how it records the ops applied to it.
 
 A Variable made by an op is its own tape node, as in micrograd: it remembers
-the primitive, the inputs (boxed, and unboxed for the VJP rules) and the input
-Variables that need a cotangent. Nothing points from an input to its outputs,
-so an unreachable graph dies by refcount.
+the primitive, the inputs as given and which of them need a cotangent. Nothing
+points from an input to its outputs, so an unreachable graph dies by refcount.
+`backward()` hands the node to backprop.py, which walks the graph back.
 
-`backprop` walks the nodes reachable from the seeds in reverse creation order
-(a node is always made after the nodes it depends on, so that order is
-topological) with an explicit stack: no recursion, any depth. Without
-`create_graph` the VJP rules run on plain values; with it they run on the
-Variables themselves and are recorded too, so the result can be differentiated.
-After a backward without `retain_graph` each node drops its saved inputs and
-its links to its parents.
+In-place updates (`y[i] = v`, `y += v`) never overwrite an array a graph may
+need: the Variable is rebound to a new node, and keeps the ones it stood for
+before so that older edges still find them (see `_rebind`).
 """
 
 from __future__ import annotations
 
-import bisect
-from operator import attrgetter, itemgetter
 from typing import Any
 
 import numpy as np
 
 from . import versions
-from .box_ops import BoxOps, as_updated, boxes_of, holds_derivative, own
+from .backprop import backprop
+from .box_ops import BoxOps, as_updated, holds_derivative, own
 from .data_view import tracked
 from .levels import REVERSE_BASE, TRANSFORM_BASE, Box, grad_mode, hand_made_level, is_running, level_of
 from .primitive import unbox_all
-from .rules.shape import astype_p, sum_to_p
+from .rules.shape import astype_p
 from .values import PLAIN_SCALARS, is_float, real_floats, saved_operand
-from .versions import mark_written, root_of, sequence, written_after
+from .versions import mark_written, root_of, sequence
 from .views import bases_of, in_family, update
-
-_FREED = (
-    "Trying to backward through the graph a second time (or to use saved values after "
-    "they were released). Pass retain_graph=True to the first backward() to keep them."
-)
 
 
 class Variable(Box, BoxOps):
@@ -403,150 +393,3 @@ def _as_leaf_grad(g: Any, leaf: Variable, create_graph: bool) -> Any:
         if g.dtype != dtype:
             g = g.astype(dtype)
     return constant(g, leaf._level) if create_graph else g
-
-
-def as_of(x: Any, seq: int) -> Any:
-    """The node Variable x stood for when the node numbered `seq` was made."""
-    history = getattr(x, "_history", None) if isinstance(x, Variable) else None
-    if history is None or history[-1][0] <= seq:
-        return x
-    return history[bisect.bisect_right(history, seq, key=_stamp)][1]
-
-
-_stamp = itemgetter(0)
-
-
-def rebound_after(x: Any, seq: int) -> bool:
-    """Whether an in-place update rebound Variable x after the node numbered `seq` was made."""
-    history = getattr(x, "_history", None)
-    return history is not None and history[-1][0] > seq
-
-
-def _stale(x: Any, seq: int) -> bool:
-    """Whether the value of x, or of a box under it, was replaced or its memory
-    written after `seq`."""
-    if any(getattr(box, "_replaced", -1) > seq for box in boxes_of(x)):
-        return True
-    return written_after(unbox_all(x), seq)
-
-
-def _args_as_of(node: Variable) -> tuple:
-    """The node's inputs as they were when it was made; raises if any was overwritten since."""
-    seq = node._seq
-    args = tuple(as_of(a, seq) for a in node._args)
-    for i, a in enumerate(args):
-        if isinstance(a, Box) and _stale(a, seq):
-            raise RuntimeError(
-                f"one of the Variables needed for gradient computation (input {i} of "
-                f"{node._prim.name}) has been modified in place since it was used; "
-                "recompute the forward pass after changing it"
-            )
-    if _stale(node, seq):
-        raise RuntimeError(
-            f"the output of {node._prim.name} has been modified in place since it was "
-            "computed; recompute the forward pass after changing it"
-        )
-    return args
-
-
-_by_sequence = attrgetter("_seq")
-
-
-def parents(node: Variable) -> list:
-    """The Variables a node passes cotangents to."""
-    seq = node._seq
-    return [as_of(node._args[i], seq) for i in node._argnums]
-
-
-def _unboxed(args: tuple, level: int) -> list:
-    return [a._value if isinstance(a, Box) and a._level == level else a for a in args]
-
-
-def _in_backward_order(seeds: list, stop: set | None) -> list:
-    """The nodes reachable from the seeds, latest first (a reverse topological order)."""
-    last_rebind = versions.last_rebind
-    stack = []
-    seen = set()
-    for node, _ in seeds:
-        if node not in seen:
-            seen.add(node)
-            stack.append(node)
-    order = []
-    while stack:
-        node = stack.pop()
-        order.append(node)
-        argnums = node._argnums
-        if argnums and not (stop and node in stop):
-            args = node._args
-            if node._seq < last_rebind:
-                args = [as_of(a, node._seq) for a in args]
-            for i in argnums:
-                parent = args[i]
-                if parent not in seen:
-                    seen.add(parent)
-                    stack.append(parent)
-    order.sort(key=_by_sequence, reverse=True)
-    return order
-
-
-def backprop(seeds: list, level: int, create_graph: bool = False, retain_graph: bool = False,
-             stop: set | None = None) -> dict:
-    """Cotangents of the leaves reached from `seeds`, a list of (Variable, cotangent).
-    Nodes in `stop` are treated as leaves: their cotangents are returned, not passed on."""
-    last_write = versions.last_write
-    order = _in_backward_order(seeds, stop)
-    cotangents: dict = {}
-    for node, g in seeds:
-        cotangents[node] = cotangents[node] + g if node in cotangents else g
-    leaves = {}
-    for node in order:
-        g = cotangents.pop(node)  # every node in `order` was reached through an edge
-        prim = node._prim
-        if prim is None or (stop and node in stop):
-            leaves[node] = g
-            continue
-        args = node._args
-        if args is None:
-            raise RuntimeError(_FREED)
-        if node._seq < last_write:
-            args = _args_as_of(node)
-        kwargs = node._kwargs
-        if create_graph:
-            values, ans = args, node
-        else:
-            ans = node._value
-            if len(args) == 1:
-                values = (args[0]._value,)
-            elif len(args) == 2:
-                a, b = args
-                values = (a._value if isinstance(a, Box) and a._level == level else a,
-                          b._value if isinstance(b, Box) and b._level == level else b)
-            else:
-                values = _unboxed(args, level)
-        if prim.vjp_joint is None:
-            vjps = prim.vjps
-            broadcasting = prim.broadcasting and len(args) > 1  # one argument is never broadcast
-            for i in node._argnums:
-                c = vjps[i](g, ans, *values, **kwargs) if kwargs else vjps[i](g, ans, *values)
-                if broadcasting:
-                    x = values[i]
-                    if c.shape != x.shape:
-                        # undo broadcasting: sum back to x's shape, keeping batch axes
-                        nb = g.ndim - ans.ndim
-                        if c.shape[nb:] != x.shape:
-                            c = sum_to_p(c, x.shape, c.ndim - nb)
-                parent = args[i]
-                previous = cotangents.get(parent)
-                cotangents[parent] = c if previous is None else previous + c
-        else:
-            joint = prim.vjp_joint(g, ans, *values, **kwargs)
-            for i in node._argnums:
-                c = joint[i]
-                if c is not None:
-                    parent = args[i]
-                    previous = cotangents.get(parent)
-                    cotangents[parent] = c if previous is None else previous + c
-        if not retain_graph:
-            node._args = node._kwargs = None
-            node._argnums = ()
-    return leaves

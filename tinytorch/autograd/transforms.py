@@ -18,10 +18,11 @@ from typing import Any
 import numpy as np
 
 from . import api, versions
+from .backprop import as_of, backprop
 from .forward import Dual, new_dual
 from .levels import Box, new_transform_level, running
 from .primitive import unbox_all
-from .reverse import Variable, as_of, backprop, leaf
+from .reverse import Variable, leaf
 from .tree import LEAF, TreeDef, flatten, tree_map, unflatten
 from .values import as_value, is_float, real_floats
 
