@@ -1,7 +1,8 @@
-"""The error cases users rely on (DESIGN.md): clear errors for misuse of
-backward() and of the transforms, and in-place mutation of saved data detected
-at backward() rather than turned into a wrong gradient -- while no_grad updates
-(manual SGD) and recorded in-place ops are not falsely reported."""
+"""The error cases users rely on (README, "Behaviour you can rely on"): clear
+errors for misuse of backward() and of the transforms, and in-place mutation of
+saved data detected at backward() rather than turned into a wrong gradient --
+while no_grad updates (manual SGD) and recorded in-place ops are not falsely
+reported."""
 
 import numpy as np
 import pytest
