@@ -14,7 +14,7 @@ import scipy.special as sc
 from ..primitive import Primitive
 from .math import elementwise, exp, square
 from .reductions import keep, sum_p
-from .shape import reshape_p
+from .shape import Index, getitem_p, reshape_p
 
 TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
@@ -94,9 +94,8 @@ def _one_hot(labels, like):
 
 
 def _cross_entropy_jvp(t, ans, z, labels):
-    from ..api.indexing import getitem
-
-    picked = getitem(t, (Ellipsis, np.arange(z.shape[-2]), labels))
+    # t[..., i, labels[i]]; labels copied, as the Index may be saved in a graph
+    picked = getitem_p(t, Index((np.arange(z.shape[-2]), np.array(labels)), z.shape[-2:]))
     return sum_p(softmax_p(z, (-1,)) * t, (-1,), False) - picked
 
 
