@@ -241,7 +241,7 @@ def test_jacobian_with_tuple_argnums_and_tuple_output(jac):
 
 def test_auto_mode_picks_forward_for_small_input_and_reverse_otherwise():
     # the rule measured by analysis/jacobian_modes.py: forward when n <= m or n is small
-    from tinytorch.autograd.transforms import FORWARD_UP_TO
+    from tinytorch.autograd.jacobian import FORWARD_UP_TO
 
     wide = jacobian(lambda x: tt.outer(x, x))  # 2 -> 4
     J = wide(np.array([1.0, 2.0]))

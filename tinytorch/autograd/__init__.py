@@ -10,10 +10,11 @@ from .checkpoint import checkpoint
 from .custom import primitive
 from .forward import Dual
 from .gradcheck import GradcheckError, gradcheck
+from .jacobian import Jacobian, hessian, jacfwd, jacobian, jacrev
 from .levels import enable_grad, is_grad_enabled, no_grad
 from .primitive import Primitive, registry
 from .reverse import Variable
-from .transforms import grad, hessian, hvp, jacfwd, jacobian, jacrev, jvp, value_and_grad, vjp
+from .transforms import grad, hvp, jvp, value_and_grad, vjp
 
 __all__ = [
     "Variable", "Dual", "no_grad", "enable_grad", "is_grad_enabled",

@@ -397,16 +397,8 @@ def checkpoint(f: Callable[..., Any], *, preserve_rng_state: bool = True) -> Cal
         inputs, held = _outside(out, start, variables)
         if not inputs:
             return out
-        node = reverse.Variable.__new__(reverse.Variable)
-        node._value = out._value
-        node._level = out._level
-        node._deep = out._deep
-        node._prim = CHECKPOINT
-        node._args = tuple(inputs)
-        node._kwargs = {"call": (f, saved, start, inputs, held, random_states)}
-        node._argnums = tuple(range(len(inputs)))
-        node._requires_grad = True
-        node._seq = next(versions.sequence)
-        return node
+        call = (f, saved, start, inputs, held, random_states)
+        return reverse.node(CHECKPOINT, out._value, out._level, tuple(inputs), {"call": call},
+                            tuple(range(len(inputs))))
 
     return wrapper

@@ -43,6 +43,7 @@ import numpy as np
 from . import api
 from .primitive import Primitive, Rule, _rule_table, unbox_all
 from .rules.shape import broadcast_to_p, reshape_p, sum_to_p
+from .transforms import vjp
 
 
 class RuleShapeError(ValueError):
@@ -240,8 +241,6 @@ def _transposed(linear: Callable[[Any], Any], d: Any, nb: int, batched: bool, in
                 out_shape: tuple, dtype: Any) -> Any:
     """The transpose of `linear` (in_shape -> out_shape, one element of a batch,
     or all nb leading batch axes at once if `batched`) applied to d: its VJP."""
-    from .transforms import vjp
-
     if batched or not nb:
         return vjp(linear, np.zeros(d.shape[:nb] + in_shape, dtype))[1](d)[0]
     # a leaf per element: pulling d back through a loop over one batched leaf

@@ -15,8 +15,9 @@ from typing import Any
 import numpy as np
 
 from . import api
+from .jacobian import jacobian
 from .primitive import unbox_all
-from .transforms import jacobian, jvp, vjp
+from .transforms import jvp, vjp
 from .tree import flatten, unflatten
 
 

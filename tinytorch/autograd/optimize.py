@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 import scipy.optimize
 
-from .transforms import hessian, hvp, value_and_grad
+from .jacobian import hessian
+from .transforms import hvp, value_and_grad
 
 # methods that use second derivatives, and how: products with vectors suffice
 # for the conjugate-gradient and Krylov ones, the others factor the matrix

@@ -301,6 +301,22 @@ def constant(value: Any, level: int) -> Variable:
     return out
 
 
+def node(prim: Any, value: Any, level: int, args: tuple, kwargs: dict, argnums: tuple) -> Variable:
+    """A Variable recording that `value` is `prim(*args, **kwargs)`, which passes
+    cotangents to the arguments numbered `argnums`."""
+    out = Variable.__new__(Variable)
+    out._value = value
+    out._level = level
+    out._deep = isinstance(value, Box)
+    out._prim = prim
+    out._args = args
+    out._kwargs = kwargs
+    out._argnums = argnums
+    out._requires_grad = True
+    out._seq = next(sequence)
+    return out
+
+
 def _is_user_leaf(x: Any) -> bool:
     """A leaf Variable that requires grad and is not a running transform's input
     (those are not the user's: they may be updated in place)."""
@@ -368,6 +384,8 @@ def _apply(prim: Any, level: int, deep: bool, args: tuple, kwargs: dict) -> Vari
         return constant(ans, level)
     if kwargs:
         kwargs = {k: saved_operand(v) for k, v in kwargs.items()}
+    # `node(prim, ans, level, args, kwargs, argnums)`, inline: the call would cost
+    # 4% of a scalar op (analysis/overhead.py)
     out = Variable.__new__(Variable)
     out._value = ans
     out._level = level
