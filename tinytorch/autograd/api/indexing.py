@@ -15,9 +15,18 @@ import numpy as np
 
 from ..levels import Box
 from ..primitive import unbox_all
-from ..rules.linalg import diag_embed_p, diagonal_p, tril_p, triu_p
 from ..rules.math import where
-from ..rules.shape import Index, broadcast_to_p, getitem_p, reshape_p, scatter_add_p
+from ..rules.shape import (
+    Index,
+    broadcast_to_p,
+    diag_embed_p,
+    diagonal_p,
+    getitem_p,
+    reshape_p,
+    scatter_add_p,
+    tril_p,
+    triu_p,
+)
 from .common import neg_axis, normalize_axis_tuple, prep
 
 

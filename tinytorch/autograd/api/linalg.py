@@ -13,9 +13,9 @@ import numpy as np
 
 from ..primitive import unbox_all
 from ..rules.decompositions import cholesky_p, det_p, eigh_p, inv_p, logabsdet_p, lstsq_p, solve_p
-from ..rules.linalg import tril_p, triu_p
 from ..rules.math import absolute, sqrt, where
 from ..rules.reductions import max_p, min_p, sum_p
+from ..rules.shape import tril_p, triu_p
 from .common import is_box, neg_axes, prep
 from .indexing import getitem
 from .manipulation import broadcast_to, reshape, swapaxes

@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from ..rules.linalg import einsum_p, matmul_p
 from ..rules.math import multiply
+from ..rules.products import einsum_p, matmul_p
 from ..rules.reductions import sum_p
 from .common import is_box, prep
 from .indexing import diagonal

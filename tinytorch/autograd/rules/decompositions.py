@@ -18,10 +18,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..primitive import Primitive, unbox_all
-from .linalg import _mT, diagonal_p, tril_p
 from .math import where
 from .reductions import sum_p
-from .shape import Index, concatenate_p, getitem_p, reshape_p, sum_to_p
+from .shape import Index, concatenate_p, diagonal_p, getitem_p, mT, reshape_p, sum_to_p, tril_p
 
 
 def _col(v):
@@ -65,14 +64,14 @@ def _solve_db(t, ans, a, b):
 
 
 def _solve_vjp_b(g, ans, a, b):
-    return _uncol(solve_p(_mT(a), _col(g))) if b.ndim == 1 else solve_p(_mT(a), g)
+    return _uncol(solve_p(mT(a), _col(g))) if b.ndim == 1 else solve_p(mT(a), g)
 
 
 def _solve_vjp_a(g, ans, a, b):
     gb = _solve_vjp_b(g, ans, a, b)
     if b.ndim == 1:
-        return -(_col(gb) @ _mT(_col(ans)))
-    ga = -(gb @ _mT(ans))
+        return -(_col(gb) @ mT(_col(ans)))
+    ga = -(gb @ mT(ans))
     nb = g.ndim - ans.ndim
     return ga if ga.shape[nb:] == a.shape else sum_to_p(ga, a.shape, ga.ndim - nb)
 
@@ -80,7 +79,7 @@ def _solve_vjp_a(g, ans, a, b):
 solve_p = Primitive("solve", np.linalg.solve, jvp=(_solve_da, _solve_db), vjp=(_solve_vjp_a, _solve_vjp_b))
 inv_p = Primitive("inv", np.linalg.inv,
     jvp=lambda t, ans, a: -(ans @ t @ ans),
-    vjp=lambda g, ans, a: -(_mT(ans) @ g @ _mT(ans)))
+    vjp=lambda g, ans, a: -(mT(ans) @ g @ mT(ans)))
 
 # --- determinants ------------------------------------------------------------------------
 
@@ -124,9 +123,9 @@ def _cofactors(ans, a):
         return _cofactors(where(finite[..., 0, 0], ans, 1), clean) * nan_if_not_finite
     inverse = _inverse_if_well_conditioned(x, unbox_all(ans))
     if inverse is None:
-        return _mT(adjugate_p(a))
+        return mT(adjugate_p(a))
     # a plain a needs no derivative of its inverse: the one just computed serves
-    return _scale(ans, _mT(inverse if a is x else inv_p(a)))
+    return _scale(ans, mT(inverse if a is x else inv_p(a)))
 
 
 def _np_mT(x):
@@ -180,28 +179,28 @@ det_p = Primitive("det", np.linalg.det,
 # E -> d adj(A)[E] is G -> d adj(A)[G^T]^T
 adjugate_p = Primitive("adjugate", _adjugate,
     jvp=lambda t, ans, a: adjugate_derivative_p(t, a),
-    vjp=lambda g, ans, a: _mT(adjugate_derivative_p(_mT(g), a)))
+    vjp=lambda g, ans, a: mT(adjugate_derivative_p(mT(g), a)))
 adjugate_derivative_p = Primitive("adjugate_derivative", _adjugate_derivative,
     jvp=(lambda t, ans, e, a: adjugate_derivative_p(t, a), _beyond_second_order),
-    vjp=(lambda g, ans, e, a: _mT(adjugate_derivative_p(_mT(g), a)), _beyond_second_order))
+    vjp=(lambda g, ans, e, a: mT(adjugate_derivative_p(mT(g), a)), _beyond_second_order))
 logabsdet_p = Primitive("logabsdet", lambda a: np.linalg.slogdet(a)[1],
     jvp=lambda t, ans, a: _trace(solve_p(a, t)),
-    vjp=lambda g, ans, a: _scale(g, _mT(inv_p(a))))
+    vjp=lambda g, ans, a: _scale(g, mT(inv_p(a))))
 
 # --- cholesky: A = L L^T ------------------------------------------------------------------
 
 
 def _cholesky_jvp(t, ans, a):
     # dL = L Φ(L^-1 dA L^-T)
-    inner = _mT(solve_p(ans, _mT(solve_p(ans, t))))
+    inner = mT(solve_p(ans, mT(solve_p(ans, t))))
     return ans @ _sym_part(inner)
 
 
 def _cholesky_vjp(g, ans, a):
     # dA-bar = L^-T Φ(L^T dL-bar) L^-1, the transpose of the JVP above
-    lt = _mT(ans)
+    lt = mT(ans)
     left = solve_p(lt, _sym_part(lt @ g))
-    return _mT(solve_p(lt, _mT(left)))
+    return mT(solve_p(lt, mT(left)))
 
 
 cholesky_p = Primitive("cholesky", np.linalg.cholesky, jvp=_cholesky_jvp, vjp=_cholesky_vjp)
@@ -231,7 +230,7 @@ def _gaps_inverse(w):
 
 def _eigh_jvp(t, ans, a):
     w, v = _unpack(ans)
-    m = _mT(v) @ t @ v
+    m = mT(v) @ t @ v
     dw = diagonal_p(m, 0, -2, -1)
     dv = v @ (_gaps_inverse(w) * m)
     return concatenate_p(reshape_p(dw, (1, dw.shape[-1]), 1), dv, axis=-2)
@@ -241,8 +240,8 @@ def _eigh_vjp(g, ans, a):
     w, v = _unpack(ans)
     gw, gv = _unpack(g)
     n = w.shape[-1]
-    middle = reshape_p(gw, (1, n), 1) * np.eye(n, dtype=w.dtype) + _gaps_inverse(w) * (_mT(v) @ gv)
-    return v @ middle @ _mT(v)
+    middle = reshape_p(gw, (1, n), 1) * np.eye(n, dtype=w.dtype) + _gaps_inverse(w) * (mT(v) @ gv)
+    return v @ middle @ mT(v)
 
 
 eigh_p = Primitive("eigh", _eigh_packed, jvp=_eigh_jvp, vjp=_eigh_vjp)
@@ -253,31 +252,31 @@ eigh_p = Primitive("eigh", _eigh_packed, jvp=_eigh_jvp, vjp=_eigh_vjp)
 def _lstsq_parts(ans, a, b):
     x = _col(ans) if b.ndim == 1 else ans
     r = (_col(b) if b.ndim == 1 else b) - a @ x
-    return x, r, _mT(a) @ a
+    return x, r, mT(a) @ a
 
 
 def _lstsq_da(t, ans, a, b):
     # d(A^T A) x = dA^T r - A^T dA x  =>  dx = (A^T A)^-1 (dA^T r - A^T dA x)
     x, r, gram = _lstsq_parts(ans, a, b)
-    dx = solve_p(gram, _mT(t) @ r - _mT(a) @ (t @ x))
+    dx = solve_p(gram, mT(t) @ r - mT(a) @ (t @ x))
     return _uncol(dx) if b.ndim == 1 else dx
 
 
 def _lstsq_db(t, ans, a, b):
-    gram = _mT(a) @ a
+    gram = mT(a) @ a
     if b.ndim == 1:
-        return _uncol(solve_p(gram, _mT(a) @ _col(t)))
-    return solve_p(gram, _mT(a) @ t)
+        return _uncol(solve_p(gram, mT(a) @ _col(t)))
+    return solve_p(gram, mT(a) @ t)
 
 
 def _lstsq_vjp_a(g, ans, a, b):
     x, r, gram = _lstsq_parts(ans, a, b)
     y = solve_p(gram, _col(g) if b.ndim == 1 else g)
-    return r @ _mT(y) - (a @ y) @ _mT(x)
+    return r @ mT(y) - (a @ y) @ mT(x)
 
 
 def _lstsq_vjp_b(g, ans, a, b):
-    y = solve_p(_mT(a) @ a, _col(g) if b.ndim == 1 else g)
+    y = solve_p(mT(a) @ a, _col(g) if b.ndim == 1 else g)
     return _uncol(a @ y) if b.ndim == 1 else a @ y
 
 

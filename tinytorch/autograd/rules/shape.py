@@ -1,5 +1,5 @@
 """Rules for array manipulation and indexing: reshaping, broadcasting, transposing,
-joining, flipping, padding, indexing, casting.
+joining, flipping, padding, indexing, diagonals and triangles, casting.
 
 All of these are linear, so each entry gives only its transpose (the VJP). Their
 parameters describe the trailing axes of the primal (`ndim` of them, negative
@@ -82,6 +82,11 @@ def _inverse_perm(axes):
 
 transpose_p = Primitive("transpose", _transpose, linear=True,
     vjp=lambda g, ans, x, axes: transpose_p(g, _inverse_perm(axes)))
+
+
+def mT(x):
+    """The transpose of the last two axes (NumPy's `.mT`)."""
+    return transpose_p(x, (-1, -2))
 
 # --- rearranging, joining, padding ------------------------------------------------
 
@@ -179,3 +184,24 @@ getitem_p = Primitive("getitem", lambda x, index: index.take(x), linear=True,
     vjp=lambda g, ans, x, index: scatter_add_p(g, index, trailing(x, index.ndim)))
 scatter_add_p = Primitive("scatter_add", lambda g, index, shape: index.scatter_add(g, shape), linear=True,
     vjp=lambda g, ans, x, index, shape: getitem_p(g, index))
+
+# --- diagonals and triangles -------------------------------------------------------------
+
+
+def _diag_embed(g, offset, axis1, axis2, shape):
+    lead = np.shape(g)[: np.ndim(g) - (len(shape) - 1)]
+    out = np.zeros(lead + shape, dtype=np.result_type(g))
+    view = np.moveaxis(out, (axis1, axis2), (-2, -1))
+    n = np.shape(g)[-1]
+    rows = np.arange(n) + max(-offset, 0)
+    cols = np.arange(n) + max(offset, 0)
+    view[..., rows, cols] = g
+    return out
+
+
+diagonal_p = Primitive("diagonal", lambda x, offset, axis1, axis2: np.diagonal(x, offset, axis1, axis2),
+    linear=True, vjp=lambda g, ans, x, offset, axis1, axis2: diag_embed_p(g, offset, axis1, axis2, x.shape))
+diag_embed_p = Primitive("diag_embed", _diag_embed, linear=True,
+    vjp=lambda g, ans, x, offset, axis1, axis2, shape: diagonal_p(g, offset, axis1, axis2))
+triu_p = Primitive("triu", lambda x, k: np.triu(x, k), linear=True, vjp=lambda g, ans, x, k: triu_p(g, k))
+tril_p = Primitive("tril", lambda x, k: np.tril(x, k), linear=True, vjp=lambda g, ans, x, k: tril_p(g, k))

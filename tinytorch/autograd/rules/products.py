@@ -1,4 +1,4 @@
-"""Rules for products and matrix structure: matmul, einsum, diagonal, triu, tril.
+"""Rules for products: matmul and einsum.
 
 matmul promotes 1-D operands to matrices and broadcasts its stack axes, so its
 rules work in that promoted, rank-aligned form (where a batch axis on one side
@@ -13,7 +13,7 @@ import string
 import numpy as np
 
 from ..primitive import Primitive
-from .shape import reshape_p, sum_to_p, transpose_p
+from .shape import mT, reshape_p, sum_to_p
 
 # --- matmul ----------------------------------------------------------------------------
 
@@ -27,10 +27,6 @@ def _promoted(a_shape, b_shape):
     b2 = (1,) * (rank - len(b2)) + b2
     stack = np.broadcast_shapes(a2[:-2], b2[:-2])
     return a2, b2, stack + (a2[-2], b2[-1])
-
-
-def _mT(x):
-    return transpose_p(x, (-1, -2))
 
 
 # With a plain matrix on the other side (no stack axes), matmul's own broadcasting
@@ -65,7 +61,7 @@ def _matmul_vjp_lhs(g, ans, a, b):
     if a.ndim == b.ndim == 1:
         return _scale_vector(g, b)
     a2, b2, out2 = _promoted(a.shape, b.shape)
-    grad = reshape_p(g, out2, ans.ndim) @ _mT(reshape_p(b, b2, b.ndim))
+    grad = reshape_p(g, out2, ans.ndim) @ mT(reshape_p(b, b2, b.ndim))
     return reshape_p(sum_to_p(grad, a2, len(out2)), a.shape, len(a2))
 
 
@@ -75,7 +71,7 @@ def _matmul_vjp_rhs(g, ans, a, b):
     if a.ndim == b.ndim == 1:
         return _scale_vector(g, a)
     a2, b2, out2 = _promoted(a.shape, b.shape)
-    grad = _mT(reshape_p(a, a2, a.ndim)) @ reshape_p(g, out2, ans.ndim)
+    grad = mT(reshape_p(a, a2, a.ndim)) @ reshape_p(g, out2, ans.ndim)
     return reshape_p(sum_to_p(grad, b2, len(out2)), b.shape, len(b2))
 
 
@@ -139,24 +135,3 @@ def _einsum(*operands, spec):
 
 einsum_p = Primitive("einsum", _einsum,
     jvp=_einsum_jvp, vjp=_einsum_vjp, variadic=True)
-
-# --- diagonals and triangles -------------------------------------------------------------
-
-
-def _diag_embed(g, offset, axis1, axis2, shape):
-    lead = np.shape(g)[: np.ndim(g) - (len(shape) - 1)]
-    out = np.zeros(lead + shape, dtype=np.result_type(g))
-    view = np.moveaxis(out, (axis1, axis2), (-2, -1))
-    n = np.shape(g)[-1]
-    rows = np.arange(n) + max(-offset, 0)
-    cols = np.arange(n) + max(offset, 0)
-    view[..., rows, cols] = g
-    return out
-
-
-diagonal_p = Primitive("diagonal", lambda x, offset, axis1, axis2: np.diagonal(x, offset, axis1, axis2),
-    linear=True, vjp=lambda g, ans, x, offset, axis1, axis2: diag_embed_p(g, offset, axis1, axis2, x.shape))
-diag_embed_p = Primitive("diag_embed", _diag_embed, linear=True,
-    vjp=lambda g, ans, x, offset, axis1, axis2, shape: diagonal_p(g, offset, axis1, axis2))
-triu_p = Primitive("triu", lambda x, k: np.triu(x, k), linear=True, vjp=lambda g, ans, x, k: triu_p(g, k))
-tril_p = Primitive("tril", lambda x, k: np.tril(x, k), linear=True, vjp=lambda g, ans, x, k: tril_p(g, k))
