@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..primitive import unbox_all
-from ..rules.decompositions import cholesky_p, det_p, eigh_p, inv_p, logabsdet_p, lstsq_p, solve_p
+from ..rules.linalg import cholesky_p, det_p, eigh_p, inv_p, logabsdet_p, lstsq_p, solve_p
 from ..rules.math import absolute, sqrt, where
 from ..rules.reductions import max_p, min_p, sum_p
 from ..rules.shape import tril_p, triu_p

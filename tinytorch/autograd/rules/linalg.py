@@ -1,8 +1,9 @@
-"""Rules for solving, inverting and decomposing matrices: solve, inv, det, the
-adjugate, log|det|, cholesky, eigh. All act on stacks of matrices (..., n, n); a batch axis
-on a tangent or cotangent is one more leading stack axis. (The public functions
-in api/linalg.py broadcast stack axes before calling these, so operands' stacks
-always match here.)
+"""Rules for linear algebra, the primitives behind `tt.linalg` (api/linalg.py):
+solve, inv, det (with the adjugate, its derivative at singular matrices), log|det|,
+cholesky, eigh and lstsq. All but lstsq act on stacks of square matrices
+(..., n, n); a batch axis on a tangent or cotangent is one more leading stack
+axis. (The public functions broadcast stack axes before calling these, so
+operands' stacks always match here.)
 
 cholesky and eigh read only the lower triangle of their input; the public
 functions feed them tril(A) + tril(A, -1)^T, so the rules here are derivatives
@@ -10,7 +11,7 @@ along symmetric directions. solve's right-hand side may stack more matrices than
 left-hand side (the rules of other primitives solve against batched cotangents).
 eigh returns eigenvalues and eigenvectors packed in
 one array (row 0: the eigenvalues, rows 1..n: the eigenvectors) so that it stays
-a one-output primitive.
+a one-output primitive. lstsq takes one matrix of full column rank.
 """
 
 from __future__ import annotations
