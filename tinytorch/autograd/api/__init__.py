@@ -49,6 +49,7 @@ from .manipulation import (
     transpose,
     vstack,
 )
+from .nn import cross_entropy, expit, log_softmax, logsumexp, relu, sigmoid, softmax, softplus
 from .products import dot, einsum, inner, matmul, outer, tensordot, trace, vdot
 from .reductions import (
     all,
@@ -60,15 +61,11 @@ from .reductions import (
     argsort,
     astype,
     count_nonzero,
-    cross_entropy,
     cumsum,
-    log_softmax,
-    logsumexp,
     max,
     mean,
     min,
     prod,
-    softmax,
     std,
     sum,
     var,

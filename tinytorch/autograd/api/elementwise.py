@@ -1,5 +1,6 @@
-"""Elementwise functions with NumPy's names: the table's primitives themselves,
-plus the few whose NumPy signature needs adapting (clip, where, polygamma)."""
+"""Elementwise functions with NumPy's names, and scipy.special's (erf, erfc,
+gammaln, digamma, polygamma): the table's primitives themselves, plus the few
+whose signature needs adapting (clip, where, polygamma)."""
 
 from __future__ import annotations
 
@@ -25,8 +26,7 @@ deg2rad, rad2deg = m.deg2rad, m.rad2deg
 radians, degrees = deg2rad, rad2deg
 sinh, cosh, tanh, arcsinh, arccosh, arctanh = m.sinh, m.cosh, m.tanh, m.arcsinh, m.arccosh, m.arctanh
 maximum, minimum, fmax, fmin = m.maximum, m.minimum, m.fmax, m.fmin
-sigmoid, relu, softplus, erf, erfc = s.sigmoid, s.relu, s.softplus, s.erf, s.erfc
-expit = sigmoid
+erf, erfc = s.erf, s.erfc
 gammaln, digamma = s.gammaln, s.digamma
 psi = digamma
 

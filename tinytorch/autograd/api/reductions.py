@@ -1,5 +1,6 @@
 """Reductions and statistics with NumPy's signatures: sum, mean, prod, max, min,
-var, std, cumsum, plus logsumexp, softmax and log_softmax."""
+var, std, cumsum, and the non-differentiable argmax, argmin, argsort, any, all,
+count_nonzero."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import numpy as np
 
 from ..primitive import NonDifferentiable, unbox_all
 from ..rules import reductions as r
-from ..rules import special as s
 from ..rules.math import sqrt, square
 from ..rules.shape import Index, astype_p, concatenate_p, getitem_p, reshape_p, transpose_p
 from .common import is_box, neg_axes, neg_axis, prep
@@ -102,39 +102,6 @@ def cumsum(a: Any, axis: Any = None) -> Any:
         a = reshape_p(a, (a.size,), a.ndim)
         axis = 0
     return r.cumsum_p(a, neg_axis(axis, a.ndim))
-
-
-def logsumexp(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
-    """scipy.special.logsumexp, stable for large inputs."""
-    a = prep(a)
-    return s.logsumexp_p(a, neg_axes(axis, a.ndim), keepdims)
-
-
-def softmax(x: Any, axis: Any = -1) -> Any:
-    """exp(x) normalized along `axis` (default: the last one, as in jax.nn)."""
-    x = prep(x)
-    return s.softmax_p(x, neg_axes(axis, x.ndim))
-
-
-def cross_entropy(logits: Any, labels: Any) -> Any:
-    """Per-row -log softmax(logits)[label] for logits (n, classes) and integer labels
-    (n,): one fused primitive, stable at any scale (a logit of -inf is probability 0)."""
-    logits = prep(logits)
-    labels = np.asarray(unbox_all(labels))
-    if logits.ndim != 2 or labels.shape != logits.shape[:1]:
-        raise ValueError(f"cross_entropy: logits (n, classes) and labels (n,), got {logits.shape} and {labels.shape}")
-    if not np.issubdtype(labels.dtype, np.integer):
-        raise TypeError(f"cross_entropy: labels must be integers, got {labels.dtype}")
-    if labels.size and (labels.min() < 0 or labels.max() >= logits.shape[1]):
-        raise ValueError(f"cross_entropy: labels must be in [0, {logits.shape[1]}), "
-                         f"got values from {labels.min()} to {labels.max()}")
-    return s.cross_entropy_p(logits, labels)
-
-
-def log_softmax(x: Any, axis: Any = -1) -> Any:
-    """log(softmax(x)) computed stably along `axis` (default: the last one)."""
-    x = prep(x)
-    return s.log_softmax_p(x, neg_axes(axis, x.ndim))
 
 
 def astype(x: Any, dtype: Any) -> Any:
