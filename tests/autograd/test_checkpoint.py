@@ -1,7 +1,6 @@
 """checkpoint(f): same derivatives, in every mode and order, with only f's inputs kept."""
 
 import functools
-import importlib
 import pickle
 import random
 import types
@@ -10,13 +9,20 @@ import numpy as np
 import pytest
 
 import tinytorch as tt
-from tinytorch.autograd import Variable, checkpoint, grad, gradcheck, hessian, jvp, no_grad
+from tinytorch.autograd import (
+    Variable,
+    checkpoint,
+    grad,
+    gradcheck,
+    hessian,
+    jvp,
+    no_grad,
+    reach,
+    register_random_state,
+)
 from tinytorch.autograd.backprop import parents
-from tinytorch.autograd.checkpoint import register_random_state
 from tinytorch.core import Tensor
 from tinytorch.core.module import Module
-
-checkpoint_module = importlib.import_module("tinytorch.autograd.checkpoint")  # the name is the function's
 
 rng = np.random.default_rng(3)
 W = rng.standard_normal((4, 4)) / 2
@@ -265,7 +271,7 @@ def test_a_random_state_out_of_reach_is_an_error_until_registered():
     block = checkpoint(lambda a: _masked(a, lambda shape: getattr(hidden, "rng").random(shape)))  # noqa: B009
     with pytest.raises(RuntimeError, match="register_random_state"):
         tt.sum(block(Variable(X64, requires_grad=True))).backward()
-    saved = list(checkpoint_module._random_states)
+    saved = list(reach.GLOBAL_STATES)
     try:
         register_random_state(
             lambda: hidden.rng.bit_generator.state,
@@ -274,7 +280,7 @@ def test_a_random_state_out_of_reach_is_an_error_until_registered():
         x = Variable(X64, requires_grad=True)
         tt.sum(block(x)).backward()
     finally:
-        checkpoint_module._random_states[:] = saved
+        reach.GLOBAL_STATES[:] = saved
     mask = np.random.default_rng(2).random(64) < 0.5
     assert np.allclose(x.grad, (1 - np.tanh(2 * X64 * mask) ** 2) * 2 * mask, rtol=1e-14)
 

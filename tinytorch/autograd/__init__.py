@@ -13,11 +13,12 @@ from .gradcheck import GradcheckError, gradcheck
 from .jacobian import Jacobian, hessian, jacfwd, jacobian, jacrev
 from .levels import enable_grad, is_grad_enabled, no_grad
 from .primitive import Primitive, registry
+from .reach import register_random_state
 from .reverse import Variable
 from .transforms import grad, hvp, jvp, value_and_grad, vjp
 
 __all__ = [
     "Variable", "Dual", "no_grad", "enable_grad", "is_grad_enabled",
     "grad", "value_and_grad", "jvp", "vjp", "jacobian", "jacfwd", "jacrev", "hessian", "hvp",
-    "gradcheck", "GradcheckError", "checkpoint", "primitive", "Primitive", "registry",
+    "gradcheck", "GradcheckError", "checkpoint", "register_random_state", "primitive", "Primitive", "registry",
 ]

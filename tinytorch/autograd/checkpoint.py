@@ -8,27 +8,8 @@ cotangent is pulled through that fresh graph, stopping at those same inputs;
 with `create_graph` the recomputation is recorded, so derivatives of any order
 work. Forward mode keeps nothing, so under Duals f simply runs.
 
-Randomness. The recomputation must redo the forward pass exactly, dropout masks
-included, so the random states f may draw from are saved before it runs and put
-back for the recomputation (then returned to where backward found them), as
-PyTorch's `preserve_rng_state=True` does: NumPy's global `np.random`, Python's
-`random`, any state registered with `register_random_state` (tinytorch.core
-registers the generator its layers share), and every `np.random.Generator`,
-`RandomState`, bare `BitGenerator` or `random.Random` reachable from the call: its
-arguments, and from f (or what they hold) the closure, default arguments, the
-globals its code names, an object's attributes (a Module's, a submodule's, those
-in `__slots__`) and its class's (a generator defined on the class), bound
-methods, partials and containers, and the attributes of a module (or of its
-submodules) that the code of a function reached names: `rngmod.rng` in f, with
-rngmod a global or in its closure. The search runs on every call, so it is kept
-cheap. Not followed: a module's other attributes and those that are code
-(functions, classes), and a class's methods, so a generator only such code
-reaches (a global one that a Module's forward, or a function f calls as
-`utils.noise(x)`, draws from) is not found, and needs passing or
-`register_random_state`; and a list, tuple, set or dict whose first 8 elements
-(values) are all numbers, strings, None or arrays, taken for a container of data
-(a list of losses: searching 300,000 numbers cost 0.07 s a call) holding no
-generator or Variable.
+The recomputation sees what the forward pass saw: the random states f may draw
+from (reach.py), its arguments, and the Variables it reads from outside.
 
 What f reads. The recomputation starts from what the forward pass started from.
 The call's arguments are kept as nodes keep theirs: arrays among them (in tuples,
@@ -51,11 +32,7 @@ forward pass; a change the output does not show cannot be seen there.
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import itertools
-import random
-import types
 import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -65,144 +42,7 @@ import numpy as np
 from . import backprop, reverse, versions
 from .levels import Box, grad_mode
 from .primitive import Primitive, unbox_all
-
-# (get_state, set_state) of the global random states every checkpoint saves
-_random_states: list[tuple[Callable[[], Any], Callable[[Any], None]]] = [
-    (np.random.get_state, np.random.set_state),
-    (random.getstate, random.setstate),
-]
-
-
-def register_random_state(get_state: Callable[[], Any], set_state: Callable[[Any], None]) -> None:
-    """Have every checkpoint save `get_state()` before f runs and restore it with
-    `set_state(...)` for the recomputation; for a random source f reaches through
-    a module-level function rather than a generator it can see (tinytorch.core's
-    shared default generator, which `manual_seed` replaces).
-    """
-    _random_states.append((get_state, set_state))
-
-
-# not searched: numbers, strings, arrays, boxes (Variables are collected), code, the table
-# itself, and SystemRandom (the operating system's entropy, which has no state to put back)
-_OPAQUE = (Box, np.ndarray, np.generic, str, bytes, int, float, complex, types.ModuleType, Primitive,
-           random.SystemRandom)
-_GENERATORS = (np.random.Generator, np.random.RandomState, np.random.BitGenerator, random.Random)
-# what a container of data holds
-_PLAIN = (np.ndarray, np.generic, str, bytes, int, float, complex, type(None))
-# the generators behind NumPy's and Python's global states, which _random_states
-# saves already (f naming np.random.random reaches the first)
-_GLOBAL_GENERATORS = (np.random.random.__self__, random.random.__self__)
-
-
-def _names(code: types.CodeType) -> set:
-    """The names a function's code (lambdas and comprehensions inside included) looks up."""
-    names = set(code.co_names)
-    for const in code.co_consts:
-        if isinstance(const, types.CodeType):
-            names |= _names(const)
-    return names
-
-
-def _reachable(*roots: Any) -> tuple[list, dict]:
-    """The random generators and the Variables (by id) reachable from `roots` (see the
-    module docstring)."""
-    found, variables, stack = [], {}, list(roots)
-    seen = set(map(id, _GLOBAL_GENERATORS))
-    while stack:
-        obj = stack.pop()
-        if isinstance(obj, reverse.Variable):
-            variables[id(obj)] = obj
-            continue
-        if obj is None or isinstance(obj, _OPAQUE) or id(obj) in seen:
-            continue
-        seen.add(id(obj))
-        if isinstance(obj, _GENERATORS):
-            found.append(obj)
-        elif isinstance(obj, (list, tuple, set, frozenset, dict)):
-            values = obj.values() if isinstance(obj, dict) else obj
-            # judged by its first elements (see the module docstring): searching a long
-            # list of numbers would cost more than the call
-            if not all(isinstance(v, _PLAIN) for v in itertools.islice(values, 8)):
-                stack.extend(values)
-        elif isinstance(obj, types.FunctionType):
-            names = _names(obj.__code__)
-            held = [obj.__globals__[n] for n in names if n in obj.__globals__]
-            for cell in obj.__closure__ or ():
-                with contextlib.suppress(ValueError):  # a cell not yet filled
-                    held.append(cell.cell_contents)
-            stack += [*held, obj.__defaults__, obj.__kwdefaults__]
-            stack.extend(_attributes(held, names))
-        elif isinstance(obj, (types.MethodType, types.BuiltinMethodType)):
-            stack += [obj.__self__, getattr(obj, "__func__", None)]
-        elif isinstance(obj, functools.partial):
-            stack += [obj.func, obj.args, obj.keywords]
-        elif isinstance(obj, type):
-            if obj.__module__ == "builtins":  # object, int, ...: nothing of the call's
-                continue
-            # its attributes, not its methods, properties or slots (descriptors): what
-            # those reach is f's business only if f calls them, and then f names them
-            stack.extend(v for v in vars(obj).values() if not hasattr(type(v), "__get__"))
-            stack.extend(obj.__bases__)
-        else:
-            with contextlib.suppress(TypeError):  # no __dict__
-                stack.extend(vars(obj).values())
-            if hasattr(obj, "__slots__"):
-                stack.extend(_slot_values(obj))
-            stack.append(type(obj))
-    return found, variables
-
-
-def _attributes(held: list, names: set) -> list:
-    """The attributes called one of `names` of the modules among `held`, and of the
-    modules among those (pkg.sub.rng): what code using those names can read from
-    them. Not functions (nor numpy's function-likes: descriptors, as for a class's
-    attributes): those are a library's code, and following their globals would walk
-    the library's (0.3 to 0.5 ms a call for `tt.sum(np.exp(x))`). Read from the
-    modules' __dict__, so a module's __getattr__ (which may import or warn) is not run."""
-    found, modules, seen = [], [m for m in held if isinstance(m, types.ModuleType)], set()
-    while modules:
-        module = modules.pop()
-        if id(module) in seen:
-            continue
-        seen.add(id(module))
-        attributes = vars(module)
-        for value in (attributes[n] for n in names if n in attributes):
-            if isinstance(value, types.ModuleType):
-                modules.append(value)
-            elif not (isinstance(value, type) or hasattr(type(value), "__get__")):
-                found.append(value)
-    return found
-
-
-def _slot_values(obj: Any) -> Iterator[Any]:
-    """The attributes `obj` keeps in `__slots__`, which vars() does not show."""
-    for cls in type(obj).__mro__:
-        for slot in vars(cls).values():
-            if isinstance(slot, types.MemberDescriptorType):
-                with contextlib.suppress(AttributeError):  # a slot not yet filled
-                    yield slot.__get__(obj)
-
-
-def _accessors(gen: Any) -> tuple[Callable[[], Any], Callable[[Any], None]]:
-    if isinstance(gen, random.Random):
-        return gen.getstate, gen.setstate
-    if isinstance(gen, np.random.RandomState):
-        return gen.get_state, gen.set_state
-    bits = gen.bit_generator if isinstance(gen, np.random.Generator) else gen
-    return (lambda: bits.state), (lambda state: setattr(bits, "state", state))
-
-
-@contextlib.contextmanager
-def _random_states_as(saved: list) -> Iterator[None]:
-    """Run with the random states of `saved` (get, set, state), then put the current ones back."""
-    current = [(set_state, get_state()) for get_state, set_state, _ in saved]
-    for _, set_state, state in saved:
-        set_state(state)
-    try:
-        yield
-    finally:
-        for set_state, state in reversed(current):
-            set_state(state)
+from .reach import GLOBAL_STATES, accessors, random_states_as, reachable
 
 
 def _check_same_output(recomputed: Any, saved: Any) -> None:
@@ -338,7 +178,7 @@ def _recompute(g: Any, ans: Any, *values: Any, call: tuple) -> list:
     previous = grad_mode.floor
     grad_mode.floor = min(previous, level - 1)  # record even if backward runs under no_grad
     try:
-        with _random_states_as(random_states):
+        with random_states_as(random_states):
             out = f(*args, **kwargs)
     finally:
         grad_mode.floor = previous
@@ -381,11 +221,11 @@ def checkpoint(f: Callable[..., Any], *, preserve_rng_state: bool = True) -> Cal
     @functools.wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         # the Variables too: f may read one through ops on constants, which record nothing
-        generators, variables = _reachable(f, args, kwargs)
+        generators, variables = reachable(f, args, kwargs)
         random_states = []
         if preserve_rng_state:
-            accessors = _random_states + [_accessors(gen) for gen in generators]
-            random_states = [(get, set_, get()) for get, set_ in accessors]
+            states = GLOBAL_STATES + [accessors(gen) for gen in generators]
+            random_states = [(get, set_, get()) for get, set_ in states]
         # before f runs, which might write into them too
         saved = _rebuilt((args, kwargs), _copy)
         start = next(versions.sequence)

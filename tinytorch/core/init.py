@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd.checkpoint import register_random_state
+from ..autograd.reach import register_random_state
 
 _default = np.random.default_rng(0)
 
