@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import linalg
-from .creation import array, asarray, constructors, copy, full_like, like, linspace
+from .creation import array, asarray, astype, constructors, copy, full_like, like, linspace
 from .elementwise import *  # noqa: F403
 from .elementwise import clip, polygamma, where
 from .indexing import (
@@ -59,7 +59,6 @@ from .reductions import (
     argmax,
     argmin,
     argsort,
-    astype,
     count_nonzero,
     cumsum,
     max,

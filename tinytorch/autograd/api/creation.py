@@ -1,5 +1,6 @@
-"""Array creation. Constructors take no differentiable input and are NumPy's own;
-`array`/`asarray`/`stack`-like building from boxes and `copy` keep the derivative."""
+"""Array creation and casting. Constructors take no differentiable input and are
+NumPy's own; `array`/`asarray` (which stack boxes), `astype`, `full_like`,
+`linspace` and `copy` keep the derivative."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ from typing import Any
 import numpy as np
 
 from ..levels import Box
-from ..primitive import NonDifferentiable, Primitive, unbox_all
-from .common import prep
+from ..primitive import NonDifferentiable, unbox_all
+from ..rules.shape import astype_p, copy_p
+from .common import is_box, prep
 from .manipulation import broadcast_to, stack
-from .reductions import astype
 
 _CONSTRUCTORS = ["zeros", "ones", "empty", "full", "arange", "logspace", "geomspace", "eye", "identity",
                  "tri", "indices"]
@@ -45,6 +46,19 @@ def asarray(a: Any, dtype: Any = None) -> Any:
     return np.asarray(a, dtype=dtype)
 
 
+def astype(x: Any, dtype: Any) -> Any:
+    """x as `dtype`; differentiable between floating types, plain otherwise."""
+    x = prep(x)
+    dtype = np.dtype(dtype)
+    if dtype.kind == "c" and is_box(x):
+        raise TypeError("astype(complex) of a Variable or Dual: tinytorch does not support complex numbers yet")
+    if not np.issubdtype(dtype, np.floating):
+        return np.asarray(unbox_all(x)).astype(dtype)
+    if x.dtype == dtype:
+        return x
+    return astype_p(x, dtype)
+
+
 def full_like(a: Any, fill_value: Any, dtype: Any = None) -> Any:
     """np.full_like; differentiable in `fill_value` (the values of `a` are not used)."""
     plain = unbox_all(a)
@@ -68,12 +82,6 @@ def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, retste
     if retstep:
         return out, extent / max(num - 1 if endpoint else num, 1)
     return out
-
-
-# a real copy, not a view: writes to it (item assignment outside a graph) must not
-# reach the original
-copy_p = Primitive("copy", lambda x, order: np.array(x, order=order, copy=True), linear=True,
-                   vjp=lambda g, ans, x, order: g)
 
 
 def copy(a: Any, order: str = "K") -> Any:

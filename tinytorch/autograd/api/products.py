@@ -13,9 +13,9 @@ from ..rules.math import multiply
 from ..rules.products import einsum_p, matmul_p
 from ..rules.reductions import sum_p
 from .common import is_box, prep
+from .creation import astype
 from .indexing import diagonal
 from .manipulation import broadcast_to, ravel, reshape
-from .reductions import astype
 
 matmul = matmul_p
 

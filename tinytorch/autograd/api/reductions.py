@@ -8,11 +8,12 @@ from typing import Any
 
 import numpy as np
 
-from ..primitive import NonDifferentiable, unbox_all
+from ..primitive import NonDifferentiable
 from ..rules import reductions as r
 from ..rules.math import sqrt, square
-from ..rules.shape import Index, astype_p, concatenate_p, getitem_p, reshape_p, transpose_p
+from ..rules.shape import Index, concatenate_p, getitem_p, reshape_p, transpose_p
 from .common import is_box, neg_axes, neg_axis, prep
+from .creation import astype
 
 argmax = NonDifferentiable("argmax", np.argmax)
 argmin = NonDifferentiable("argmin", np.argmin)
@@ -102,16 +103,3 @@ def cumsum(a: Any, axis: Any = None) -> Any:
         a = reshape_p(a, (a.size,), a.ndim)
         axis = 0
     return r.cumsum_p(a, neg_axis(axis, a.ndim))
-
-
-def astype(x: Any, dtype: Any) -> Any:
-    """x as `dtype`; differentiable between floating types, plain otherwise."""
-    x = prep(x)
-    dtype = np.dtype(dtype)
-    if dtype.kind == "c" and is_box(x):
-        raise TypeError("astype(complex) of a Variable or Dual: tinytorch does not support complex numbers yet")
-    if not np.issubdtype(dtype, np.floating):
-        return np.asarray(unbox_all(x)).astype(dtype)
-    if x.dtype == dtype:
-        return x
-    return astype_p(x, dtype)

@@ -1,5 +1,5 @@
 """Rules for array manipulation and indexing: reshaping, broadcasting, transposing,
-joining, flipping, padding, indexing, diagonals and triangles, casting.
+joining, flipping, padding, indexing, diagonals and triangles, casting, copying.
 
 All of these are linear, so each entry gives only its transpose (the VJP). Their
 parameters describe the trailing axes of the primal (`ndim` of them, negative
@@ -62,6 +62,10 @@ sum_to_p = Primitive("sum_to", _sum_to, linear=True,
     vjp=lambda g, ans, x, shape, ndim: broadcast_to_p(g, trailing(x, ndim), len(shape)))
 astype_p = Primitive("astype", lambda x, dtype: np.asarray(x).astype(dtype, copy=False), linear=True,
     vjp=lambda g, ans, x, dtype: astype_p(g, x.dtype))
+# a real copy, not a view: writes to it (item assignment outside a graph) must not
+# reach the original
+copy_p = Primitive("copy", lambda x, order: np.array(x, order=order, copy=True), linear=True,
+    vjp=lambda g, ans, x, order: g)
 
 # --- transposing ---------------------------------------------------------------
 
