@@ -101,7 +101,14 @@ class Dual(Box, BoxOps):
 
     @staticmethod
     def _apply(prim: Any, level: int, deep: bool, args: tuple, kwargs: dict) -> Dual:
-        if len(args) == 1 and not deep:
+        """prim applied to args, where Duals of `level` are the highest boxes: its impl
+        on the primals, its JVP rules on the tangents (see `_apply_any`, the plain
+        path). Ops of one or two arguments holding plain values, nearly all of them,
+        are unrolled here: the plain path costs 75% more per scalar op
+        (analysis/overhead.py)."""
+        if deep or len(args) > 2:
+            return _apply_any(prim, level, deep, args, kwargs)
+        if len(args) == 1:
             x = args[0]
             value, t = x._value, x._tangent
             ans = prim.fast(value, **kwargs)
@@ -111,48 +118,51 @@ class Dual(Box, BoxOps):
                 # a single argument is never broadcast against another
                 return new_dual(ans, prim.jvps[0](t, ans, value, **kwargs), level)
             return new_dual(ans, prim.jvp_joint([t], ans, value, **kwargs), level)
-        if len(args) == 2 and not deep:
-            x, y = args
-            if isinstance(x, Box):
-                xv, tx = x._value, x._tangent
-            else:
-                xv, tx = (x if type(x) in PLAIN_SCALARS else real_operand(x)), None
-            if isinstance(y, Box):
-                yv, ty = y._value, y._tangent
-            else:
-                yv, ty = (y if type(y) in PLAIN_SCALARS else real_operand(y)), None
-            ans = prim.fast(xv, yv, **kwargs) if kwargs else prim.fast(xv, yv)
-            out = Dual.__new__(Dual)
-            out._value = ans
-            out._level = level
-            out._deep = False
-            if tx is None and ty is None:
-                out._tangent = None
-            elif prim.linear and ty is None:
-                # linear in x: the tangent goes through the op itself
-                out._tangent = prim(tx, yv, **kwargs)
-            elif prim.broadcasting and not kwargs:
-                out._tangent = _push_elementwise2(prim.jvps, tx, ty, ans, xv, yv)
-            else:
-                out._tangent = push(prim, [tx, ty], ans, [xv, yv], kwargs)
-            return out
-        primals = list(args)
-        tangents = None
-        for i, a in enumerate(args):
-            if isinstance(a, Box) and a._level == level:
-                primals[i] = a._value
-                if a._tangent is not None:
-                    if tangents is None:
-                        tangents = [None] * len(args)
-                    tangents[i] = a._tangent
-            elif type(a) not in PLAIN_SCALARS:
-                real_operand(a)
-        ans = prim(*primals, **kwargs) if deep else prim.fast(*primals, **kwargs)
-        if tangents is None:
-            return new_dual(ans, None, level)
-        if prim.linear and all(t is None for t in tangents[1:]):
-            return new_dual(ans, prim(tangents[0], *primals[1:], **kwargs), level)
-        return new_dual(ans, push(prim, tangents, ans, primals, kwargs), level)
+        x, y = args
+        if isinstance(x, Box):
+            xv, tx = x._value, x._tangent
+        else:
+            xv, tx = (x if type(x) in PLAIN_SCALARS else real_operand(x)), None
+        if isinstance(y, Box):
+            yv, ty = y._value, y._tangent
+        else:
+            yv, ty = (y if type(y) in PLAIN_SCALARS else real_operand(y)), None
+        ans = prim.fast(xv, yv, **kwargs) if kwargs else prim.fast(xv, yv)
+        if tx is None and ty is None:
+            t = None
+        elif prim.linear and ty is None:
+            t = prim(tx, yv, **kwargs)  # linear in x: the tangent goes through the op itself
+        elif prim.broadcasting and not kwargs:
+            t = _elementwise_output_tangent(prim.jvps, tx, ty, ans, xv, yv)
+        else:
+            t = output_tangent(prim, [tx, ty], ans, [xv, yv], kwargs)
+        out = Dual.__new__(Dual)  # new_dual(ans, t, level), inline: a call costs 5% of a scalar op
+        out._value, out._tangent, out._level, out._deep = ans, t, level, False
+        return out
+
+
+def _apply_any(prim: Any, level: int, deep: bool, args: tuple, kwargs: dict) -> Dual:
+    """The plain path of forward mode, for any arguments: unbox the Duals of `level`
+    (the others, lower or plain, are constants here), apply the impl to the primals
+    (`prim` itself when they hold boxes of lower levels, which then dispatch
+    again), and the JVP rules to the tangents (None: a symbolic zero)."""
+    primals = list(args)
+    tangents = None
+    for i, a in enumerate(args):
+        if isinstance(a, Box) and a._level == level:
+            primals[i] = a._value
+            if a._tangent is not None:
+                if tangents is None:
+                    tangents = [None] * len(args)
+                tangents[i] = a._tangent
+        elif type(a) not in PLAIN_SCALARS:
+            real_operand(a)
+    ans = prim(*primals, **kwargs) if deep else prim.fast(*primals, **kwargs)
+    if tangents is None:
+        return new_dual(ans, None, level)
+    if prim.linear and all(t is None for t in tangents[1:]):
+        return new_dual(ans, prim(tangents[0], *primals[1:], **kwargs), level)
+    return new_dual(ans, output_tangent(prim, tangents, ans, primals, kwargs), level)
 
 
 def _read_only(x: Any) -> Any:
@@ -180,8 +190,8 @@ def _lift(t: Any, x: Any, ans: Any) -> Any:
     return t, nb
 
 
-def _push_elementwise2(jvps: Any, tx: Any, ty: Any, ans: Any, x: Any, y: Any) -> Any:
-    """`push` for the common case: an elementwise op of two arguments."""
+def _elementwise_output_tangent(jvps: Any, tx: Any, ty: Any, ans: Any, x: Any, y: Any) -> Any:
+    """`output_tangent` for the common case: an elementwise op of two arguments."""
     out = None
     nb = 0
     if tx is not None:
@@ -200,7 +210,7 @@ def _push_elementwise2(jvps: Any, tx: Any, ty: Any, ans: Any, x: Any, y: Any) ->
     return out
 
 
-def push(prim: Any, tangents: list, ans: Any, primals: list, kwargs: dict) -> Any:
+def output_tangent(prim: Any, tangents: list, ans: Any, primals: list, kwargs: dict) -> Any:
     """The output tangent of `prim` from its input tangents (None = zero)."""
     if prim.jvp_joint is not None:
         return prim.jvp_joint(tangents, ans, *primals, **kwargs)

@@ -109,7 +109,7 @@ def output_node(x: Any, level: int) -> Any:
     return x if isinstance(x, Variable) and x._level == level and x._requires_grad else None
 
 
-def output_tangent(x: Any, level: int) -> Any:
+def tangent_of(x: Any, level: int) -> Any:
     """The tangent of output x (None: a symbolic zero)."""
     x = _seen_from(x, level)
     return x._tangent if isinstance(x, Dual) and x._level == level else None
@@ -205,5 +205,5 @@ def push_forward(f: Callable, args: tuple, kwargs: dict, argnums: Argnums, tange
     out_values = [output_value(o, level) for o in leaves]
     for v in out_values:
         float_output(v, "jvp")
-    out_tangents = [output_tangent(o, level) for o in leaves]
+    out_tangents = [tangent_of(o, level) for o in leaves]
     return Pushed(out_values, out_tangents, out_def)
