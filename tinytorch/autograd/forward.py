@@ -137,7 +137,10 @@ class Dual(Box, BoxOps):
         else:
             t = output_tangent(prim, [tx, ty], ans, [xv, yv], kwargs)
         out = Dual.__new__(Dual)  # new_dual(ans, t, level), inline: a call costs 5% of a scalar op
-        out._value, out._tangent, out._level, out._deep = ans, t, level, False
+        out._value = ans
+        out._tangent = t
+        out._level = level
+        out._deep = False
         return out
 
 

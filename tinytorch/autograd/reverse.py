@@ -347,13 +347,18 @@ def _copy_state(src: Variable, dst: Variable) -> None:
 
 
 def _apply(prim: Any, level: int, deep: bool, args: tuple, kwargs: dict) -> Variable:
-    # Unrolled paths for one and two arguments: with `deep` False every box among
-    # the arguments is a Variable of this level holding a plain value.
-    if not deep and len(args) == 1:
+    """prim applied to args, where Variables of `level` are the highest boxes: its
+    impl on the values, recorded as a node if an argument requires grad (see
+    `_apply_any`, the plain path). Ops of one or two arguments holding plain
+    values, nearly all of them, are unrolled here: the plain path costs 55% more
+    per scalar op, value and gradient (analysis/overhead.py)."""
+    if deep or len(args) > 2:
+        return _apply_any(prim, level, deep, args, kwargs)
+    if len(args) == 1:
         x = args[0]
         ans = prim.fast(x._value, **kwargs) if kwargs else prim.fast(x._value)
         argnums = (0,) if x._requires_grad else None
-    elif not deep and len(args) == 2:
+    else:
         x, y = args
         x_box, y_box = isinstance(x, Box), isinstance(y, Box)
         xv = x._value if x_box else x
@@ -368,28 +373,14 @@ def _apply(prim: Any, level: int, deep: bool, args: tuple, kwargs: dict) -> Vari
                 args = (saved_operand(xv), y)
             elif not y_box and type(yv) not in PLAIN_SCALARS:
                 args = (x, saved_operand(yv))
-    else:
-        values = list(args)
-        argnums = []
-        for i, a in enumerate(args):
-            if isinstance(a, Box) and a._level == level:
-                values[i] = a._value
-                if a._requires_grad:
-                    argnums.append(i)
-        ans = prim(*values, **kwargs) if deep else prim.fast(*values, **kwargs)
-        argnums = tuple(argnums) or None
-        if argnums is not None:
-            args = tuple(map(saved_operand, args))
     if argnums is None or level <= grad_mode.floor:
         return constant(ans, level)
     if kwargs:
         kwargs = {k: saved_operand(v) for k, v in kwargs.items()}
-    # `node(prim, ans, level, args, kwargs, argnums)`, inline: the call would cost
-    # 4% of a scalar op (analysis/overhead.py)
-    out = Variable.__new__(Variable)
+    out = Variable.__new__(Variable)  # node(...), inline: the call costs 4% of a scalar op
     out._value = ans
     out._level = level
-    out._deep = deep and isinstance(ans, Box)
+    out._deep = False
     out._prim = prim
     out._args = args
     out._kwargs = kwargs
@@ -397,6 +388,26 @@ def _apply(prim: Any, level: int, deep: bool, args: tuple, kwargs: dict) -> Vari
     out._requires_grad = True
     out._seq = next(sequence)
     return out
+
+
+def _apply_any(prim: Any, level: int, deep: bool, args: tuple, kwargs: dict) -> Variable:
+    """The plain path of reverse mode, for any arguments: unbox the Variables of
+    `level` (the others, lower or plain, are constants here), apply the impl to the
+    values (`prim` itself when they hold boxes of lower levels, which then dispatch
+    again), and record a node over the arguments that require grad, keeping copies
+    of the plain arrays among them (later writes to those must not change a gradient)."""
+    values = list(args)
+    argnums = []
+    for i, a in enumerate(args):
+        if isinstance(a, Box) and a._level == level:
+            values[i] = a._value
+            if a._requires_grad:
+                argnums.append(i)
+    ans = prim(*values, **kwargs) if deep else prim.fast(*values, **kwargs)
+    if not argnums or level <= grad_mode.floor:
+        return constant(ans, level)
+    saved_kwargs = {k: saved_operand(v) for k, v in kwargs.items()}
+    return node(prim, ans, level, tuple(map(saved_operand, args)), saved_kwargs, tuple(argnums))
 
 
 Variable._apply = staticmethod(_apply)
