@@ -36,13 +36,13 @@ def _binary(name: str) -> tuple:
         prim = getattr(api, name)
         if isinstance(other, Box) or type(prim) is not Primitive:
             return prim(self, other)
-        return self._apply(prim, self._level, self._deep, (self, other), _NO_KWARGS)
+        return self._apply(prim, self._level, self._nested, (self, other), _NO_KWARGS)
 
     def reflected(self, other):
         prim = getattr(api, name)
         if isinstance(other, Box) or type(prim) is not Primitive:
             return prim(other, self)
-        return self._apply(prim, self._level, self._deep, (other, self), _NO_KWARGS)
+        return self._apply(prim, self._level, self._nested, (other, self), _NO_KWARGS)
 
     return op, reflected
 

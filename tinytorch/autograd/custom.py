@@ -64,7 +64,7 @@ class CustomPrimitive(Primitive):
     def __init__(self, fn: Callable[..., Any], name: str | None = None, broadcasting: bool = False,
                  batched: bool | None = None) -> None:
         name = name or getattr(fn, "__name__", "custom")
-        super().__init__(name, fn, broadcasting=broadcasting, fast=_one_array(fn, name), register=False)
+        super().__init__(name, fn, broadcasting=broadcasting, array_impl=_one_array(fn, name), register=False)
         self.__wrapped__ = fn
         self.__doc__ = fn.__doc__
         self.batched = broadcasting if batched is None else batched

@@ -18,7 +18,7 @@ import numpy as np
 
 from . import versions
 from .box_ops import BoxOps, as_updated, own
-from .levels import FORWARD_BASE, Box, hand_made_level, level_of
+from .levels import FORWARD_BASE, Box, level_for_hand_made_box, level_of
 from .rules.shape import broadcast_to_p, reshape_p
 from .values import PLAIN_SCALARS, is_float, real_floats, real_operand
 from .views import update
@@ -58,8 +58,8 @@ class Dual(Box, BoxOps):
             inner = max(inner, level_of(tangent))
         self._value = value
         self._tangent = tangent
-        self._level = hand_made_level(FORWARD_BASE, inner)
-        self._deep = isinstance(value, Box)
+        self._level = level_for_hand_made_box(FORWARD_BASE, inner)
+        self._nested = isinstance(value, Box)
 
     # read-only views: a Dual changes only through its own in-place operations
     @property
@@ -95,7 +95,7 @@ class Dual(Box, BoxOps):
     def _take(self, functional: Any) -> None:
         """Make this Dual hold `functional(its old self)`."""
         new = as_updated(functional(new_dual(self._value, self._tangent, self._level)), self)
-        self._value, self._tangent, self._deep = new._value, new._tangent, new._deep
+        self._value, self._tangent, self._nested = new._value, new._tangent, new._nested
         # a graph of an outer level that saved this Dual must not read the new value
         self._replaced = versions.note_write()
 
@@ -111,7 +111,7 @@ class Dual(Box, BoxOps):
         if len(args) == 1:
             x = args[0]
             value, t = x._value, x._tangent
-            ans = prim.fast(value, **kwargs)
+            ans = prim.array_impl(value, **kwargs)
             if t is None:
                 return new_dual(ans, None, level)
             if prim.jvp_joint is None:
@@ -127,7 +127,7 @@ class Dual(Box, BoxOps):
             yv, ty = y._value, y._tangent
         else:
             yv, ty = (y if type(y) in PLAIN_SCALARS else real_operand(y)), None
-        ans = prim.fast(xv, yv, **kwargs) if kwargs else prim.fast(xv, yv)
+        ans = prim.array_impl(xv, yv, **kwargs) if kwargs else prim.array_impl(xv, yv)
         if tx is None and ty is None:
             t = None
         elif prim.linear and ty is None:
@@ -140,7 +140,7 @@ class Dual(Box, BoxOps):
         out._value = ans
         out._tangent = t
         out._level = level
-        out._deep = False
+        out._nested = False
         return out
 
 
@@ -160,7 +160,7 @@ def _apply_any(prim: Any, level: int, deep: bool, args: tuple, kwargs: dict) -> 
                 tangents[i] = a._tangent
         elif type(a) not in PLAIN_SCALARS:
             real_operand(a)
-    ans = prim(*primals, **kwargs) if deep else prim.fast(*primals, **kwargs)
+    ans = prim(*primals, **kwargs) if deep else prim.array_impl(*primals, **kwargs)
     if tangents is None:
         return new_dual(ans, None, level)
     if prim.linear and all(t is None for t in tangents[1:]):
@@ -181,7 +181,7 @@ def new_dual(value: Any, tangent: Any, level: int) -> Dual:
     out._value = value
     out._tangent = tangent
     out._level = level
-    out._deep = isinstance(value, Box)
+    out._nested = isinstance(value, Box)
     return out
 
 

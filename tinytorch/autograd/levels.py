@@ -33,11 +33,11 @@ _last_level = TRANSFORM_BASE
 class Box:
     """Base of `Dual` and `Variable`: a value boxed at a level.
 
-    `_value` is the primal (itself possibly a box of a lower level); `_deep` says
+    `_value` is the primal (itself possibly a box of a lower level); `_nested` says
     the value holds boxes of lower levels, so ops on it must dispatch again.
     """
 
-    __slots__ = ("_value", "_level", "_deep")
+    __slots__ = ("_value", "_level", "_nested")
 
 
 def new_level() -> int:
@@ -66,7 +66,7 @@ _active = _Active()
 
 
 @contextlib.contextmanager
-def running(level: int) -> Iterator[None]:
+def transform_running(level: int) -> Iterator[None]:
     """Mark the transform at `level` as running its function in this thread."""
     _active.levels.append(level)
     try:
@@ -84,7 +84,7 @@ def level_of(x: object) -> int:
     return x._level if isinstance(x, Box) else 0
 
 
-def hand_made_level(base: int, inner: int) -> int:
+def level_for_hand_made_box(base: int, inner: int) -> int:
     """Level of a box made by hand around a value whose own level is `inner`.
 
     Plain contents get the kind's shared level for the current context (see the

@@ -18,7 +18,7 @@ import numpy as np
 from . import api, versions
 from .backprop import as_of, backprop
 from .forward import Dual, new_dual
-from .levels import Box, new_transform_level, running
+from .levels import Box, new_transform_level, transform_running
 from .primitive import unbox_all
 from .reverse import Variable, leaf
 from .tree import LEAF, TreeDef, flatten, unflatten
@@ -163,7 +163,7 @@ def record(f: Callable, args: tuple, kwargs: dict, argnums: Argnums, transform: 
     # through .data), which must reach neither the caller's array nor another pass
     boxed = [leaf(v.copy() if isinstance(v, np.ndarray) else v, level) for v in values]
     made = [b._seq for b in boxed]
-    with running(level):
+    with transform_running(level):
         out = f(*_substitute(args, argnums, nums, treedef, boxed), **kwargs)
     if made and versions.last_rebind > made[0]:
         # f updated an input in place: the leaf is the node it stood for at first
@@ -199,7 +199,7 @@ def push_forward(f: Callable, args: tuple, kwargs: dict, argnums: Argnums, tange
     values, treedef, nums = inputs or diff_inputs(args, argnums, "jvp")
     level = new_transform_level()
     boxed = [new_dual(v, t, level) for v, t in zip(values, tangents)]
-    with running(level):
+    with transform_running(level):
         out = f(*_substitute(args, argnums, nums, treedef, boxed), **kwargs)
     leaves, out_def = flatten(out)
     out_values = [output_value(o, level) for o in leaves]

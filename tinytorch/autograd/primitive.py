@@ -35,7 +35,7 @@ Rule = Callable[..., Any]
 registry: dict[str, Primitive] = {}
 
 
-_MAX_ARGS = 8
+_RULE_SLOTS = 8
 
 
 def _no_rule(name: str, mode: str, argnum: int, *args: Any, **kwargs: Any) -> Any:
@@ -59,7 +59,7 @@ def _rule_table(name: str, mode: str, rules: Any, variadic: bool) -> Any:
     if variadic:
         return _ArgnumRule(rules)
     rules = () if rules is None else (rules,) if callable(rules) else tuple(rules)
-    rules = rules + (None,) * (_MAX_ARGS - len(rules))
+    rules = rules + (None,) * (_RULE_SLOTS - len(rules))
     return tuple(functools.partial(_no_rule, name, mode, i) if r is None else r for i, r in enumerate(rules))
 
 
@@ -75,7 +75,7 @@ class Primitive:
         *,
         linear: bool = False,
         broadcasting: bool = False,
-        fast: Callable[..., Any] | None = None,
+        array_impl: Callable[..., Any] | None = None,
         jvp_joint: Rule | None = None,
         vjp_joint: Rule | None = None,
         variadic: bool = False,
@@ -83,9 +83,9 @@ class Primitive:
     ) -> None:
         self.name = self.__name__ = self.__qualname__ = name
         self.impl = impl
-        # `fast` runs on values already known to be NumPy arrays or scalars
+        # `array_impl` runs on values already known to be NumPy arrays or scalars
         # (e.g. operator.mul, much quicker than np.multiply on scalars).
-        self.fast = fast or impl
+        self.array_impl = array_impl or impl
         self.linear = linear
         self.broadcasting = broadcasting
         self.jvp_joint = jvp_joint
@@ -110,19 +110,19 @@ class Primitive:
         if len(args) == 1:
             x = args[0]
             if isinstance(x, Box):
-                return x._apply(self, x._level, x._deep, args, kwargs)
+                return x._apply(self, x._level, x._nested, args, kwargs)
             return self.impl(x, **kwargs) if kwargs else self.impl(x)
         if len(args) == 2:
             x, y = args
             if isinstance(x, Box):
                 if not isinstance(y, Box):
-                    return x._apply(self, x._level, x._deep, args, kwargs)
+                    return x._apply(self, x._level, x._nested, args, kwargs)
                 if x._level == y._level:
-                    return x._apply(self, x._level, x._deep or y._deep, args, kwargs)
+                    return x._apply(self, x._level, x._nested or y._nested, args, kwargs)
                 top = x if x._level > y._level else y
                 return top._apply(self, top._level, True, args, kwargs)
             if isinstance(y, Box):
-                return y._apply(self, y._level, y._deep, args, kwargs)
+                return y._apply(self, y._level, y._nested, args, kwargs)
             return self.impl(x, y, **kwargs)
         top = None
         level = 0
@@ -135,7 +135,7 @@ class Primitive:
                 if lvl > level:
                     level = lvl
                     top = a
-                if a._deep:
+                if a._nested:
                     deep = True
         if top is None:
             return self.impl(*args, **kwargs)

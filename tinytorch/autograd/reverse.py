@@ -20,7 +20,7 @@ from . import versions
 from .backprop import backprop
 from .box_ops import BoxOps, as_updated, holds_derivative, own
 from .data_view import tracked
-from .levels import REVERSE_BASE, TRANSFORM_BASE, Box, grad_mode, hand_made_level, is_running, level_of
+from .levels import REVERSE_BASE, TRANSFORM_BASE, Box, grad_mode, is_running, level_for_hand_made_box, level_of
 from .primitive import unbox_all
 from .rules.shape import astype_p
 from .values import PLAIN_SCALARS, is_float, real_floats, saved_operand
@@ -57,8 +57,8 @@ class Variable(Box, BoxOps):
         # updates of the caller's box) must not reach a graph behind the engine's back
         value = own(data)
         self._value = value
-        self._level = hand_made_level(REVERSE_BASE, level_of(value))
-        self._deep = isinstance(value, Box)
+        self._level = level_for_hand_made_box(REVERSE_BASE, level_of(value))
+        self._nested = isinstance(value, Box)
         self._prim = None
         self._argnums = ()
         self._requires_grad = False
@@ -79,7 +79,7 @@ class Variable(Box, BoxOps):
     @data.setter
     def data(self, new: Any) -> None:
         self._value = own(new)
-        self._deep = isinstance(self._value, Box)
+        self._nested = isinstance(self._value, Box)
         # graphs that saved this Variable would read the new value: they must refuse
         self._replaced = versions.note_write()
 
@@ -147,7 +147,7 @@ class Variable(Box, BoxOps):
         return f"Variable({body})"
 
     def __reduce__(self) -> tuple:
-        if self._deep or self._level >= TRANSFORM_BASE or (self._prim is not None and self._requires_grad):
+        if self._nested or self._level >= TRANSFORM_BASE or (self._prim is not None and self._requires_grad):
             raise TypeError("cannot pickle a Variable that is part of a graph or of a transform; "
                             "pickle .detach() (its value) instead")
         return Variable, (np.asarray(self._value), self._requires_grad)
@@ -199,7 +199,7 @@ class Variable(Box, BoxOps):
                 "a view of a leaf Variable that requires grad is being used in an in-place operation; "
                 "wrap the update in `with no_grad():`"
             )
-        if recording or self._deep or (inner and (inner < self._level or value._deep)) or in_family(self):
+        if recording or self._nested or (inner and (inner < self._level or value._nested)) or in_family(self):
             update(self, functional)
             return
         target = self._value
@@ -218,7 +218,7 @@ class Variable(Box, BoxOps):
         the new value, as a write into its array would leave it."""
         if self._requires_grad and self._level <= grad_mode.floor:
             new = as_updated(functional(self), self)
-            self._value, self._deep = new._value, new._deep
+            self._value, self._nested = new._value, new._nested
             self._replaced = versions.note_write()  # graphs that saved the old value refuse
         else:
             self._rebind(functional)
@@ -294,7 +294,7 @@ def constant(value: Any, level: int) -> Variable:
     out = Variable.__new__(Variable)
     out._value = value
     out._level = level
-    out._deep = isinstance(value, Box)
+    out._nested = isinstance(value, Box)
     out._prim = None
     out._argnums = ()
     out._requires_grad = False
@@ -307,7 +307,7 @@ def node(prim: Any, value: Any, level: int, args: tuple, kwargs: dict, argnums: 
     out = Variable.__new__(Variable)
     out._value = value
     out._level = level
-    out._deep = isinstance(value, Box)
+    out._nested = isinstance(value, Box)
     out._prim = prim
     out._args = args
     out._kwargs = kwargs
@@ -356,14 +356,14 @@ def _apply(prim: Any, level: int, deep: bool, args: tuple, kwargs: dict) -> Vari
         return _apply_any(prim, level, deep, args, kwargs)
     if len(args) == 1:
         x = args[0]
-        ans = prim.fast(x._value, **kwargs) if kwargs else prim.fast(x._value)
+        ans = prim.array_impl(x._value, **kwargs) if kwargs else prim.array_impl(x._value)
         argnums = (0,) if x._requires_grad else None
     else:
         x, y = args
         x_box, y_box = isinstance(x, Box), isinstance(y, Box)
         xv = x._value if x_box else x
         yv = y._value if y_box else y
-        ans = prim.fast(xv, yv, **kwargs) if kwargs else prim.fast(xv, yv)
+        ans = prim.array_impl(xv, yv, **kwargs) if kwargs else prim.array_impl(xv, yv)
         if x_box and x._requires_grad:
             argnums = (0, 1) if y_box and y._requires_grad else (0,)
         else:
@@ -380,7 +380,7 @@ def _apply(prim: Any, level: int, deep: bool, args: tuple, kwargs: dict) -> Vari
     out = Variable.__new__(Variable)  # node(...), inline: the call costs 4% of a scalar op
     out._value = ans
     out._level = level
-    out._deep = False
+    out._nested = False
     out._prim = prim
     out._args = args
     out._kwargs = kwargs
@@ -403,7 +403,7 @@ def _apply_any(prim: Any, level: int, deep: bool, args: tuple, kwargs: dict) -> 
             values[i] = a._value
             if a._requires_grad:
                 argnums.append(i)
-    ans = prim(*values, **kwargs) if deep else prim.fast(*values, **kwargs)
+    ans = prim(*values, **kwargs) if deep else prim.array_impl(*values, **kwargs)
     if not argnums or level <= grad_mode.floor:
         return constant(ans, level)
     saved_kwargs = {k: saved_operand(v) for k, v in kwargs.items()}

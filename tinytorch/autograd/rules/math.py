@@ -19,8 +19,8 @@ LN2 = math.log(2.0)
 LN10 = math.log(10.0)
 
 
-def elementwise(name, impl, *rules, fast=None):
-    return Primitive(name, impl, jvp=rules, vjp=rules, broadcasting=True, fast=fast)
+def elementwise(name, impl, *rules, array_impl=None):
+    return Primitive(name, impl, jvp=rules, vjp=rules, broadcasting=True, array_impl=array_impl)
 
 
 def _pow_dx(t, ans, x, y):
@@ -75,20 +75,20 @@ def _to_returned(rule, nan_wins):
 
 
 # --- arithmetic ------------------------------------------------------------------------
-add = elementwise("add", np.add, lambda t, ans, x, y: t, lambda t, ans, x, y: t, fast=operator.add)
-subtract = elementwise("subtract", np.subtract, lambda t, ans, x, y: t, lambda t, ans, x, y: -t, fast=operator.sub)
-multiply = elementwise("multiply", np.multiply, lambda t, ans, x, y: t * y, lambda t, ans, x, y: x * t, fast=operator.mul)
-divide = elementwise("divide", np.divide, lambda t, ans, x, y: t / y, lambda t, ans, x, y: -(t * ans) / y, fast=operator.truediv)
-negative = elementwise("negative", np.negative, lambda t, ans, x: -t, fast=operator.neg)
+add = elementwise("add", np.add, lambda t, ans, x, y: t, lambda t, ans, x, y: t, array_impl=operator.add)
+subtract = elementwise("subtract", np.subtract, lambda t, ans, x, y: t, lambda t, ans, x, y: -t, array_impl=operator.sub)
+multiply = elementwise("multiply", np.multiply, lambda t, ans, x, y: t * y, lambda t, ans, x, y: x * t, array_impl=operator.mul)
+divide = elementwise("divide", np.divide, lambda t, ans, x, y: t / y, lambda t, ans, x, y: -(t * ans) / y, array_impl=operator.truediv)
+negative = elementwise("negative", np.negative, lambda t, ans, x: -t, array_impl=operator.neg)
 positive = elementwise("positive", np.positive, lambda t, ans, x: t)
-power = elementwise("power", np.power, _pow_dx, _pow_dy, fast=operator.pow)
+power = elementwise("power", np.power, _pow_dx, _pow_dy, array_impl=operator.pow)
 remainder = elementwise("remainder", np.remainder, lambda t, ans, x, y: t, lambda t, ans, x, y: -t * floor_divide(x, y))
 fmod = elementwise("fmod", np.fmod, lambda t, ans, x, y: t, lambda t, ans, x, y: -t * trunc(x / y))
 reciprocal = elementwise("reciprocal", np.reciprocal, lambda t, ans, x: -t * square(ans))
 square = elementwise("square", np.square, lambda t, ans, x: t * (2.0 * x))
 sqrt = elementwise("sqrt", np.sqrt, lambda t, ans, x: t * 0.5 / ans)
 cbrt = elementwise("cbrt", np.cbrt, lambda t, ans, x: t / (3.0 * square(ans)))
-absolute = elementwise("absolute", np.absolute, lambda t, ans, x: t * sign(x), fast=operator.abs)
+absolute = elementwise("absolute", np.absolute, lambda t, ans, x: t * sign(x), array_impl=operator.abs)
 
 # --- exponents and logarithms --------------------------------------------------------
 exp = elementwise("exp", np.exp, lambda t, ans, x: t * ans)

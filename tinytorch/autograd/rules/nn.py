@@ -11,7 +11,7 @@ import scipy.special as sc
 
 from ..primitive import Primitive
 from .math import elementwise, exp
-from .reductions import keep, sum_p
+from .reductions import sum_p, with_kept_axes
 from .shape import Index, getitem_p, reshape_p
 
 sigmoid = elementwise("sigmoid", sc.expit, lambda t, ans, x: t * (ans * (1.0 - ans)))
@@ -21,11 +21,11 @@ softplus = elementwise("softplus", lambda x: np.logaddexp(x, 0), lambda t, ans, 
 
 
 def _logsumexp_jvp(t, ans, x, axis, keepdims):
-    return sum_p(t * exp(x - keep(ans, x, axis, keepdims, ans)), axis, keepdims)
+    return sum_p(t * exp(x - with_kept_axes(ans, x, axis, keepdims, ans)), axis, keepdims)
 
 
 def _logsumexp_vjp(g, ans, x, axis, keepdims):
-    return keep(g, x, axis, keepdims, ans) * exp(x - keep(ans, x, axis, keepdims, ans))
+    return with_kept_axes(g, x, axis, keepdims, ans) * exp(x - with_kept_axes(ans, x, axis, keepdims, ans))
 
 
 def _logsumexp(x, axis, keepdims):

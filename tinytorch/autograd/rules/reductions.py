@@ -17,7 +17,7 @@ def kept_shape(shape, axis):
     return tuple(1 if i - n in axis else d for i, d in enumerate(shape))
 
 
-def keep(v, x, axis, keepdims, ans):
+def with_kept_axes(v, x, axis, keepdims, ans):
     """v (shaped like the reduction's output, maybe batched) with the reduced
     axes put back as size-1 axes, ready to broadcast against x."""
     if keepdims:
@@ -26,12 +26,12 @@ def keep(v, x, axis, keepdims, ans):
 
 
 def _sum_vjp(g, ans, x, axis, keepdims):
-    return broadcast_to_p(keep(g, x, axis, keepdims, ans), x.shape, x.ndim)
+    return broadcast_to_p(with_kept_axes(g, x, axis, keepdims, ans), x.shape, x.ndim)
 
 
 def _extremum_weights(ans, x, axis, keepdims):
     # The derivative flows to the entries equal to the extremum, split evenly on ties.
-    hit = np.asarray(x == keep(ans, x, axis, keepdims, ans)).astype(x.dtype)
+    hit = np.asarray(x == with_kept_axes(ans, x, axis, keepdims, ans)).astype(x.dtype)
     return hit / np.sum(hit, axis=axis, keepdims=True)
 
 
@@ -40,7 +40,7 @@ def _extremum_jvp(t, ans, x, axis, keepdims):
 
 
 def _extremum_vjp(g, ans, x, axis, keepdims):
-    return keep(g, x, axis, keepdims, ans) * _extremum_weights(ans, x, axis, keepdims)
+    return with_kept_axes(g, x, axis, keepdims, ans) * _extremum_weights(ans, x, axis, keepdims)
 
 
 def _reverse_cumsum(g, ans, x, axis):
