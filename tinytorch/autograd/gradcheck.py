@@ -114,16 +114,7 @@ def gradcheck(
     >>> gradcheck(tt.tanh, (np.array([0.3, -1.2]),), order=2)
     True
     """
-    inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
-    values = []
-    for i, x in enumerate(inputs):
-        if not isinstance(x, (np.ndarray, np.generic, float)):
-            raise TypeError(f"gradcheck takes arrays as inputs (f's positional arguments); input {i} is a "
-                            f"{type(x).__name__}: wrap f to take its leaves as arrays")
-        values.append(np.array(x, dtype=np.result_type(x), copy=True))
-    for i, x in enumerate(values):
-        if x.dtype != np.float64:
-            raise TypeError(f"gradcheck needs float64 inputs for accurate differences; input {i} is {x.dtype}")
+    values = _float64_arrays(inputs)
     if order not in (1, 2):
         raise ValueError("gradcheck: order must be 1 or 2")
     unknown = set(modes) - {"forward", "reverse"}
@@ -133,18 +124,36 @@ def gradcheck(
     f = _on_copies(f)
     _check(f, values, eps, atol, rtol, modes, f"gradcheck of {name} (order 1)")
     if order == 2:
-        rng = np.random.default_rng(0)
-        out_leaves, out_def = flatten(f(*values))
-        u = unflatten(out_def, [rng.standard_normal(np.shape(o)) for o in out_leaves])
-        v = tuple(rng.standard_normal(x.shape) for x in values)
-        if "reverse" in modes:
-            def pulled(*xs: Any) -> Any:
-                return vjp(f, *xs)[1](u)
-
-            _check(pulled, values, eps, atol, rtol, modes, f"gradcheck of {name} (order 2, reverse-mode derivative)")
-        if "forward" in modes:
-            def pushed(*xs: Any) -> Any:
-                return jvp(f, xs, v)[1]
-
-            _check(pushed, values, eps, atol, rtol, modes, f"gradcheck of {name} (order 2, forward-mode derivative)")
+        for what, derivative in _derivative_functions(f, values, modes):
+            _check(derivative, values, eps, atol, rtol, modes, f"gradcheck of {name} (order 2, {what})")
     return True
+
+
+def _float64_arrays(inputs: Any) -> list:
+    """f's positional arguments as float64 arrays of gradcheck's own."""
+    inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
+    values = []
+    for i, x in enumerate(inputs):
+        if not isinstance(x, (np.ndarray, np.generic, float)):
+            raise TypeError(f"gradcheck takes arrays as inputs (f's positional arguments); input {i} is a "
+                            f"{type(x).__name__}: wrap f to take its leaves as arrays")
+        if np.result_type(x) != np.float64:
+            raise TypeError(f"gradcheck needs float64 inputs for accurate differences; input {i} is "
+                            f"{np.result_type(x)}")
+        values.append(np.array(x, dtype=np.float64, copy=True))
+    return values
+
+
+def _derivative_functions(f: Callable, values: list, modes: Sequence[str]) -> list:
+    """x -> vjp(f, x)(u) and x -> jvp(f, x, v) for fixed random u, v: checking these
+    in both modes covers every pairing of modes at second order."""
+    rng = np.random.default_rng(0)
+    out_leaves, out_def = flatten(f(*values))
+    u = unflatten(out_def, [rng.standard_normal(np.shape(o)) for o in out_leaves])
+    v = tuple(rng.standard_normal(x.shape) for x in values)
+    found = []
+    if "reverse" in modes:
+        found.append(("reverse-mode derivative", lambda *xs: vjp(f, *xs)[1](u)))
+    if "forward" in modes:
+        found.append(("forward-mode derivative", lambda *xs: jvp(f, xs, v)[1]))
+    return found
