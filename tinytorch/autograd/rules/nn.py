@@ -7,14 +7,15 @@ where that is the stable form.
 from __future__ import annotations
 
 import numpy as np
-import scipy.special as sc
 
 from ..primitive import Primitive
 from .math import elementwise, exp
 from .reductions import sum_p, with_kept_axes
 from .shape import Index, getitem_p, reshape_p
+from .special import scipy_elementwise
 
-sigmoid = elementwise("sigmoid", sc.expit, lambda t, ans, x: t * (ans * (1.0 - ans)))
+# scipy.special.expit, imported on the first call (special.py says why)
+sigmoid = scipy_elementwise("sigmoid", lambda t, ans, x: t * (ans * (1.0 - ans)), scipy_name="expit")
 # a mask product, not `where`: several times faster on large arrays
 relu = elementwise("relu", lambda x: np.maximum(x, 0.0), lambda t, ans, x: t * (x > 0))
 softplus = elementwise("softplus", lambda x: np.logaddexp(x, 0), lambda t, ans, x: t * sigmoid(x))
