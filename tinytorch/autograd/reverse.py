@@ -18,17 +18,17 @@ import numpy as np
 
 from . import versions
 from .backprop import backprop
-from .box_ops import BoxOps, as_updated, holds_derivative, own
+from .box_ops import BoxOps, holds_derivative, own
 from .data_view import tracked
-from .levels import REVERSE_BASE, TRANSFORM_BASE, Box, grad_mode, is_running, level_for_hand_made_box, level_of
+from .levels import REVERSE_BASE, TRANSFORM_BASE, Box, grad_mode, level_for_hand_made_box, level_of
 from .primitive import unbox_all
 from .rules.shape import astype_p
+from .updates import UpdatesInPlace
 from .values import PLAIN_SCALARS, is_float, real_floats, saved_operand
-from .versions import mark_written, root_of, sequence
-from .views import bases_of, in_family, update
+from .versions import root_of, sequence
 
 
-class Variable(Box, BoxOps):
+class Variable(Box, BoxOps, UpdatesInPlace):
     """An array that records the operations applied to it, for `backward()`.
 
     >>> from tinytorch.autograd import Variable
@@ -176,74 +176,6 @@ class Variable(Box, BoxOps):
         view.flags.writeable = False
         return view
 
-    # --- in-place updates (entry points in BoxOps) ---------------------------------------
-    def _update_in_place(self, functional: Any, key: Any, value: Any, ufunc: Any = None) -> None:
-        """PyTorch's in-place semantics on an engine whose arrays are never overwritten
-        while a graph may need them.
-
-        A plain Variable outside any view family that nothing records (no_grad, or
-        nothing requires grad) has its array written in place. Otherwise it takes
-        `functional(old self)` (`_take`), and its views and bases follow (views.py).
-        """
-        inner = self._check_written_with(value)
-        recording = self._level > grad_mode.floor and (
-            self._requires_grad or (inner == self._level and value._requires_grad)
-        )
-        if recording and _is_user_leaf(self):
-            raise RuntimeError(
-                "a leaf Variable that requires grad is being used in an in-place operation; "
-                "wrap the update in `with no_grad():`"
-            )
-        if recording and any(_is_user_leaf(base) for base in bases_of(self)):
-            raise RuntimeError(
-                "a view of a leaf Variable that requires grad is being used in an in-place operation; "
-                "wrap the update in `with no_grad():`"
-            )
-        if recording or self._nested or (inner and (inner < self._level or value._nested)) or in_family(self):
-            update(self, functional)
-            return
-        target = self._value
-        if not isinstance(target, np.ndarray) or not target.flags.writeable:
-            # a NumPy scalar, or a read-only broadcast: NumPy's own result would have been a writable copy
-            target = self._value = np.array(target)
-        if ufunc is None:
-            target[key] = unbox_all(value)
-        else:
-            ufunc(target, unbox_all(value), out=target, casting="same_kind")
-        mark_written(target)
-
-    def _take(self, functional: Any) -> None:
-        """Become `functional(self)`: a new node (`_rebind`); or, for a Variable that
-        requires grad while its level records nothing (no_grad), the same node with
-        the new value, as a write into its array would leave it."""
-        if self._requires_grad and self._level <= grad_mode.floor:
-            new = as_updated(functional(self), self)
-            self._value, self._nested = new._value, new._nested
-            self._replaced = versions.note_write()  # graphs that saved the old value refuse
-        else:
-            self._rebind(functional)
-
-    def _rebind(self, functional: Any) -> None:
-        """Make this Variable stand for `functional(old self)`.
-
-        Nodes recorded before keep referring to this object; backward resolves
-        them to the node it stood for when they were made (`as_of`), which is
-        kept in `_history`. So `z = y * 3; y += 1` differentiates both uses of y
-        correctly, and so does `y *= y`.
-        """
-        old = Variable.__new__(Variable)
-        _copy_state(self, old)
-        new = as_updated(functional(old), old)
-        _copy_state(new, self)
-        # numbered after the new node, so that the new node's own reads of this
-        # Variable (y *= y) resolve to `old`
-        entry = (versions.note_rebind(), old)
-        history = getattr(self, "_history", None)
-        if history is None:
-            self._history = [entry]
-        else:
-            history.append(entry)
-
     # --- backward -----------------------------------------------------------------------
     def backward(self, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False) -> None:
         """Accumulate d(self)/d(leaf), contracted with `gradient`, into every leaf's `.grad`.
@@ -317,12 +249,6 @@ def node(prim: Any, value: Any, level: int, args: tuple, kwargs: dict, argnums: 
     return out
 
 
-def _is_user_leaf(x: Any) -> bool:
-    """A leaf Variable that requires grad and is not a running transform's input
-    (those are not the user's: they may be updated in place)."""
-    return isinstance(x, Variable) and x._prim is None and x._requires_grad and not is_running(x._level)
-
-
 def leaf(value: Any, level: int) -> Variable:
     """A Variable that requires grad, at a transform's level."""
     out = constant(value, level)
@@ -330,20 +256,6 @@ def leaf(value: Any, level: int) -> Variable:
     out._seq = next(sequence)
     out._grad = None
     return out
-
-
-# Everything that makes a Variable the node it is, for _rebind: all but what belongs
-# to the object itself (its .grad, its views).
-_STATE = tuple(name for name in Box.__slots__ + Variable.__slots__
-               if name not in ("_grad", "_history", "_view_of", "_views", "__weakref__"))
-
-
-def _copy_state(src: Variable, dst: Variable) -> None:
-    for name in _STATE:
-        if hasattr(src, name):
-            setattr(dst, name, getattr(src, name))
-        elif hasattr(dst, name):
-            delattr(dst, name)
 
 
 def _apply(prim: Any, level: int, deep: bool, args: tuple, kwargs: dict) -> Variable:
