@@ -23,9 +23,9 @@ from operator import attrgetter, itemgetter
 from typing import Any
 
 from . import versions
+from .broadcasting import unbroadcast
 from .levels import Box
 from .primitive import unbox_all
-from .rules.shape import sum_to_p
 from .versions import written_after
 
 _FREED = (
@@ -85,17 +85,10 @@ def _pull_back(node: Any, g: Any, args: tuple, level: int, create_graph: bool, c
     for i in node._argnums:
         c = prim.vjps[i](g, ans, *values, **kwargs) if kwargs else prim.vjps[i](g, ans, *values)
         if broadcasting and c.shape != values[i].shape:
-            c = _unbroadcast(c, values[i], g, ans)
+            c = unbroadcast(c, values[i], g, ans)
         parent = args[i]
         previous = cotangents.get(parent)
         cotangents[parent] = c if previous is None else previous + c
-
-
-def _unbroadcast(c: Any, x: Any, g: Any, ans: Any) -> Any:
-    """Cotangent c of an argument x that was broadcast: summed back to x's shape,
-    keeping the leading batch axes that g carries."""
-    nb = g.ndim - ans.ndim
-    return c if c.shape[nb:] == x.shape else sum_to_p(c, x.shape, c.ndim - nb)
 
 
 def _accumulate(cotangents: dict, node: Any, c: Any) -> None:

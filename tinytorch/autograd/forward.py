@@ -18,8 +18,8 @@ import numpy as np
 
 from . import versions
 from .box_ops import BoxOps, as_updated, own
+from .broadcasting import expanded, lifted
 from .levels import FORWARD_BASE, Box, level_for_hand_made_box, level_of
-from .rules.shape import broadcast_to_p, reshape_p
 from .values import PLAIN_SCALARS, is_float, real_floats, real_operand
 from .views import update
 
@@ -185,53 +185,31 @@ def new_dual(value: Any, tangent: Any, level: int) -> Dual:
     return out
 
 
-def _lift(t: Any, x: Any, ans: Any) -> Any:
-    """A batched tangent of x given the output's rank, so batch axes stay in front."""
-    nb = t.ndim - x.ndim
-    if nb and x.ndim < ans.ndim:
-        return reshape_p(t, (1,) * (ans.ndim - x.ndim) + x.shape, x.ndim), nb
-    return t, nb
-
-
 def _elementwise_output_tangent(jvps: Any, tx: Any, ty: Any, ans: Any, x: Any, y: Any) -> Any:
     """`output_tangent` for the common case: an elementwise op of two arguments."""
+    # (the helpers are called only when there is work for them: this is the hot
+    # path of every binary op on Duals)
     out = None
-    nb = 0
     if tx is not None:
         nb = tx.ndim - x.ndim
-        if nb and x.ndim < ans.ndim:
-            tx = reshape_p(tx, (1,) * (ans.ndim - x.ndim) + x.shape, x.ndim)
-        out = jvps[0](tx, ans, x, y)
+        out = jvps[0](lifted(tx, x, ans) if nb else tx, ans, x, y)
     if ty is not None:
         nb = ty.ndim - y.ndim
-        if nb and y.ndim < ans.ndim:
-            ty = reshape_p(ty, (1,) * (ans.ndim - y.ndim) + y.shape, y.ndim)
-        term = jvps[1](ty, ans, x, y)
+        term = jvps[1](lifted(ty, y, ans) if nb else ty, ans, x, y)
         out = term if out is None else out + term
-    if out.shape[nb:] != ans.shape:
-        out = broadcast_to_p(out, ans.shape, out.ndim - nb)
-    return out
+    return out if out.shape[nb:] == ans.shape else expanded(out, ans, nb)
 
 
 def output_tangent(prim: Any, tangents: list, ans: Any, primals: list, kwargs: dict) -> Any:
     """The output tangent of `prim` from its input tangents (None = zero)."""
     if prim.jvp_joint is not None:
         return prim.jvp_joint(tangents, ans, *primals, **kwargs)
-    jvps = prim.jvps
     out = None
-    if not prim.broadcasting:
-        for i, t in enumerate(tangents):
-            if t is not None:
-                term = jvps[i](t, ans, *primals, **kwargs)
-                out = term if out is None else out + term
-        return out
-    nb = 0
     for i, t in enumerate(tangents):
-        if t is None:
-            continue
-        t, nb = _lift(t, primals[i], ans)
-        term = jvps[i](t, ans, *primals, **kwargs)
-        out = term if out is None else out + term
-    if out.shape[nb:] != ans.shape:
-        out = broadcast_to_p(out, ans.shape, out.ndim - nb)
-    return out
+        if t is not None:
+            nb = t.ndim - primals[i].ndim
+            if prim.broadcasting:
+                t = lifted(t, primals[i], ans)
+            term = prim.jvps[i](t, ans, *primals, **kwargs)
+            out = term if out is None else out + term
+    return expanded(out, ans, nb) if prim.broadcasting else out
