@@ -1,4 +1,5 @@
-"""Normalizing what users put in a box: arrays, scalars, lists, other boxes."""
+"""Normalizing what users hand to tinytorch (arrays, scalars, lists, Tensors,
+boxes) and checking what goes into a box."""
 
 from __future__ import annotations
 
@@ -8,17 +9,32 @@ import numpy as np
 
 from .levels import Box
 
+_NUMPY_VALUES = (np.ndarray, np.generic)
+
+
+def box_or_array(x: Any, *, plain: bool = False) -> Any:
+    """A box as it is, anything else as an ndarray: how the NumPy-like functions,
+    the layers and the transforms take their arguments.
+
+    NumPy's own values (ndarrays of any subclass, NumPy scalars) stay as they are,
+    so that the NumPy-like functions return what NumPy would; anything else (a
+    list, a Python scalar, a Tensor) goes through np.asarray. With plain=True,
+    NumPy's values become plain ndarrays too (a subclass viewed as an ndarray, a
+    scalar as a 0-d array), as layers and boxes hold them.
+    """
+    # boxes and plain ndarrays first: nearly every call, and the cheapest tests
+    if isinstance(x, Box) or type(x) is np.ndarray:
+        return x
+    if not plain and isinstance(x, _NUMPY_VALUES):
+        return x
+    return np.asarray(x)
+
 
 def as_value(x: Any) -> Any:
-    """A box, or a plain ndarray (never a subclass, never an object array)."""
-    if isinstance(x, Box):
-        return x
-    if type(x) is np.ndarray:
-        return x
-    if isinstance(x, np.ndarray):
-        return x.view(np.ndarray)
-    value = np.asarray(x)
-    if value.dtype == object:
+    """x as a transform's input or tangent: `box_or_array(x, plain=True)`, refusing
+    what NumPy can hold only as objects (a list holding None): a box holds numbers."""
+    value = box_or_array(x, plain=True)
+    if not isinstance(x, (Box, np.ndarray)) and value.dtype == object:
         raise TypeError(
             f"cannot hold {type(x).__name__} data as an array; to combine boxes use tt.stack"
         )

@@ -19,26 +19,27 @@ from typing import Any
 
 import tinytorch as tt
 
-from .module import Module, as_input
+from ..autograd.values import box_or_array
+from .module import Module
 
 
 class ReLU(Module):
     """max(x, 0)."""
 
     def forward(self, x: Any) -> Any:
-        return tt.relu(as_input(x))
+        return tt.relu(box_or_array(x, plain=True))
 
 
 class Sigmoid(Module):
     """1 / (1 + exp(-x)), computed stably for large |x|."""
 
     def forward(self, x: Any) -> Any:
-        return tt.sigmoid(as_input(x))
+        return tt.sigmoid(box_or_array(x, plain=True))
 
 
 class Tanh(Module):
     def forward(self, x: Any) -> Any:
-        return tt.tanh(as_input(x))
+        return tt.tanh(box_or_array(x, plain=True))
 
 
 class Softmax(Module):
@@ -48,7 +49,7 @@ class Softmax(Module):
         self.axis = axis
 
     def forward(self, x: Any) -> Any:
-        return tt.softmax(as_input(x), axis=self.axis)
+        return tt.softmax(box_or_array(x, plain=True), axis=self.axis)
 
     def extra_repr(self) -> str:
         return f"axis={self.axis}"
@@ -58,7 +59,7 @@ class GELU(Module):
     """x * Phi(x) with Phi the standard normal CDF: 0.5 x (1 + erf(x / sqrt(2)))."""
 
     def forward(self, x: Any) -> Any:
-        x = as_input(x)
+        x = box_or_array(x, plain=True)
         return (0.5 * x) * (1.0 + tt.erf(x * (1.0 / math.sqrt(2.0))))
 
 
@@ -69,7 +70,7 @@ class LeakyReLU(Module):
         self.negative_slope = negative_slope
 
     def forward(self, x: Any) -> Any:
-        x = as_input(x)
+        x = box_or_array(x, plain=True)
         return tt.where(x > 0, x, self.negative_slope * x)
 
     def extra_repr(self) -> str:

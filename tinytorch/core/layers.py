@@ -25,8 +25,9 @@ import numpy as np
 import tinytorch as tt
 
 from ..autograd import Variable
+from ..autograd.values import box_or_array
 from .init import INITIALIZERS, generator
-from .module import Module, as_input
+from .module import Module
 
 
 class Dense(Module):
@@ -49,7 +50,7 @@ class Dense(Module):
     def forward(self, x: Any) -> Any:
         # tt.matmul, not `x @ weights`: with an ndarray on the left, `@` first detours
         # through NumPy's dispatch to reach the Variable
-        out = tt.matmul(as_input(x), self.weights)
+        out = tt.matmul(box_or_array(x, plain=True), self.weights)
         return out if self.bias is None else out + self.bias
 
     def extra_repr(self) -> str:
@@ -97,7 +98,7 @@ class Dropout(Module):
         self.rng = None if rng is None else generator(rng)
 
     def forward(self, x: Any) -> Any:
-        x = as_input(x)
+        x = box_or_array(x, plain=True)
         if not np.issubdtype(x.dtype, np.inexact):
             # integers (or booleans) in: the mask's 1 / (1 - p) would be truncated to an
             # integer, so the output is float64 in both modes

@@ -18,7 +18,8 @@ import numpy as np
 
 import tinytorch as tt
 
-from .module import Module, as_input
+from ..autograd.values import box_or_array
+from .module import Module
 
 
 def _same_shape(prediction: Any, target: Any, name: str) -> None:
@@ -31,7 +32,7 @@ class MSELoss(Module):
     """mean((prediction - target)**2) over all entries."""
 
     def forward(self, prediction: Any, target: Any) -> Any:
-        prediction, target = as_input(prediction), as_input(target)
+        prediction, target = box_or_array(prediction, plain=True), box_or_array(target, plain=True)
         _same_shape(prediction, target, "MSELoss")
         return tt.mean(tt.square(prediction - target))
 
@@ -45,7 +46,7 @@ class CrossEntropyLoss(Module):
     """
 
     def forward(self, logits: Any, target: Any) -> Any:
-        logits, target = as_input(logits), as_input(target)
+        logits, target = box_or_array(logits, plain=True), box_or_array(target, plain=True)
         if logits.ndim != 2:
             raise ValueError(f"CrossEntropyLoss: logits must have shape (n, classes), got {logits.shape}")
         n, classes = logits.shape
@@ -74,6 +75,6 @@ class BinaryCrossEntropyLoss(Module):
     targets y in [0, 1], computed as softplus(z) - y z."""
 
     def forward(self, logits: Any, target: Any) -> Any:
-        logits, target = as_input(logits), as_input(target)
+        logits, target = box_or_array(logits, plain=True), box_or_array(target, plain=True)
         _same_shape(logits, target, "BinaryCrossEntropyLoss")
         return tt.mean(tt.softplus(logits) - target * logits)

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import Dual, Variable
+from ..autograd import Variable
 from .archive import READ_ERRORS, NpzReader, write_arrays
 
 PathLike = str | os.PathLike
@@ -30,11 +30,6 @@ PathLike = str | os.PathLike
 
 class StateMismatch(ValueError):
     """A state (or file) whose names, shapes or values do not fit the module."""
-
-
-def as_input(x: Any) -> Any:
-    """Variables and Duals as they are; anything else (Tensor, list) as an ndarray."""
-    return x if isinstance(x, (Variable, Dual)) else np.asarray(x)
 
 
 class Module:

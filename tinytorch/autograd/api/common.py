@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from ..levels import Box
 
 try:
@@ -13,13 +11,6 @@ try:
 except ImportError:  # numpy < 2
     from numpy.core.multiarray import normalize_axis_index  # type: ignore[no-redef]
     from numpy.core.numeric import normalize_axis_tuple  # type: ignore[no-redef]
-
-
-def prep(a: Any) -> Any:
-    """Boxes and arrays as they are; anything else (lists, Python scalars) as an array."""
-    if isinstance(a, (Box, np.ndarray, np.generic)):
-        return a
-    return np.asarray(a)
 
 
 def neg_axes(axis: Any, ndim: int) -> tuple[int, ...]:

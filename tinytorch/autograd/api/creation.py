@@ -11,7 +11,8 @@ import numpy as np
 from ..levels import Box
 from ..primitive import NonDifferentiable, unbox_all
 from ..rules.shape import astype_p, copy_p
-from .common import is_box, prep
+from ..values import box_or_array
+from .common import is_box
 from .manipulation import broadcast_to, stack
 
 _CONSTRUCTORS = ["zeros", "ones", "empty", "full", "arange", "logspace", "geomspace", "eye", "identity",
@@ -48,7 +49,7 @@ def asarray(a: Any, dtype: Any = None) -> Any:
 
 def astype(x: Any, dtype: Any) -> Any:
     """x as `dtype`; differentiable between floating types, plain otherwise."""
-    x = prep(x)
+    x = box_or_array(x)
     dtype = np.dtype(dtype)
     if dtype.kind == "c" and is_box(x):
         raise TypeError("astype(complex) of a Variable or Dual: tinytorch does not support complex numbers yet")
@@ -93,4 +94,4 @@ def copy(a: Any, order: str = "K") -> Any:
     >>> float(grad(lambda x: tt.copy(x) * 3.0)(2.0))
     3.0
     """
-    return copy_p(prep(a), order=order)
+    return copy_p(box_or_array(a), order=order)

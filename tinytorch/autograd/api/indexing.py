@@ -27,7 +27,8 @@ from ..rules.shape import (
     tril_p,
     triu_p,
 )
-from .common import neg_axis, normalize_axis_tuple, prep
+from ..values import box_or_array
+from .common import neg_axis, normalize_axis_tuple
 
 
 def _key_entry(k: Any) -> Any:
@@ -127,7 +128,7 @@ def getitem(a: Any, key: Any) -> Any:
     >>> tt.getitem(x, (..., False)).shape
     (2, 3, 0)
     """
-    a = prep(a)
+    a = box_or_array(a)
     if type(key) is int and a.ndim:
         return getitem_p(a, _int_index(key, a.shape))
     try:
@@ -157,7 +158,7 @@ def index_update(a: Any, key: Any, value: Any) -> Any:
     >>> tt.index_update(x, [0, 0], [1.0, 2.0]).tolist()
     [2.0, 0.0, 0.0, 0.0]
     """
-    a = prep(a)
+    a = box_or_array(a)
     try:
         index, expanded = normalize_key(key, a.shape)
     except (IndexError, ValueError):
@@ -174,7 +175,7 @@ def index_update(a: Any, key: Any, value: Any) -> Any:
     except IndexError:  # an index out of bounds
         _raise_numpy_error(key, a.shape)
         raise
-    value = prep(value)
+    value = box_or_array(value)
     if value.ndim and _is_element(key, a.ndim):
         raise ValueError("setting an array element with a sequence.")
     # as in NumPy, the value may carry extra leading axes of length 1
@@ -204,7 +205,7 @@ def _is_element(key: Any, ndim: int) -> bool:
 
 
 def take(a: Any, indices: Any, axis: Any = None) -> Any:
-    a = prep(a)
+    a = box_or_array(a)
     # np.take casts its indices to integers (True is 1, not a mask)
     indices = np.asarray(unbox_all(indices)).astype(np.intp)
     if axis is None:
@@ -214,7 +215,7 @@ def take(a: Any, indices: Any, axis: Any = None) -> Any:
 
 
 def take_along_axis(arr: Any, indices: Any, axis: Any) -> Any:
-    arr = prep(arr)
+    arr = box_or_array(arr)
     indices = np.array(unbox_all(indices))  # a copy: the Index built from it is saved in the graph
     if axis is None:
         if indices.ndim != 1:
@@ -238,19 +239,19 @@ def take_along_axis(arr: Any, indices: Any, axis: Any) -> Any:
 
 def sort(a: Any, axis: Any = -1) -> Any:
     """np.sort; the derivative follows each entry to its sorted position."""
-    a = prep(a)
+    a = box_or_array(a)
     if axis is None:
         a, axis = reshape_p(a, (a.size,), a.ndim), 0
     return take_along_axis(a, np.argsort(unbox_all(a), axis=axis), axis)
 
 
 def diagonal(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
-    a = prep(a)
+    a = box_or_array(a)
     return diagonal_p(a, int(offset), neg_axis(axis1, a.ndim), neg_axis(axis2, a.ndim))
 
 
 def diag(v: Any, k: int = 0) -> Any:
-    v = prep(v)
+    v = box_or_array(v)
     if v.ndim == 1:
         n = v.shape[0] + abs(k)
         return diag_embed_p(v, int(k), -2, -1, (n, n))
@@ -260,14 +261,14 @@ def diag(v: Any, k: int = 0) -> Any:
 
 
 def triu(m: Any, k: int = 0) -> Any:
-    m = prep(m)
+    m = box_or_array(m)
     if m.ndim < 2:
         raise ValueError("triu: input must be at least 2-d")
     return triu_p(m, int(k))
 
 
 def tril(m: Any, k: int = 0) -> Any:
-    m = prep(m)
+    m = box_or_array(m)
     if m.ndim < 2:
         raise ValueError("tril: input must be at least 2-d")
     return tril_p(m, int(k))

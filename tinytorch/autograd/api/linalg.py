@@ -16,7 +16,8 @@ from ..rules.linalg import cholesky_p, det_p, eigh_p, inv_p, logabsdet_p, lstsq_
 from ..rules.math import absolute, sqrt, where
 from ..rules.reductions import max_p, min_p, sum_p
 from ..rules.shape import tril_p, triu_p
-from .common import is_box, neg_axes, prep
+from ..values import box_or_array
+from .common import is_box, neg_axes
 from .indexing import getitem
 from .manipulation import broadcast_to, reshape, swapaxes
 
@@ -34,7 +35,7 @@ class EighResult(NamedTuple):
 
 
 def _square(a: Any, name: str) -> Any:
-    a = prep(a)
+    a = box_or_array(a)
     if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
         raise np.linalg.LinAlgError(f"{name}: last 2 dimensions of the array must be square, got {a.shape}")
     return a
@@ -42,7 +43,7 @@ def _square(a: Any, name: str) -> Any:
 
 def solve(a: Any, b: Any) -> Any:
     """x with a @ x = b (b a vector (n,) or a stack of matrices (..., n, k))."""
-    a, b = _square(prep(a), "solve"), prep(b)
+    a, b = _square(box_or_array(a), "solve"), box_or_array(b)
     if b.ndim == 1:
         if a.ndim == 2:
             return solve_p(a, b)
@@ -160,7 +161,7 @@ def _matrix_norm(x: Any, ord: Any, axes: tuple, keepdims: bool) -> Any:  # noqa:
 def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A002
     """np.linalg.norm; its derivative at a zero vector is 0 (a subgradient), and so is
     that of a zero entry of a vector (PyTorch's convention)."""
-    x = prep(x)
+    x = box_or_array(x)
     if axis is None:
         if ord is None:
             return _safe_sqrt_sum_squares(x, neg_axes(None, x.ndim), keepdims)
@@ -181,7 +182,7 @@ def lstsq(a: Any, b: Any, rcond: Any = None) -> tuple:
 
     Returns (x, residuals, rank, singular values) like NumPy; the last three are
     plain values."""
-    a, b = prep(a), prep(b)
+    a, b = box_or_array(a), box_or_array(b)
     if a.ndim != 2 or b.ndim not in (1, 2):
         raise ValueError("lstsq: a must be 2-d and b 1-d or 2-d")
     _, residuals, rank, sv = np.linalg.lstsq(unbox_all(a), unbox_all(b), rcond=rcond)

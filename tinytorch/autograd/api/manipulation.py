@@ -23,8 +23,9 @@ from ..rules.shape import (
     roll_p,
     transpose_p,
 )
+from ..values import box_or_array
 from ..views import view_of
-from .common import neg_axes, neg_axis, normalize_axis_tuple, prep
+from .common import neg_axes, neg_axis, normalize_axis_tuple
 from .indexing import index_update
 
 
@@ -50,7 +51,7 @@ def _reshaped(a: Any, shape: tuple) -> Any:
 
 
 def reshape(a: Any, shape: Any) -> Any:
-    a = prep(a)
+    a = box_or_array(a)
     shape = _resolve_shape(shape, a.size)
     return a if shape == a.shape else _reshaped(a, shape)
 
@@ -60,7 +61,7 @@ def ravel(a: Any) -> Any:
 
 
 def expand_dims(a: Any, axis: Any) -> Any:
-    a = prep(a)
+    a = box_or_array(a)
     axes = normalize_axis_tuple(axis, a.ndim + len(axis if isinstance(axis, tuple) else (axis,)))
     dims = iter(a.shape)
     shape = tuple(1 if i in axes else next(dims) for i in range(a.ndim + len(axes)))
@@ -68,7 +69,7 @@ def expand_dims(a: Any, axis: Any) -> Any:
 
 
 def squeeze(a: Any, axis: Any = None) -> Any:
-    a = prep(a)
+    a = box_or_array(a)
     if axis is None:
         axes = tuple(i for i, d in enumerate(a.shape) if d == 1)
     else:
@@ -79,7 +80,7 @@ def squeeze(a: Any, axis: Any = None) -> Any:
 
 
 def broadcast_to(array: Any, shape: Any) -> Any:
-    array = prep(array)
+    array = box_or_array(array)
     shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
     if np.broadcast_shapes(array.shape, shape) != shape:
         raise ValueError(f"cannot broadcast shape {array.shape} to {shape}")
@@ -87,7 +88,7 @@ def broadcast_to(array: Any, shape: Any) -> Any:
 
 
 def transpose(a: Any, axes: Any = None) -> Any:
-    a = prep(a)
+    a = box_or_array(a)
     n = a.ndim
     axes = tuple(range(n))[::-1] if axes is None else tuple(normalize_axis_tuple(axes, n))
     if sorted(axes) != list(range(n)):
@@ -101,7 +102,7 @@ def transpose(a: Any, axes: Any = None) -> Any:
 
 
 def swapaxes(a: Any, axis1: int, axis2: int) -> Any:
-    a = prep(a)
+    a = box_or_array(a)
     perm = list(range(a.ndim))
     i, j = normalize_axis_tuple((axis1, axis2), a.ndim, allow_duplicate=True)
     perm[i], perm[j] = perm[j], perm[i]
@@ -109,7 +110,7 @@ def swapaxes(a: Any, axis1: int, axis2: int) -> Any:
 
 
 def moveaxis(a: Any, source: Any, destination: Any) -> Any:
-    a = prep(a)
+    a = box_or_array(a)
     src = normalize_axis_tuple(source, a.ndim)
     dst = normalize_axis_tuple(destination, a.ndim)
     if len(src) != len(dst):
@@ -121,7 +122,7 @@ def moveaxis(a: Any, source: Any, destination: Any) -> Any:
 
 
 def concatenate(arrays: Any, axis: Any = 0) -> Any:
-    arrays = [prep(a) for a in arrays]
+    arrays = [box_or_array(a) for a in arrays]
     if not arrays:
         raise ValueError("need at least one array to concatenate")
     if axis is None:
@@ -133,7 +134,7 @@ def concatenate(arrays: Any, axis: Any = 0) -> Any:
 
 
 def stack(arrays: Any, axis: int = 0) -> Any:
-    arrays = [prep(a) for a in arrays]
+    arrays = [box_or_array(a) for a in arrays]
     if not arrays:
         raise ValueError("need at least one array to stack")
     if len({a.shape for a in arrays}) != 1:
@@ -154,12 +155,12 @@ def vstack(tup: Any) -> Any:
 
 
 def atleast_1d(a: Any) -> Any:
-    a = prep(a)
+    a = box_or_array(a)
     return reshape(a, (1,)) if a.ndim == 0 else a
 
 
 def atleast_2d(a: Any) -> Any:
-    a = prep(a)
+    a = box_or_array(a)
     return reshape(a, (1,) * (2 - a.ndim) + a.shape) if a.ndim < 2 else a
 
 
@@ -171,7 +172,7 @@ def _along(a: Any, axis: int, start: int, stop: int) -> Any:
 
 
 def array_split(ary: Any, indices_or_sections: Any, axis: int = 0) -> list:
-    ary = prep(ary)
+    ary = box_or_array(ary)
     axis = normalize_axis_tuple(axis, ary.ndim)[0]
     n = ary.shape[axis]
     if isinstance(indices_or_sections, (int, np.integer)):
@@ -189,14 +190,14 @@ def array_split(ary: Any, indices_or_sections: Any, axis: int = 0) -> list:
 
 def split(ary: Any, indices_or_sections: Any, axis: int = 0) -> list:
     if isinstance(indices_or_sections, (int, np.integer)):
-        n = prep(ary).shape[axis]
+        n = box_or_array(ary).shape[axis]
         if n % indices_or_sections:
             raise ValueError("array split does not result in an equal division")
     return array_split(ary, indices_or_sections, axis)
 
 
 def flip(m: Any, axis: Any = None) -> Any:
-    m = prep(m)
+    m = box_or_array(m)
     axes = neg_axes(axis, m.ndim)
     return view_of(flip_p(m, axes), m, lambda base: flip_p(base, axes), lambda base, view: flip_p(view, axes))
 
@@ -210,7 +211,7 @@ def flipud(m: Any) -> Any:
 
 
 def roll(a: Any, shift: Any, axis: Any = None) -> Any:
-    a = prep(a)
+    a = box_or_array(a)
     if axis is None:
         return reshape(roll(ravel(a), shift, 0), a.shape)
     axes = tuple(neg_axis(ax, a.ndim) for ax in np.atleast_1d(axis))
@@ -219,7 +220,7 @@ def roll(a: Any, shift: Any, axis: Any = None) -> Any:
 
 
 def tile(A: Any, reps: Any) -> Any:
-    A = prep(A)
+    A = box_or_array(A)
     reps = (reps,) if isinstance(reps, (int, np.integer)) else tuple(reps)
     d = max(len(reps), A.ndim)
     reps = (1,) * (d - len(reps)) + reps
@@ -231,7 +232,7 @@ def tile(A: Any, reps: Any) -> Any:
 
 
 def repeat(a: Any, repeats: Any, axis: Any = None) -> Any:
-    a = prep(a)
+    a = box_or_array(a)
     if axis is None:
         a, axis = ravel(a), 0
     axis = normalize_axis_tuple(axis, a.ndim)[0]
@@ -250,7 +251,7 @@ _INDEX_MODES = {"edge", "reflect", "symmetric", "wrap"}
 
 
 def pad(array: Any, pad_width: Any, mode: str = "constant", constant_values: Any = 0) -> Any:
-    array = prep(array)
+    array = box_or_array(array)
     widths = tuple(
         (int(b), int(e)) for b, e in np.broadcast_to(np.asarray(pad_width, dtype=int), (array.ndim, 2))
     )

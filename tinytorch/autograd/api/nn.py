@@ -10,7 +10,8 @@ import numpy as np
 
 from ..primitive import unbox_all
 from ..rules import nn
-from .common import neg_axes, prep
+from ..values import box_or_array
+from .common import neg_axes
 
 sigmoid, relu, softplus = nn.sigmoid, nn.relu, nn.softplus
 expit = sigmoid
@@ -18,26 +19,26 @@ expit = sigmoid
 
 def logsumexp(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """scipy.special.logsumexp, stable for large inputs."""
-    a = prep(a)
+    a = box_or_array(a)
     return nn.logsumexp_p(a, neg_axes(axis, a.ndim), keepdims)
 
 
 def softmax(x: Any, axis: Any = -1) -> Any:
     """exp(x) normalized along `axis` (default: the last one, as in jax.nn)."""
-    x = prep(x)
+    x = box_or_array(x)
     return nn.softmax_p(x, neg_axes(axis, x.ndim))
 
 
 def log_softmax(x: Any, axis: Any = -1) -> Any:
     """log(softmax(x)) computed stably along `axis` (default: the last one)."""
-    x = prep(x)
+    x = box_or_array(x)
     return nn.log_softmax_p(x, neg_axes(axis, x.ndim))
 
 
 def cross_entropy(logits: Any, labels: Any) -> Any:
     """Per-row -log softmax(logits)[label] for logits (n, classes) and integer labels
     (n,): one fused primitive, stable at any scale (a logit of -inf is probability 0)."""
-    logits = prep(logits)
+    logits = box_or_array(logits)
     labels = np.asarray(unbox_all(labels))
     if logits.ndim != 2 or labels.shape != logits.shape[:1]:
         raise ValueError(f"cross_entropy: logits (n, classes) and labels (n,), got {logits.shape} and {labels.shape}")

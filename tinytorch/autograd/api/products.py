@@ -12,7 +12,8 @@ import numpy as np
 from ..rules.math import multiply
 from ..rules.products import einsum_p, matmul_p
 from ..rules.reductions import sum_p
-from .common import is_box, prep
+from ..values import box_or_array
+from .common import is_box
 from .creation import astype
 from .indexing import diagonal
 from .manipulation import broadcast_to, ravel, reshape
@@ -59,7 +60,7 @@ def einsum(subscripts: str, *operands: Any, out: Any = None, dtype: Any = None, 
     """
     if not isinstance(subscripts, str):
         raise TypeError("einsum: only the subscripts-string form is supported, e.g. einsum('ij,jk->ik', a, b)")
-    operands = [prep(x) for x in operands]
+    operands = [box_or_array(x) for x in operands]
     boxed = [type(x).__name__ for x in operands if is_box(x)]
     if is_box(out):
         raise TypeError(f"einsum(..., out=...) cannot write into a {type(out).__name__}; assign the result "
@@ -92,7 +93,7 @@ def einsum(subscripts: str, *operands: Any, out: Any = None, dtype: Any = None, 
 
 
 def tensordot(a: Any, b: Any, axes: Any = 2) -> Any:
-    a, b = prep(a), prep(b)
+    a, b = box_or_array(a), box_or_array(b)
     if isinstance(axes, (int, np.integer)):
         axes_a, axes_b = list(range(a.ndim - axes, a.ndim)), list(range(axes))
     else:
@@ -111,7 +112,7 @@ def tensordot(a: Any, b: Any, axes: Any = 2) -> Any:
 
 
 def dot(a: Any, b: Any) -> Any:
-    a, b = prep(a), prep(b)
+    a, b = box_or_array(a), box_or_array(b)
     if a.ndim == 0 or b.ndim == 0:
         return multiply(a, b)
     if b.ndim <= 2 and a.ndim <= 2 or b.ndim == 1:
@@ -124,7 +125,7 @@ def vdot(a: Any, b: Any) -> Any:
 
 
 def inner(a: Any, b: Any) -> Any:
-    a, b = prep(a), prep(b)
+    a, b = box_or_array(a), box_or_array(b)
     if a.ndim == 0 or b.ndim == 0:
         return multiply(a, b)
     return tensordot(a, b, axes=([-1], [-1]))

@@ -12,7 +12,8 @@ from ..primitive import NonDifferentiable
 from ..rules import reductions as r
 from ..rules.math import sqrt, square
 from ..rules.shape import Index, concatenate_p, getitem_p, reshape_p, transpose_p
-from .common import is_box, neg_axes, neg_axis, prep
+from ..values import box_or_array
+from .common import is_box, neg_axes, neg_axis
 from .creation import astype
 
 argmax = NonDifferentiable("argmax", np.argmax)
@@ -31,14 +32,14 @@ def _count(shape: tuple, axes: tuple) -> int:
 
 
 def sum(a: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
-    a = prep(a)
+    a = box_or_array(a)
     if dtype is not None:
         a = astype(a, dtype)
     return r.sum_p(a, neg_axes(axis, a.ndim), keepdims)
 
 
 def mean(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
-    a = prep(a)
+    a = box_or_array(a)
     axes = neg_axes(axis, a.ndim)
     total = r.sum_p(a, axes, keepdims)
     if not np.issubdtype(a.dtype, np.inexact):
@@ -47,7 +48,7 @@ def mean(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
 
 
 def var(a: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
-    a = prep(a)
+    a = box_or_array(a)
     axes = neg_axes(axis, a.ndim)
     centered = a - mean(a, axes, keepdims=True)
     return r.sum_p(square(centered), axes, keepdims) / (_count(a.shape, axes) - ddof)
@@ -58,12 +59,12 @@ def std(a: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
 
 
 def max(a: Any, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
-    a = prep(a)
+    a = box_or_array(a)
     return r.max_p(a, neg_axes(axis, a.ndim), keepdims)
 
 
 def min(a: Any, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
-    a = prep(a)
+    a = box_or_array(a)
     return r.min_p(a, neg_axes(axis, a.ndim), keepdims)
 
 
@@ -77,7 +78,7 @@ def _last_axis(x: Any, start: int, stop: int) -> Any:
 
 def prod(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """np.prod, differentiated as a tree of pairwise products: exact at zeros, to any order."""
-    a = prep(a)
+    a = box_or_array(a)
     axes = neg_axes(axis, a.ndim)
     if not is_box(a):
         return np.prod(a, axis=axes, keepdims=keepdims)
@@ -98,7 +99,7 @@ def prod(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
 
 
 def cumsum(a: Any, axis: Any = None) -> Any:
-    a = prep(a)
+    a = box_or_array(a)
     if axis is None:
         a = reshape_p(a, (a.size,), a.ndim)
         axis = 0
