@@ -42,7 +42,8 @@ from .primitive import Primitive
 
 # (get_state, set_state) of the global random states every checkpoint saves
 GLOBAL_STATES: list[tuple[Callable[[], Any], Callable[[Any], None]]] = [
-    (np.random.get_state, np.random.set_state),
+    # NumPy's legacy global state: what np.random.random and friends draw from
+    (lambda: np.random.get_state(), lambda state: np.random.set_state(state)),  # noqa: NPY002
     (random.getstate, random.setstate),
 ]
 
@@ -60,12 +61,16 @@ def register_random_state(get_state: Callable[[], Any], set_state: Callable[[Any
 # itself, and SystemRandom (the operating system's entropy, which has no state to put back)
 _OPAQUE = (Box, np.ndarray, np.generic, str, bytes, int, float, complex, types.ModuleType, Primitive,
            random.SystemRandom)
-_GENERATORS = (np.random.Generator, np.random.RandomState, np.random.BitGenerator, random.Random)
 # what a container of data holds
 _PLAIN = (np.ndarray, np.generic, str, bytes, int, float, complex, type(None))
-# the generators behind NumPy's and Python's global states, which GLOBAL_STATES
-# saves already (f naming np.random.random reaches the first)
-_GLOBAL_GENERATORS = (np.random.random.__self__, random.random.__self__)
+
+
+@functools.cache
+def _generators() -> tuple:
+    """The generator types, and the generators behind the global states (numpy.random
+    is imported on first use, not with tinytorch)."""
+    kinds = (np.random.Generator, np.random.RandomState, np.random.BitGenerator, random.Random)
+    return kinds, (np.random.random.__self__, random.random.__self__)
 
 
 def _names(code: types.CodeType) -> set:
@@ -80,8 +85,9 @@ def _names(code: types.CodeType) -> set:
 def reachable(*roots: Any) -> tuple[list, dict]:
     """The random generators and the Variables (by id) reachable from `roots` (see the
     module docstring)."""
+    generator_types, global_generators = _generators()
     found, variables, stack = [], {}, list(roots)
-    seen = set(map(id, _GLOBAL_GENERATORS))
+    seen = set(map(id, global_generators))
     while stack:
         obj = stack.pop()
         if isinstance(obj, reverse.Variable):
@@ -90,7 +96,7 @@ def reachable(*roots: Any) -> tuple[list, dict]:
         if obj is None or isinstance(obj, _OPAQUE) or id(obj) in seen:
             continue
         seen.add(id(obj))
-        if isinstance(obj, _GENERATORS):
+        if isinstance(obj, generator_types):
             found.append(obj)
         elif isinstance(obj, (list, tuple, set, frozenset, dict)):
             values = obj.values() if isinstance(obj, dict) else obj
