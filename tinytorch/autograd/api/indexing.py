@@ -55,7 +55,19 @@ def normalize_key(key: Any, shape: tuple) -> tuple[Index, tuple | None]:
     """An `Index`, and the shape to reshape to before applying it when the key
     inserts new axes (None, scalar booleans); the Index is for that shape."""
     key = key if isinstance(key, tuple) else (key,)
-    key = tuple(_key_entry(k) for k in key)
+    key = _fill_ellipsis(tuple(_key_entry(k) for k in key), shape)
+    entries, expanded = _entries_and_shape(key, shape)
+    try:
+        index = Index(tuple(entries), expanded)
+    except ValueError:  # from broadcasting the advanced indices
+        shapes = " ".join(str(np.shape(e)) for e in entries if isinstance(e, np.ndarray))
+        raise IndexError(f"shape mismatch: indexing arrays could not be broadcast together with shapes {shapes}") \
+            from None
+    return index, (None if expanded == shape else expanded)
+
+
+def _fill_ellipsis(key: tuple, shape: tuple) -> tuple:
+    """The key with its ellipsis (or its end) replaced by whole slices of the axes it does not index."""
     consumed = sum(k.ndim if _is_mask(k) else 1 for k in key if k is not None and k is not Ellipsis)
     if consumed > len(shape):
         raise IndexError(f"too many indices for array: array is {len(shape)}-dimensional, "
@@ -67,12 +79,16 @@ def normalize_key(key: Any, shape: tuple) -> tuple[Index, tuple | None]:
     fill = (slice(None),) * (len(shape) - consumed)
     if ellipses:
         i = ellipses[0]
-        key = key[:i] + fill + key[i + 1:]
-    else:
-        key = key + fill
-    # NumPy's model of a new axis: None inserts one of length 1 and keeps it whole;
-    # a 0-d mask inserts one and keeps its entry (True) or none (False), as an
-    # advanced index that broadcasts with the others
+        return key[:i] + fill + key[i + 1:]
+    return key + fill
+
+
+def _entries_and_shape(key: tuple, shape: tuple) -> tuple[list, tuple]:
+    """One entry per axis of the expanded shape (masks become their nonzero indices), and that shape.
+
+    NumPy's model of a new axis: None inserts one of length 1 and keeps it whole; a 0-d
+    mask inserts one and keeps its entry (True) or none (False), as an advanced index
+    that broadcasts with the others."""
     entries: list = []
     expanded: list = []
     axis = 0
@@ -94,14 +110,7 @@ def normalize_key(key: Any, shape: tuple) -> tuple[Index, tuple | None]:
             entries.append(k)
         expanded.extend(dims)
         axis += n
-    expanded = tuple(expanded)
-    try:
-        index = Index(tuple(entries), expanded)
-    except ValueError:  # from broadcasting the advanced indices
-        shapes = " ".join(str(np.shape(e)) for e in entries if isinstance(e, np.ndarray))
-        raise IndexError(f"shape mismatch: indexing arrays could not be broadcast together with shapes {shapes}") \
-            from None
-    return index, (None if expanded == shape else expanded)
+    return entries, tuple(expanded)
 
 
 _INT_KEYS: dict = {}  # (key, shape) -> Index, for the common x[i]
