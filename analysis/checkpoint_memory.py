@@ -32,7 +32,7 @@ def network(weights, x, block: int):
     step = checkpoint(run) if block else run
     size = block or len(weights)
     for i in range(0, len(weights), size):
-        x = step(x, *weights[i:i + size])
+        x = step(x, *weights[i : i + size])
     return tt.sum(x * x)
 
 
@@ -60,17 +60,21 @@ def main() -> None:
     weights = [rng.standard_normal((args.width, args.width)) / np.sqrt(args.width) for _ in range(args.layers)]
     x = rng.standard_normal((args.batch, args.width))
     activation_mib = args.batch * args.width * 8 / 2**20
-    print(f"{args.layers} layers, width {args.width}, batch {args.batch}: "
-          f"one activation is {activation_mib:.2f} MiB, the weight gradients "
-          f"{args.layers * args.width**2 * 8 / 2**20:.1f} MiB")
+    print(
+        f"{args.layers} layers, width {args.width}, batch {args.batch}: "
+        f"one activation is {activation_mib:.2f} MiB, the weight gradients "
+        f"{args.layers * args.width**2 * 8 / 2**20:.1f} MiB"
+    )
     reference = None
     for label, block in [("no checkpointing", 0), ("every layer", 1), ("blocks of 4 layers", 4)]:
         peak, seconds, grads = measure(weights, x, block)
         if reference is None:
             reference, base_peak, base_time = grads, peak, seconds
         assert all(np.allclose(g, r, rtol=1e-12) for g, r in zip(grads, reference))
-        print(f"{label:20s} peak {peak:7.1f} MiB ({peak / base_peak:4.2f}x)   time {seconds * 1e3:7.1f} ms "
-              f"({seconds / base_time:4.2f}x)")
+        print(
+            f"{label:20s} peak {peak:7.1f} MiB ({peak / base_peak:4.2f}x)   time {seconds * 1e3:7.1f} ms "
+            f"({seconds / base_time:4.2f}x)"
+        )
 
 
 if __name__ == "__main__":

@@ -149,8 +149,10 @@ def main() -> None:
         t = interleaved_medians({"ours": ours, "numpy": theirs}, repeats)
         us, np_us = t["ours"] * 1e6, t["numpy"] * 1e6
         ok = "yes" if us <= target else "NO"
-        print(f"{name:44s} {us:9.1f}us {np_us:7.1f}us {us / np_us:6.1f} {target:6d}us {ok:>3s}  {diff:.1e}"
-              + (f"   (eager PyTorch {torch} us)" if torch else ""))
+        print(
+            f"{name:44s} {us:9.1f}us {np_us:7.1f}us {us / np_us:6.1f} {target:6d}us {ok:>3s}  {diff:.1e}"
+            + (f"   (eager PyTorch {torch} us)" if torch else "")
+        )
 
 
 if __name__ == "__main__":

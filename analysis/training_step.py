@@ -103,13 +103,18 @@ def main() -> None:
     tt_small, np_small, data_small = setup((10, 32, 1), 1, classify=False)
     small = measure({"tinytorch": tt_small, "numpy": np_small}, data_small, 20 * args.repeats)
 
-    print(f"one SGD training step, float64, median of interleaved runs ({args.repeats} large, "
-          f"{20 * args.repeats} small)")
+    print(
+        f"one SGD training step, float64, median of interleaved runs ({args.repeats} large, {20 * args.repeats} small)"
+    )
     ratio = large["tinytorch"] / large["numpy"]
-    print(f"784-256-10, batch 128:  tinytorch {large['tinytorch'] * 1e3:7.3f} ms   numpy {large['numpy'] * 1e3:7.3f} ms"
-          f"   ratio {ratio:.3f}  (target <= 1.05)")
-    print(f"10-32-1, batch 1:       tinytorch {small['tinytorch'] * 1e6:7.1f} us   numpy {small['numpy'] * 1e6:7.1f} us"
-          f"   ratio {small['tinytorch'] / small['numpy']:.1f}  (target <= 50 us)")
+    print(
+        f"784-256-10, batch 128:  tinytorch {large['tinytorch'] * 1e3:7.3f} ms   numpy {large['numpy'] * 1e3:7.3f} ms"
+        f"   ratio {ratio:.3f}  (target <= 1.05)"
+    )
+    print(
+        f"10-32-1, batch 1:       tinytorch {small['tinytorch'] * 1e6:7.1f} us   numpy {small['numpy'] * 1e6:7.1f} us"
+        f"   ratio {small['tinytorch'] / small['numpy']:.1f}  (target <= 50 us)"
+    )
 
 
 if __name__ == "__main__":

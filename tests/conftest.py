@@ -29,5 +29,11 @@ BOUNDED = {
 }
 settings.register_profile("default", **BOUNDED)
 settings.register_profile("ci", **BOUNDED)
-settings.register_profile("long", max_examples=1000, database=None, deadline=None, print_blob=True,
-                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile(
+    "long",
+    max_examples=1000,
+    database=None,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)

@@ -46,19 +46,32 @@ def test_info_reports_the_primitive_count_and_the_core():
     assert "core:" in result.stdout and "digits" in result.stdout
 
 
-@pytest.mark.parametrize("args", [["--help"], ["demo", "--help"], ["test", "--help"], ["info", "--help"],
-                                  ["bench", "--help"]])
+@pytest.mark.parametrize(
+    "args", [["--help"], ["demo", "--help"], ["test", "--help"], ["info", "--help"], ["bench", "--help"]]
+)
 def test_help_everywhere(args):
     result = tito(*args)
     assert result.returncode == 0
     assert "usage:" in result.stdout
 
 
-@pytest.mark.parametrize("args", [[], ["frobnicate"], ["test", "--module", "no_such_module"], ["demo", "--bogus"],
-                                  ["bench", "no_such_benchmark"], ["test", "junk"],
-                                  ["test", "--module", "core", "junk"], ["test", "-k", "adam"],
-                                  ["test", "--module", "dat"], ["test", "--module", "seed"],      # prefixes of names
-                                  ["test", "--module", "../tinytorch"], ["test", "--module", "test_*"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],
+        ["frobnicate"],
+        ["test", "--module", "no_such_module"],
+        ["demo", "--bogus"],
+        ["bench", "no_such_benchmark"],
+        ["test", "junk"],
+        ["test", "--module", "core", "junk"],
+        ["test", "-k", "adam"],
+        ["test", "--module", "dat"],
+        ["test", "--module", "seed"],  # prefixes of names
+        ["test", "--module", "../tinytorch"],
+        ["test", "--module", "test_*"],
+    ],
+)
 def test_bad_arguments_give_usage_and_exit_code_2(args):
     result = tito(*args)
     assert result.returncode == 2
@@ -99,16 +112,18 @@ def test_test_command_accepts_the_autograd_folder():
 
 def test_a_closed_pipe_is_not_a_traceback():
     """`python -m tinytorch info | head -1`: the reader is gone before tito writes."""
-    process = subprocess.Popen([sys.executable, "-m", "tinytorch", "info"], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
-    process.stdout.close()              # long before the interpreter has even imported numpy
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tinytorch", "info"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    process.stdout.close()  # long before the interpreter has even imported numpy
     _, err = process.communicate(timeout=120)
     assert "Traceback" not in err and "BrokenPipeError" not in err and "Exception ignored" not in err, err
-    assert process.returncode == 1     # Python's convention for EPIPE (its docs, "Note on SIGPIPE")
+    assert process.returncode == 1  # Python's convention for EPIPE (its docs, "Note on SIGPIPE")
 
 
 def test_info_through_head_prints_its_first_line():
-    result = subprocess.run(f'"{sys.executable}" -m tinytorch info | head -1', shell=True, capture_output=True,
-                            text=True, timeout=300)
+    result = subprocess.run(
+        f'"{sys.executable}" -m tinytorch info | head -1', shell=True, capture_output=True, text=True, timeout=300
+    )
     assert result.stdout.startswith("tinytorch ") and result.stdout.count("\n") == 1
     assert "Traceback" not in result.stderr and "Error" not in result.stderr, result.stderr

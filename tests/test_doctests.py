@@ -9,7 +9,8 @@ import pytest
 import tinytorch
 
 MODULES = sorted(
-    name for _, name, _ in pkgutil.walk_packages(tinytorch.__path__, prefix="tinytorch.")
+    name
+    for _, name, _ in pkgutil.walk_packages(tinytorch.__path__, prefix="tinytorch.")
     if not name.endswith("__main__")
 )
 
@@ -24,7 +25,23 @@ def test_docstring_examples(name):
 def test_every_public_transform_has_an_example():
     from tinytorch import autograd
 
-    for name in ["grad", "value_and_grad", "jvp", "vjp", "jacobian", "jacfwd", "jacrev", "hessian", "hvp",
-                 "gradcheck", "no_grad", "enable_grad", "Variable", "Dual", "checkpoint", "primitive"]:
+    for name in [
+        "grad",
+        "value_and_grad",
+        "jvp",
+        "vjp",
+        "jacobian",
+        "jacfwd",
+        "jacrev",
+        "hessian",
+        "hvp",
+        "gradcheck",
+        "no_grad",
+        "enable_grad",
+        "Variable",
+        "Dual",
+        "checkpoint",
+        "primitive",
+    ]:
         doc = getattr(autograd, name).__doc__ or ""
         assert ">>>" in doc, f"{name} has no runnable example"

@@ -7,8 +7,7 @@ import sys
 
 
 def python(code: str) -> str:
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                          timeout=300).stdout
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300).stdout
 
 
 def test_importing_tinytorch_its_core_and_its_cli_leaves_scipy_unimported():

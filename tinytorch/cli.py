@@ -36,8 +36,10 @@ def _test_targets(module: str | None) -> list[str]:
         return [str(folder)]
     files = sorted(TESTS.rglob(f"test_{module}.py")) if module.isidentifier() else []
     if not files:
-        known = sorted({p.name for p in TESTS.iterdir() if p.is_dir() and not p.name.startswith(("_", "."))}
-                       | {p.stem[5:] for p in TESTS.rglob("test_*.py")})
+        known = sorted(
+            {p.name for p in TESTS.iterdir() if p.is_dir() and not p.name.startswith(("_", "."))}
+            | {p.stem[5:] for p in TESTS.rglob("test_*.py")}
+        )
         raise UsageError(f"no tests for module {module!r}; known: {', '.join(known)}")
     return [str(f) for f in files]
 
@@ -47,8 +49,9 @@ def _test(args: argparse.Namespace) -> int:
 
     extra = args.pytest_args
     if extra and extra[0] != "--":
-        raise UsageError(f"unexpected argument {extra[0]!r}; pytest's arguments go after --: "
-                         f"tito test --module core -- -k adam")
+        raise UsageError(
+            f"unexpected argument {extra[0]!r}; pytest's arguments go after --: tito test --module core -- -k adam"
+        )
     return int(pytest.main([*_test_targets(args.module), *extra[1:]]))
 
 
@@ -78,8 +81,10 @@ def _info(args: argparse.Namespace) -> int:
     from tinytorch.autograd import registry
     from tinytorch.core.progress import tqdm
 
-    print(f"tinytorch {tinytorch.__version__}  (numpy {numpy.__version__}, scipy {scipy.__version__}, "
-          f"python {sys.version.split()[0]})")
+    print(
+        f"tinytorch {tinytorch.__version__}  (numpy {numpy.__version__}, scipy {scipy.__version__}, "
+        f"python {sys.version.split()[0]})"
+    )
     print(f"primitives:  {len(registry)} in the table ({Path(tinytorch.__file__).parent / 'autograd' / 'rules'})")
     print(f"package:     {Path(tinytorch.__file__).parent}")
     print(f"core:        {Path(tinytorch.__file__).parent / 'core'} (layers, losses, optimizers, data, training)")
@@ -95,10 +100,16 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="train a network on the built-in digits, then a tour of the engine")
     demo.set_defaults(run=_demo)
     test = sub.add_parser("test", help="run the test suite, or one module's tests")
-    test.add_argument("--module", help="a folder of tests/ or a test file's name, exactly: autograd, core, "
-                                       "layers, tensor, schedules, datasets, init, ... (default: all)")
-    test.add_argument("pytest_args", nargs=argparse.REMAINDER,
-                      help="extra arguments for pytest, after --: tito test --module core -- -k adam")
+    test.add_argument(
+        "--module",
+        help="a folder of tests/ or a test file's name, exactly: autograd, core, "
+        "layers, tensor, schedules, datasets, init, ... (default: all)",
+    )
+    test.add_argument(
+        "pytest_args",
+        nargs=argparse.REMAINDER,
+        help="extra arguments for pytest, after --: tito test --module core -- -k adam",
+    )
     test.set_defaults(run=_test)
     bench = sub.add_parser("bench", help="run the benchmarks in analysis/ (all, or the ones named)")
     bench.add_argument("names", nargs="*", help=f"any of: {', '.join(BENCHMARKS)}")
@@ -113,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         status = args.run(args)
-        sys.stdout.flush()      # here, where a closed pipe can be caught, not at exit
+        sys.stdout.flush()  # here, where a closed pipe can be caught, not at exit
         return status
     except UsageError as err:
         parser.error(str(err))

@@ -41,8 +41,10 @@ def run() -> None:
         J = jac(np.ones(n))
         exact = (1 - np.tanh(W @ np.ones(n)) ** 2)[:, None] * W
         why = "fewer inputs than outputs" if jac.last_mode == "forward" else "fewer outputs than inputs"
-        print(f"tanh(W @ x), {n} inputs -> {m} outputs: {jac.last_mode} mode ({why}); "
-              f"J {J.shape}, max error {np.abs(J - exact).max():.1e}")
+        print(
+            f"tanh(W @ x), {n} inputs -> {m} outputs: {jac.last_mode} mode ({why}); "
+            f"J {J.shape}, max error {np.abs(J - exact).max():.1e}"
+        )
 
     _section("Second order: Hessian (forward over reverse) and Hessian-vector product")
     A = rng.standard_normal((6, 4))

@@ -116,12 +116,12 @@ def join(b: Builder, shape: tuple, depth: int) -> Expr:
     stackable = [i for i, d in enumerate(shape) if d <= 3]
     if kind == "stack" and stackable:
         axis = b.pick(stackable)
-        shapes = [shape[:axis] + shape[axis + 1:]] * shape[axis]
+        shapes = [shape[:axis] + shape[axis + 1 :]] * shape[axis]
     else:
         kind = "flat" if kind == "flat" and n == 1 else "concatenate"
         axis = b.integer(0, n - 1)
         sizes = parts(b, shape[axis])
-        shapes = [b.reshaped(s) if kind == "flat" else shape[:axis] + (s,) + shape[axis + 1:] for s in sizes]
+        shapes = [b.reshaped(s) if kind == "flat" else shape[:axis] + (s,) + shape[axis + 1 :] for s in sizes]
     es = operands(b, shapes, depth)
     items = "[" + ", ".join(e.text for e in es) + "]"
     spelled_axis = axis - n if b.coin() else axis
@@ -149,8 +149,11 @@ def rearrange(b: Builder, shape: tuple, depth: int) -> Expr:
         args = f"({e.text})" if b.integer(0, 2) == 0 else f"({e.text}, {axis})"
     elif kind == "roll":
         shifts = tuple(b.integer(-5, 5) for _ in axes)
-        args = (f"({e.text}, {shifts[0]})" if b.integer(0, 2) == 0
-                else f"({e.text}, {shifts[0] if len(axes) == 1 else shifts}, axis={axis})")
+        args = (
+            f"({e.text}, {shifts[0]})"
+            if b.integer(0, 2) == 0
+            else f"({e.text}, {shifts[0] if len(axes) == 1 else shifts}, axis={axis})"
+        )
     else:
         args = f"({e.text})"
     return same(b.pick(with_np(kind, args)), e, shape)
@@ -210,7 +213,7 @@ def split(b: Builder, shape: tuple, depth: int) -> Expr:
         before, after = b.integer(0, 2), b.integer(0, 2)
         child, call = before + size + after, f"{{}}({{}}, [{before}, {before + size}], axis={axis})[1]"
         names = ["array_split"]
-    e = b.expr(shape[:axis] + (child,) + shape[axis + 1:], depth - 1)
+    e = b.expr(shape[:axis] + (child,) + shape[axis + 1 :], depth - 1)
     return same(call.format(f"{b.pick(['tt', 'np'])}.{b.pick(names)}", e.text), e, shape)
 
 
@@ -343,10 +346,10 @@ def take(b: Builder, shape: tuple, depth: int) -> Expr:
         child = b.reshaped(m)
         args = f"{lit(b.rng.integers(0, m, shape))})"
     elif kind == "take":
-        child = shape[:axis] + (m,) + shape[axis + 1:]
+        child = shape[:axis] + (m,) + shape[axis + 1 :]
         args = f"{lit(b.rng.integers(-m, m, shape[axis]))}, axis={axis})"
     else:
-        child = shape[:axis] + (m,) + shape[axis + 1:]
+        child = shape[:axis] + (m,) + shape[axis + 1 :]
         args = f"{lit(b.rng.integers(0, m, shape))}, axis={axis})"
     e = b.expr(child, depth - 1)
     return same(b.pick(with_np(kind.replace("-flat", ""), f"({e.text}, {args}")), e, shape)

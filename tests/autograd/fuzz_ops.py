@@ -62,18 +62,44 @@ def above(low: float) -> Callable:
 
 
 UNARY_MATH = [
-    ("sin", moderate), ("cos", moderate), ("tanh", moderate), ("arctan", moderate), ("arcsinh", moderate),
-    ("square", moderate), ("negative", moderate), ("positive", moderate), ("deg2rad", moderate),
+    ("sin", moderate),
+    ("cos", moderate),
+    ("tanh", moderate),
+    ("arctan", moderate),
+    ("arcsinh", moderate),
+    ("square", moderate),
+    ("negative", moderate),
+    ("positive", moderate),
+    ("deg2rad", moderate),
     ("rad2deg", small(0.05)),
-    ("exp", small(2)), ("exp2", small(2)), ("expm1", small(2)), ("sinh", small(2)), ("cosh", small(2)),
-    ("tan", small(1.2)), ("arcsin", small(0.8)), ("arccos", small(0.8)), ("arctanh", small(0.8)),
-    ("log", above(0.3)), ("log2", above(0.3)), ("log10", above(0.3)), ("log1p", above(-0.6)),
-    ("sqrt", above(0.3)), ("arccosh", above(1.3)), ("reciprocal", nonzero), ("cbrt", nonzero),
-    ("absolute", nonzero), ("abs", nonzero), ("fabs", nonzero),
+    ("exp", small(2)),
+    ("exp2", small(2)),
+    ("expm1", small(2)),
+    ("sinh", small(2)),
+    ("cosh", small(2)),
+    ("tan", small(1.2)),
+    ("arcsin", small(0.8)),
+    ("arccos", small(0.8)),
+    ("arctanh", small(0.8)),
+    ("log", above(0.3)),
+    ("log2", above(0.3)),
+    ("log10", above(0.3)),
+    ("log1p", above(-0.6)),
+    ("sqrt", above(0.3)),
+    ("arccosh", above(1.3)),
+    ("reciprocal", nonzero),
+    ("cbrt", nonzero),
+    ("absolute", nonzero),
+    ("abs", nonzero),
+    ("fabs", nonzero),
 ]
 OPERATOR_SPELLINGS = {
-    "negative": ["(-{})"], "positive": ["(+{})"], "absolute": ["abs({})"], "square": ["({} ** 2)"],
-    "sqrt": ["({} ** 0.5)"], "reciprocal": ["(1.0 / {})"],
+    "negative": ["(-{})"],
+    "positive": ["(+{})"],
+    "absolute": ["abs({})"],
+    "square": ["({} ** 2)"],
+    "sqrt": ["({} ** 0.5)"],
+    "reciprocal": ["(1.0 / {})"],
 }
 
 
@@ -147,9 +173,16 @@ def with_constant(b: Builder, shape: tuple, depth: int) -> Expr:
 # --- special functions and the softmax family -------------------------------------------------
 
 UNARY_SPECIAL = [
-    ("erf", moderate), ("erfc", moderate), ("sigmoid", moderate), ("expit", moderate), ("softplus", moderate),
+    ("erf", moderate),
+    ("erfc", moderate),
+    ("sigmoid", moderate),
+    ("expit", moderate),
+    ("softplus", moderate),
     ("relu", nonzero),
-    ("gammaln", above(0.6)), ("digamma", above(0.6)), ("psi", above(0.6)), ("polygamma", above(0.6)),
+    ("gammaln", above(0.6)),
+    ("digamma", above(0.6)),
+    ("psi", above(0.6)),
+    ("polygamma", above(0.6)),
 ]
 
 

@@ -158,8 +158,11 @@ def det(b: Builder, shape: tuple, depth: int) -> Expr:
     return Expr(text, shape, -0.1, n * math.log(3.0) + 0.1)
 
 
-@op("linalg", accepts=lambda s: 1 <= len(s) <= 3 and 2 <= s[-1] <= 4,
-    root_shape=lambda b: b.shape(0, 1) + (b.integer(2, 3),) * b.integer(1, 2))
+@op(
+    "linalg",
+    accepts=lambda s: 1 <= len(s) <= 3 and 2 <= s[-1] <= 4,
+    root_shape=lambda b: b.shape(0, 1) + (b.integer(2, 3),) * b.integer(1, 2),
+)
 def eigh(b: Builder, shape: tuple, depth: int) -> Expr:
     n = shape[-1]
     vectors = len(shape) >= 2 and shape[-2] == n and b.coin()
@@ -172,8 +175,7 @@ def eigh(b: Builder, shape: tuple, depth: int) -> Expr:
     return Expr(b.pick(spellings), shape, -0.3, 1.5 * (n - 1) + 0.3)
 
 
-@op("linalg", accepts=lambda s: 1 <= len(s) <= 2 and s[0] <= 3,
-    root_shape=lambda b: (b.integer(1, 3),) + b.shape(0, 1))
+@op("linalg", accepts=lambda s: 1 <= len(s) <= 2 and s[0] <= 3, root_shape=lambda b: (b.integer(1, 3),) + b.shape(0, 1))
 def lstsq(b: Builder, shape: tuple, depth: int) -> Expr:
     n = shape[0]
     m = n + b.integer(0, 2)

@@ -134,7 +134,7 @@ class Builder:
         """`shape`, or a shape broadcasting to it (leading axes dropped, axes of size 1)."""
         dims = list(shape)
         if self.coin():
-            dims = dims[self.integer(0, len(dims)):]
+            dims = dims[self.integer(0, len(dims)) :]
             dims = [1 if d > 1 and self.coin() else d for d in dims]
         return tuple(dims)
 
@@ -157,8 +157,9 @@ class Builder:
         self.nodes += 1
         # a large operand goes on with elementwise math only, whose operands are no larger
         small = math.prod(shape) <= MAX_SIZE
-        op = self.pick([o for o in self.ops if o.accepts(shape) and (small or o.family == "math")
-                        for _ in range(o.weight)])
+        op = self.pick(
+            [o for o in self.ops if o.accepts(shape) and (small or o.family == "math") for _ in range(o.weight)]
+        )
         e = op.build(self, shape, depth)
         assert e.shape == shape, f"{op.name} built {e.shape}, wanted {shape}"
         return e
@@ -244,8 +245,9 @@ class Op:
     """An op's builder, for the shapes it accepts (root_shape draws one of them);
     an op of many variants has a weight above 1, to be drawn more often."""
 
-    def __init__(self, name: str, family: str, build: Callable, accepts: Callable, root_shape: Callable,
-                 weight: int) -> None:
+    def __init__(
+        self, name: str, family: str, build: Callable, accepts: Callable, root_shape: Callable, weight: int
+    ) -> None:
         self.name, self.family, self.build, self.weight = name, family, build, weight
         self.accepts, self.root_shape = accepts, root_shape
 
@@ -256,8 +258,12 @@ class Op:
 def registry(ops: list[Op]) -> Callable:
     """A decorator `@op(family, accepts, root_shape, weight)` adding an op's builder to `ops`."""
 
-    def op(family: str, accepts: Callable[[tuple], bool] = lambda s: True, root_shape: Callable | None = None,
-           weight: int = 1):
+    def op(
+        family: str,
+        accepts: Callable[[tuple], bool] = lambda s: True,
+        root_shape: Callable | None = None,
+        weight: int = 1,
+    ):
         def register(build: Callable) -> Callable:
             ops.append(Op(build.__name__, family, build, accepts, root_shape or (lambda b: b.shape()), weight))
             return build

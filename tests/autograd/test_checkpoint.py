@@ -138,11 +138,17 @@ def _python_random_block(x):
 
 
 GLOBAL_SOURCES = {  # name: (reseed, snapshot of the state, block)
-    "np.random": (lambda: np.random.seed(0), lambda: pickle.dumps(np.random.get_state()),  # noqa: NPY002
-                  lambda x: _masked(x, np.random.random)),  # noqa: NPY002
+    "np.random": (
+        lambda: np.random.seed(0),  # noqa: NPY002
+        lambda: pickle.dumps(np.random.get_state()),  # noqa: NPY002
+        lambda x: _masked(x, np.random.random),
+    ),
     "python random": (lambda: random.seed(0), random.getstate, _python_random_block),
-    "global generator": (_reseed_global_rng, lambda: GLOBAL_RNG.bit_generator.state,
-                         lambda x: _masked(x, GLOBAL_RNG.random)),
+    "global generator": (
+        _reseed_global_rng,
+        lambda: GLOBAL_RNG.bit_generator.state,
+        lambda x: _masked(x, GLOBAL_RNG.random),
+    ),
 }
 
 
@@ -175,6 +181,7 @@ class _Noisy:  # a generator held as an attribute, as a Module holds it
 def _closure_block(rng):
     def block(x):
         return _masked(x, rng.random)
+
     return block
 
 
@@ -183,7 +190,8 @@ BLOCK_CALLS = {  # where the generator sits: f(rng) -> the output, with or witho
     "attribute": lambda wrap, x, rng: wrap(_Noisy(rng))(x),
     "argument": lambda wrap, x, rng: wrap(lambda a, r: _masked(a, r.random))(x, rng),
     "keyword container": lambda wrap, x, rng: wrap(lambda a, held: _masked(a, held["rng"].random))(
-        x, held={"rng": rng}),
+        x, held={"rng": rng}
+    ),
     "bound method": lambda wrap, x, rng: wrap(functools.partial(_masked, draw=rng.random))(x),
 }
 
@@ -224,8 +232,11 @@ def test_a_block_whose_recomputation_differs_is_an_error():
         return a * float(len(calls))
 
     y = checkpoint(counting)(Variable(X, requires_grad=True))
-    with pytest.raises(RuntimeError, match=r"checkpoint: recomputing f for backward gave a different output "
-                                           r"than the forward pass \(largest difference"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"checkpoint: recomputing f for backward gave a different output "
+        r"than the forward pass \(largest difference",
+    ):
         tt.sum(y).backward()
 
 
@@ -239,7 +250,8 @@ def test_an_array_changed_in_place_before_backward_is_an_error():
 
 def test_without_preserve_rng_state_a_random_block_is_an_error_and_a_plain_one_works():
     y = checkpoint(_closure_block(np.random.default_rng(0)), preserve_rng_state=False)(
-        Variable(X64, requires_grad=True))
+        Variable(X64, requires_grad=True)
+    )
     with pytest.raises(RuntimeError, match="preserve_rng_state=False"):
         tt.sum(y).backward()
     x = Variable(X, requires_grad=True)
@@ -274,8 +286,8 @@ def test_a_random_state_out_of_reach_is_an_error_until_registered():
     saved = list(reach.GLOBAL_STATES)
     try:
         register_random_state(
-            lambda: hidden.rng.bit_generator.state,
-            lambda state: setattr(hidden.rng.bit_generator, "state", state))
+            lambda: hidden.rng.bit_generator.state, lambda state: setattr(hidden.rng.bit_generator, "state", state)
+        )
         hidden.rng = np.random.default_rng(2)
         x = Variable(X64, requires_grad=True)
         tt.sum(block(x)).backward()
@@ -425,8 +437,11 @@ def test_a_constant_variable_read_from_the_closure_and_changed_since_is_an_error
     x = Variable(np.zeros(3), requires_grad=True)  # out = x * (c or exp c) = 0: the output shows nothing
     out = checkpoint(lambda a: READINGS[reading](a, c))(x)
     CHANGES[change](c, Variable(np.full(3, 4.0), requires_grad=True))
-    with pytest.raises(RuntimeError, match=r"checkpoint: a Variable that f reads or can reach from outside "
-                                           r"\(a constant, shape \(3,\), dtype float64, reached through a closure"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"checkpoint: a Variable that f reads or can reach from outside "
+        r"\(a constant, shape \(3,\), dtype float64, reached through a closure",
+    ):
         tt.sum(out).backward()
 
 
@@ -434,8 +449,11 @@ def test_a_variable_that_requires_grad_read_from_the_closure_and_rebound_since_i
     w = Variable(np.ones(3), requires_grad=True) * 1.0
     out = checkpoint(lambda a: a * w)(Variable(np.zeros(3), requires_grad=True))
     w += 4.0
-    with pytest.raises(RuntimeError, match=r"\(requires grad, shape \(3,\), dtype float64, reached through a "
-                                           r"closure, a global or an attribute\) was rebound by an in-place update"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"\(requires grad, shape \(3,\), dtype float64, reached through a "
+        r"closure, a global or an attribute\) was rebound by an in-place update",
+    ):
         tt.sum(out).backward()
 
 
@@ -443,8 +461,11 @@ def test_a_constant_argument_written_since_is_an_error():
     c = Variable(np.ones(3))
     out = checkpoint(lambda a, cc: a * cc)(Variable(np.zeros(3), requires_grad=True), c)
     c.data[:] = 5.0
-    with pytest.raises(RuntimeError, match=r"\(a constant, shape \(3,\), dtype float64, an argument\) was "
-                                           r"written in place"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"\(a constant, shape \(3,\), dtype float64, an argument\) was "
+        r"written in place",
+    ):
         tt.sum(out).backward()
 
 
@@ -478,8 +499,11 @@ def _update_closure(a, w):
 @pytest.mark.parametrize("f", [_update_argument, _update_closure])
 def test_f_updating_a_variable_that_requires_grad_from_outside_is_an_error(f):
     x, w = (Variable(np.array([0.5, 1.0]), requires_grad=True) * 1.0 for _ in range(2))
-    with pytest.raises(RuntimeError, match="f updated in place a Variable that requires grad and comes from "
-                                           r"outside it.*update a copy \(x = x \* 1.0\)"):
+    with pytest.raises(
+        RuntimeError,
+        match="f updated in place a Variable that requires grad and comes from "
+        r"outside it.*update a copy \(x = x \* 1.0\)",
+    ):
         checkpoint(f)(x, w)
 
 

@@ -23,8 +23,9 @@ def make_log1pexp(with_jvp: bool, with_vjp: bool):
     return log1pexp
 
 
-@pytest.mark.parametrize("with_jvp, with_vjp", [(True, True), (False, True), (True, False)],
-                         ids=["both-rules", "vjp-only", "jvp-only"])
+@pytest.mark.parametrize(
+    "with_jvp, with_vjp", [(True, True), (False, True), (True, False)], ids=["both-rules", "vjp-only", "jvp-only"]
+)
 def test_rules_and_derived_rules_pass_gradcheck_to_order_2(with_jvp, with_vjp):
     f = make_log1pexp(with_jvp, with_vjp)
     assert gradcheck(f, (X,), order=2)
@@ -93,7 +94,8 @@ def test_broadcasting_primitive_reduces_and_expands_derivatives(rules, shapes):
     full = np.broadcast_to(x, np.broadcast_shapes(x.shape, y.shape))
     lead = full.ndim - y.ndim
     expected = full.sum(axis=tuple(range(lead))).sum(
-        axis=tuple(i for i, d in enumerate(y.shape) if d == 1), keepdims=True)
+        axis=tuple(i for i, d in enumerate(y.shape) if d == 1), keepdims=True
+    )
     assert np.allclose(grad(lambda y: tt.sum(mul(x, y)))(y), expected, rtol=1e-14)
 
 
@@ -103,8 +105,11 @@ def test_a_rule_returning_the_wrong_shape_is_reported():
         return np.sum(x)
 
     total.defvjp(lambda g, ans, x: g)  # forgot to broadcast g back to x's shape
-    with pytest.raises(ValueError, match=r"total: the reverse-mode rule for argument 0 returned shape \(\), "
-                                         r"expected \(3,\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"total: the reverse-mode rule for argument 0 returned shape \(\), "
+        r"expected \(3,\)",
+    ):
         grad(total)(np.ones(3))
 
     @primitive
@@ -159,8 +164,7 @@ def test_log_det_matches_the_closed_form_under_every_transform(rules, batched):
     assert np.allclose(jacrev(jacrev(f), chunk_size=2)(A), HESS_LOGDET, rtol=1e-12)
     assert np.allclose(jacfwd(jacfwd(f))(A), HESS_LOGDET, rtol=1e-12)
     assert np.allclose(hvp(f, A, v), np.einsum("ijkl,kl->ij", HESS_LOGDET, v), rtol=1e-12)
-    assert np.allclose(grad(lambda a: tt.sum(grad(f)(a) * v))(A), np.einsum("ijkl,ij->kl", HESS_LOGDET, v),
-                       rtol=1e-12)
+    assert np.allclose(grad(lambda a: tt.sum(grad(f)(a) * v))(A), np.einsum("ijkl,ij->kl", HESS_LOGDET, v), rtol=1e-12)
     assert gradcheck(f, (A,), order=2)
     assert gradcheck(lambda a: tt.sin(f(a * a)) * a, (A,), order=2)
 
@@ -184,15 +188,14 @@ def test_a_rule_not_declared_batched_sees_one_direction_at_a_time():
 def test_vector_output_rules_per_example_match_the_closed_form():
     @primitive
     def cumsq(x):
-        return np.cumsum(x ** 2)
+        return np.cumsum(x**2)
 
     cumsq.defjvp(lambda t, ans, x: tt.cumsum(2 * x * t))  # written for one tangent of x's shape
     x = rng.standard_normal(5)
     expected = np.tril(np.ones((5, 5))) * 2 * x
     assert np.allclose(jacfwd(cumsq, chunk_size=2)(x), expected, rtol=1e-14)
     assert np.allclose(jacrev(cumsq)(x), expected, rtol=1e-14)  # VJP by transposing, a batch of 5
-    assert np.allclose(jacfwd(jacrev(cumsq))(x), np.tril(np.ones((5, 5)))[:, :, None] * 2 * np.eye(5),
-                       rtol=1e-14)
+    assert np.allclose(jacfwd(jacrev(cumsq))(x), np.tril(np.ones((5, 5)))[:, :, None] * 2 * np.eye(5), rtol=1e-14)
     assert gradcheck(lambda x: tt.sum(cumsq(x) ** 2), (x,), order=2)
 
 
@@ -211,16 +214,25 @@ def test_a_batched_rule_that_drops_the_batch_is_an_error_naming_the_batch_axes()
     f = make_log_det("vjp", batched=True)
     f.defvjp(lambda g, ans, a: g * tt.linalg.inv(a).T)  # written for one cotangent, declared batched
     assert np.allclose(grad(f)(A), GRAD_LOGDET, rtol=1e-12)  # no batch: fine
-    with pytest.raises(ValueError, match=r"returned shape \(3, 3\), expected \(1, 3, 3\); its g carried leading "
-                                         r"batch axes \(1,\).*g\[\.\.\., None\].*primitive\(batched=False\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"returned shape \(3, 3\), expected \(1, 3, 3\); its g carried leading "
+        r"batch axes \(1,\).*g\[\.\.\., None\].*primitive\(batched=False\)",
+    ):
         jacrev(f)(A)
-    with pytest.raises(ValueError, match=r"the reverse-mode rule for argument 0 raised ValueError\(.*\(9,\) "
-                                         r"\(3,3\).*\); its g carried leading batch axes \(9,\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"the reverse-mode rule for argument 0 raised ValueError\(.*\(9,\) "
+        r"\(3,3\).*\); its g carried leading batch axes \(9,\)",
+    ):
         jacfwd(f)(A)  # its JVP, by transposition, pulls the 9 tangents back at once
     g = make_log_det("jvp", batched=True)
     g.defjvp(lambda t, ans, a: tt.sum(tt.linalg.inv(a).T * t))  # sums the batch away
-    with pytest.raises(ValueError, match=r"forward-mode rule for argument 0 returned shape \(\), expected \(9,\); "
-                                         r"its t carried leading batch axes \(9,\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"forward-mode rule for argument 0 returned shape \(\), expected \(9,\); "
+        r"its t carried leading batch axes \(9,\)",
+    ):
         jacfwd(g)(A)
 
 

@@ -100,8 +100,11 @@ def test_det_gradient_is_the_transposed_adjugate_in_both_modes(name):
     a = SINGULAR[name]
     expected = cofactors(a)
     scale = 1.0 + np.abs(expected).max()
-    for what, result in [("grad", grad(tt.linalg.det)(a)), ("jacrev", jacrev(tt.linalg.det)(a)),
-                         ("jacfwd", jacfwd(tt.linalg.det)(a))]:
+    for what, result in [
+        ("grad", grad(tt.linalg.det)(a)),
+        ("jacrev", jacrev(tt.linalg.det)(a)),
+        ("jacfwd", jacfwd(tt.linalg.det)(a)),
+    ]:
         np.testing.assert_allclose(result, expected, atol=1e-13 * scale, err_msg=what)
     e = np.random.default_rng(1).standard_normal(a.shape)
     value, tangent = jvp(tt.linalg.det, (a,), (e,))
@@ -281,10 +284,12 @@ def test_clip_with_broadcast_partly_crossed_bounds_against_differences():
     assert (np.broadcast_to(lo, x.shape) < np.broadcast_to(hi, x.shape)).any()
     for jacs in clip_jacobians(x, lo, hi):
         for k, (arg, jac) in enumerate(zip((x, lo, hi), jacs)):
+
             def f(v, k=k):
                 args = [x, lo, hi]
                 args[k] = v
                 return np.clip(*args)
+
             np.testing.assert_allclose(jac, central_differences(f, arg, eps=1e-4), atol=1e-9, err_msg=f"argument {k}")
     assert gradcheck(lambda x, lo, hi: tt.clip(x, lo, hi) ** 2, (x, lo, hi), order=2)
 
@@ -446,7 +451,7 @@ def test_norm_with_even_p_stays_exact_to_any_order_at_a_zero_entry():
     # (x0^4 + R)^(1/4) with R = 1 + 2^4: d^4 / d x0^4 at x0 = 0 is (1/4) R^(-3/4) 4!
     f = lambda x: tt.linalg.norm(x, 4)  # noqa: E731
     fourth = jacfwd(jacrev(jacfwd(jacrev(f))))(X0)
-    np.testing.assert_allclose(fourth[0, 0, 0, 0], 6.0 * 17.0 ** -0.75, rtol=1e-12)
+    np.testing.assert_allclose(fourth[0, 0, 0, 0], 6.0 * 17.0**-0.75, rtol=1e-12)
     third_by_differences = central_differences(lambda x: jacfwd(jacrev(jacfwd(f)))(x)[0, 0], X0, eps=1e-4)
     np.testing.assert_allclose(fourth[0, 0], third_by_differences, rtol=1e-6, atol=1e-7)
 

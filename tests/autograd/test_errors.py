@@ -213,9 +213,21 @@ def _flat_iterator(x):
     x.data.flat[0] = 9.0
 
 
-MUTATIONS = [_write_item, _augmented, _rebind, _copyto, _ufunc_out, _fill,
-             _through_a_view, _through_a_named_alias, _through_detach,
-             _copyto_by_keyword, _ufunc_at, _array_function_out, _flat_iterator]
+MUTATIONS = [
+    _write_item,
+    _augmented,
+    _rebind,
+    _copyto,
+    _ufunc_out,
+    _fill,
+    _through_a_view,
+    _through_a_named_alias,
+    _through_detach,
+    _copyto_by_keyword,
+    _ufunc_at,
+    _array_function_out,
+    _flat_iterator,
+]
 
 
 @pytest.mark.parametrize("mutate", MUTATIONS, ids=lambda m: m.__name__.strip("_"))

@@ -53,7 +53,7 @@ def numeric_jacobian(f, xs: tuple) -> np.ndarray:
         for k in range(x.size):
             e = np.zeros(x.size)
             e[k] = 1.0
-            g = lambda t, i=i: f(*xs[:i], t.reshape(xs[i].shape), *xs[i + 1:])  # noqa: E731
+            g = lambda t, i=i: f(*xs[:i], t.reshape(xs[i].shape), *xs[i + 1 :])  # noqa: E731
             columns.append(derivative(g, x.ravel(), e))
     return np.stack(columns, axis=1)
 
@@ -71,8 +71,10 @@ def agree(actual: np.ndarray, expected: np.ndarray, tol: dict, what: str) -> Non
     excess[np.isnan(actual) | np.isnan(expected)] = np.inf
     if excess.size and excess.max() > 0:
         worst = np.unravel_index(np.argmax(excess), excess.shape)
-        raise AssertionError(f"{what}: at {list(map(int, worst))} {actual[worst]!r} vs {expected[worst]!r} "
-                             f"({int((excess > 0).sum())} of {excess.size} entries off, {tol})")
+        raise AssertionError(
+            f"{what}: at {list(map(int, worst))} {actual[worst]!r} vs {expected[worst]!r} "
+            f"({int((excess > 0).sum())} of {excess.size} entries off, {tol})"
+        )
 
 
 def draw_program(data: st.DataObject, family: str) -> tuple[Program, np.random.Generator]:

@@ -15,26 +15,32 @@ from tinytorch.autograd.primitive import Primitive, unbox_all
 
 # sin with a reverse rule off by a factor (1 + x): right in forward mode only
 sin_bad_vjp = Primitive(
-    "sin_bad_vjp", np.sin,
+    "sin_bad_vjp",
+    np.sin,
     jvp=lambda t, ans, x: t * tt.cos(x),
     vjp=lambda g, ans, x: g * (tt.cos(x) * (1.0 + x)),
-    broadcasting=True, register=False,
+    broadcasting=True,
+    register=False,
 )
 
 # sin with a forward rule off by a factor (1 + x): right in reverse mode only
 sin_bad_jvp = Primitive(
-    "sin_bad_jvp", np.sin,
+    "sin_bad_jvp",
+    np.sin,
     jvp=lambda t, ans, x: t * (tt.cos(x) * (1.0 + x)),
     vjp=lambda g, ans, x: g * tt.cos(x),
-    broadcasting=True, register=False,
+    broadcasting=True,
+    register=False,
 )
 
 # cos whose forward rule has the wrong sign; used inside a correct first derivative
 cos_bad_jvp = Primitive(
-    "cos_bad_jvp", np.cos,
+    "cos_bad_jvp",
+    np.cos,
     jvp=lambda t, ans, x: t * tt.sin(x),
     vjp=lambda g, ans, x: -g * tt.sin(x),
-    broadcasting=True, register=False,
+    broadcasting=True,
+    register=False,
 )
 
 # worst relative error of the factor (1 + x) at y[1, 0] = 1.0
@@ -77,8 +83,14 @@ def test_gradcheck_passes_on_container_outputs_and_matrix_inputs():
 
 
 def test_gradcheck_passes_on_correct_primitives_built_by_hand():
-    good = Primitive("sin_good", np.sin, jvp=lambda t, ans, x: t * tt.cos(x),
-                     vjp=lambda g, ans, x: g * tt.cos(x), broadcasting=True, register=False)
+    good = Primitive(
+        "sin_good",
+        np.sin,
+        jvp=lambda t, ans, x: t * tt.cos(x),
+        vjp=lambda g, ans, x: g * tt.cos(x),
+        broadcasting=True,
+        register=False,
+    )
     assert gradcheck(good, (Y,), order=2) is True
     assert gradcheck(_two_inputs_two_outputs(good), (X, Y), order=1) is True
 
@@ -116,10 +128,12 @@ def test_wrong_rule_on_a_single_input_names_its_position():
 
 # cos with a wrong reverse rule (its forward rule is right)
 cos_bad_vjp = Primitive(
-    "cos_bad_vjp", np.cos,
+    "cos_bad_vjp",
+    np.cos,
     jvp=lambda t, ans, x: -t * tt.sin(x),
     vjp=lambda g, ans, x: g * tt.sin(x),
-    broadcasting=True, register=False,
+    broadcasting=True,
+    register=False,
 )
 
 
@@ -127,10 +141,14 @@ def _sin_with_second_derivative_from(rule, bad_cos):
     """sin with right first derivatives; `rule` ("jvp" or "vjp") is built on `bad_cos`."""
     right = lambda t, ans, x: t * tt.cos(x)
     wrong = lambda t, ans, x: t * bad_cos(x)
-    return Primitive(f"sin_{rule}_on_{bad_cos.name}", np.sin,
-                     jvp=wrong if rule == "jvp" else right,
-                     vjp=wrong if rule == "vjp" else right,
-                     broadcasting=True, register=False)
+    return Primitive(
+        f"sin_{rule}_on_{bad_cos.name}",
+        np.sin,
+        jvp=wrong if rule == "jvp" else right,
+        vjp=wrong if rule == "vjp" else right,
+        broadcasting=True,
+        register=False,
+    )
 
 
 # (rule of sin built on a bad cos, which rule of cos is bad) -> the check that sees it

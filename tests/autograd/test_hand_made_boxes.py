@@ -36,7 +36,7 @@ IDS = [name for name, _ in CONSTANTS]
 
 def _cubic(make):
     """f(x) = sum(c * x**3) with c = 2 made by hand inside f: gradient 6 x**2, Hessian diag(12 x)."""
-    return lambda x: tt.sum(make() * x ** 3)
+    return lambda x: tt.sum(make() * x**3)
 
 
 @pytest.mark.parametrize("make", [m for _, m in CONSTANTS], ids=IDS)
@@ -50,7 +50,7 @@ def test_grad_and_vjp(make):
 
 @pytest.mark.parametrize("make", [m for _, m in CONSTANTS], ids=IDS)
 def test_jvp_and_jacobians(make):
-    f = lambda x: make() * x ** 3  # noqa: E731
+    f = lambda x: make() * x**3  # noqa: E731
     out, t = jvp(f, (X,), (V,))
     np.testing.assert_allclose(out, 2 * X**3)
     np.testing.assert_allclose(t, 6 * X**2 * V)
@@ -63,14 +63,14 @@ def test_hessian_and_hvp(make):
     f = _cubic(make)
     np.testing.assert_allclose(hessian(f)(X), np.diag(12 * X))
     np.testing.assert_allclose(hvp(f, X, V), 12 * X * V)
-    scalar = lambda s: tt.sum(make() * s ** 3)  # noqa: E731  2 n s^3 for n entries
+    scalar = lambda s: tt.sum(make() * s**3)  # noqa: E731  2 n s^3 for n entries
     n = tt.size(make())
     np.testing.assert_allclose(grad(grad(scalar))(1.5), 12 * n * 1.5)
 
 
 @pytest.mark.parametrize("make", [m for _, m in CONSTANTS], ids=IDS)
 def test_float32_stays_float32(make):
-    f = lambda x: tt.sum(tt.astype(make(), np.float32) * x ** 3)  # noqa: E731
+    f = lambda x: tt.sum(tt.astype(make(), np.float32) * x**3)  # noqa: E731
     g = grad(f)(X.astype(np.float32))
     assert g.dtype == np.float32
     np.testing.assert_allclose(g, 6 * X**2, rtol=1e-6)
@@ -107,7 +107,7 @@ class Scaled(Module):
 
     def forward(self, x):
         scale = Variable(np.array([1.0, 2.0, 3.0]))
-        return tt.sum(scale * x ** 2)
+        return tt.sum(scale * x**2)
 
 
 def test_module_building_a_constant_in_forward():
@@ -177,7 +177,7 @@ def test_variable_of_the_traced_input_lets_the_derivative_through():
 def test_inner_backward_on_a_variable_of_the_traced_input():
     def f(x):
         v = Variable(x, requires_grad=True)
-        tt.sum(v ** 3).backward()
+        tt.sum(v**3).backward()
         return tt.sum(v.grad)  # sum(3 x^2): its gradient is 6 x
 
     np.testing.assert_allclose(grad(f)(X), 6 * X)
@@ -202,7 +202,7 @@ def test_transform_inputs_can_be_updated_in_place():
     def f(x):
         x[0] = 0.0
         x *= 3.0
-        return tt.sum(x ** 2)  # 9 (x1^2 + x2^2)
+        return tt.sum(x**2)  # 9 (x1^2 + x2^2)
 
     expected = np.array([0.0, 18 * X[1], 18 * X[2]])
     for derivative in (grad(f), jacrev(f), jacfwd(f), lambda x: vjp(f, x)[1](1.0)[0]):
@@ -226,7 +226,7 @@ def test_hand_made_boxes_in_auxiliary_outputs_and_checkpointed_blocks():
 
     def f(x):
         c = Variable(np.full(3, 2.0))
-        return tt.sum(c * x ** 2), c * 1.0
+        return tt.sum(c * x**2), c * 1.0
 
     g, aux = grad(f, has_aux=True)(X)
     np.testing.assert_allclose(g, 4 * X)

@@ -31,12 +31,28 @@ def _grad_after(update, dtype=np.float64):
     return x.grad
 
 
-def _imul_self(y): y *= y
-def _iadd_self(y): y += y
-def _isub_scaled(y): y -= y * 0.5
-def _idiv_self_plus(y): y /= y + 1.0
-def _set_from_self(y): y[1] = y[0] * 3
-def _shift(y): y[1:] = y[:-1]
+def _imul_self(y):
+    y *= y
+
+
+def _iadd_self(y):
+    y += y
+
+
+def _isub_scaled(y):
+    y -= y * 0.5
+
+
+def _idiv_self_plus(y):
+    y /= y + 1.0
+
+
+def _set_from_self(y):
+    y[1] = y[0] * 3
+
+
+def _shift(y):
+    y[1:] = y[:-1]
 
 
 def _later_use(y):
@@ -128,8 +144,8 @@ class Residual(Module):
 
     def forward(self, x):
         h = x * self.w
-        h += x          # h = x (w + 1)
-        h *= h          # h = x^2 (w + 1)^2
+        h += x  # h = x (w + 1)
+        h *= h  # h = x^2 (w + 1)^2
         return tt.sum(h)
 
 
@@ -245,7 +261,7 @@ def test_index_array_written_after_the_forward_pass():
 
 def test_vjp_pullback_after_the_primal_was_written():
     x = X.copy()
-    _, pullback = vjp(lambda v: tt.sum(v ** 3), x)
+    _, pullback = vjp(lambda v: tt.sum(v**3), x)
     x[:] = 0.0
     np.testing.assert_allclose(pullback(1.0)[0], 3 * X**2)
 
@@ -299,9 +315,9 @@ def test_dual_written_after_an_outer_graph_saved_it_is_detected():
 def test_masked_strided_and_read_modify_write_updates():
     def f(x):
         y = x * 1.0
-        y[x > 0] = 0.0         # X = [1, 2, 3] is all positive: y = 0
-        y += x ** 2            # x^2
-        y[::2] *= 2.0          # [2 x0^2, x1^2, 2 x2^2]
+        y[x > 0] = 0.0  # X = [1, 2, 3] is all positive: y = 0
+        y += x**2  # x^2
+        y[::2] *= 2.0  # [2 x0^2, x1^2, 2 x2^2]
         y[np.array([1])] += x[1]  # x1^2 + x1
         return tt.sum(y)
 
@@ -311,8 +327,10 @@ def test_masked_strided_and_read_modify_write_updates():
 
 
 def test_in_place_updates_keep_shape_and_dtype_as_numpy_does():
-    for box in (lambda: Variable(np.ones(3, np.float32), requires_grad=True) * 1.0,
-                lambda: Dual(np.ones(3, np.float32), np.ones(3, np.float32))):
+    for box in (
+        lambda: Variable(np.ones(3, np.float32), requires_grad=True) * 1.0,
+        lambda: Dual(np.ones(3, np.float32), np.ones(3, np.float32)),
+    ):
         y = box()
         with pytest.raises(ValueError, match="non-broadcastable"):
             y += np.ones((2, 3))
@@ -434,7 +452,7 @@ def test_gradcheck_of_a_function_that_updates_its_input_in_place():
 
     def f(x):
         x *= 2.0
-        return tt.sum(x ** 3)
+        return tt.sum(x**3)
 
     assert gradcheck(f, (np.array([0.5, -1.0]),), order=2)
 
@@ -483,9 +501,9 @@ def test_rows_of_a_scratch_buffer_under_transforms():
 def test_transposes_views_of_views_and_flips():
     m = Variable(np.arange(6.0).reshape(2, 3), requires_grad=True)
     y = m * 1.0
-    y.T[0, 1] = 7.0                # y[1, 0]
-    y[1:][0][2:] *= 10.0            # y[1, 2]
-    tt.flip(y, 1)[0, 0] = -1.0      # y[0, 2]
+    y.T[0, 1] = 7.0  # y[1, 0]
+    y[1:][0][2:] *= 10.0  # y[1, 2]
+    tt.flip(y, 1)[0, 0] = -1.0  # y[0, 2]
     expected = np.array([[0.0, 1.0, -1.0], [7.0, 4.0, 50.0]])
     np.testing.assert_array_equal(y.data, expected)
     tt.sum(y * y).backward()
@@ -503,9 +521,9 @@ def test_views_of_duals_follow_the_same_rules():
 def test_what_numpy_copies_is_not_a_view():
     x = _leaf()
     y = x * 1.0
-    s = y[0]          # a scalar in NumPy
+    s = y[0]  # a scalar in NumPy
     s += 1.0
-    v = y[[0, 2]]     # advanced indexing copies
+    v = y[[0, 2]]  # advanced indexing copies
     v *= 2.0
     np.testing.assert_array_equal(y.data, X)
 

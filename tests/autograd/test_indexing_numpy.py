@@ -23,6 +23,7 @@ from tinytorch.autograd import Dual, Variable, grad, jacfwd, jacrev, jvp, no_gra
 
 # --- the grid of keys -------------------------------------------------------------------------
 
+# fmt: off
 ATOMS = [
     slice(None), slice(1, None), slice(None, None, -2), 0, -1, 5, None, Ellipsis,
     True, False, np.True_, np.array(False), 1.5,
@@ -32,6 +33,7 @@ ATOMS = [
     np.ones((2, 3), bool), np.array([[True, False, True], [False, True, True]]), np.zeros((3, 4), bool),
     np.zeros((0, 3), bool), np.array([[True], [False]]),
 ]
+# fmt: on
 
 
 def grid(n_triples: int) -> list:
@@ -89,8 +91,11 @@ def test_getitem_matches_numpy_on_a_grid_of_keys(shape, n_triples):
                     wrong.append((describe(key), kind, expected, got))
                 continue
             value = np.asarray(got[1] if kind == "array" else got[1]._value)
-            if value.shape != expected[1].shape or value.dtype != expected[1].dtype \
-                    or not np.array_equal(value, expected[1]):
+            if (
+                value.shape != expected[1].shape
+                or value.dtype != expected[1].dtype
+                or not np.array_equal(value, expected[1])
+            ):
                 wrong.append((describe(key), kind, "value"))
             n_values += 1
     assert wrong == []
@@ -120,8 +125,14 @@ def test_getitem_derivatives_on_a_grid_of_keys(shape, n_triples):
 
 def test_wrong_length_masks_raise_numpys_error():
     x = np.arange(12.0).reshape(3, 4)
-    for key in ([True, False], np.array([True, False, True, False]), (slice(None), np.array([True] * 3)),
-                (..., np.ones(5, bool)), np.ones((3, 3), bool), (None, np.array([False] * 4))):
+    for key in (
+        [True, False],
+        np.array([True, False, True, False]),
+        (slice(None), np.array([True] * 3)),
+        (..., np.ones(5, bool)),
+        np.ones((3, 3), bool),
+        (None, np.array([False] * 4)),
+    ):
         with pytest.raises(IndexError) as numpy_error:
             x[key]
         assert "boolean index did not match" in str(numpy_error.value)
@@ -149,20 +160,24 @@ def test_errors_name_the_axis_the_caller_indexed():
         assert str(ours.value) == str(numpy_error.value)
 
 
-@pytest.mark.parametrize("key, shape", [
-    (True, (1, 3, 4)),
-    (False, (0, 3, 4)),
-    (np.True_, (1, 3, 4)),
-    ((..., False), (3, 4, 0)),
-    ((None, True), (1, 1, 3, 4)),
-    ((True, [2, 0]), (2, 4)),
-    ((0, True), (1, 4)),
-    ((np.array([True, False, True]), slice(1, None)), (2, 3)),
-    ((..., np.array([True, False, False, True])), (3, 2)),
-    ([False, True, True], (2, 4)),
-    (([True, True, False], [0, 3]), (2,)),
-    ((np.ones((3, 4), bool), None), (12, 1)),
-], ids=describe)
+@pytest.mark.parametrize(
+    "key, shape",
+    [
+        (True, (1, 3, 4)),
+        (False, (0, 3, 4)),
+        (np.True_, (1, 3, 4)),
+        ((..., False), (3, 4, 0)),
+        ((None, True), (1, 1, 3, 4)),
+        ((True, [2, 0]), (2, 4)),
+        ((0, True), (1, 4)),
+        ((np.array([True, False, True]), slice(1, None)), (2, 3)),
+        ((..., np.array([True, False, False, True])), (3, 2)),
+        ([False, True, True], (2, 4)),
+        (([True, True, False], [0, 3]), (2,)),
+        ((np.ones((3, 4), bool), None), (12, 1)),
+    ],
+    ids=describe,
+)
 def test_named_boolean_keys(key, shape):
     x = np.arange(12.0).reshape(3, 4)
     assert x[key].shape == shape  # what NumPy does, as the brief describes it
@@ -176,10 +191,14 @@ MASK = np.array([[True, False, True, True], [False, False, True, False], [True, 
 MASKED_KEYS = {
     "mask": (MASK, MASK),
     "mask-as-list": (MASK.tolist(), MASK),
-    "row-mask-and-slice": ((np.array([True, False, True]), slice(1, None)),
-                           np.array([[False, True, True, True], [False] * 4, [False, True, True, True]])),
-    "ellipsis-and-column-mask": ((..., np.array([False, True, False, True])),
-                                 np.tile([False, True, False, True], (3, 1))),
+    "row-mask-and-slice": (
+        (np.array([True, False, True]), slice(1, None)),
+        np.array([[False, True, True, True], [False] * 4, [False, True, True, True]]),
+    ),
+    "ellipsis-and-column-mask": (
+        (..., np.array([False, True, False, True])),
+        np.tile([False, True, False, True], (3, 1)),
+    ),
     "scalar-true-and-mask": ((True, MASK), MASK),
     "ellipsis-false": ((..., False), np.zeros((3, 4), bool)),
 }
@@ -265,8 +284,11 @@ def test_index_update_derivatives_on_a_grid_of_keys():
             g = sample(shape, rng, dtype)
             xv, vv = Variable(x, requires_grad=True), Variable(v, requires_grad=True)
             tt.index_update(xv, key, vv).backward(gradient=g)
-            if not (xv.grad.dtype == vv.grad.dtype == dtype and np.array_equal(xv.grad, numpy_update(g, key, 0))
-                    and np.array_equal(vv.grad, g[key])):
+            if not (
+                xv.grad.dtype == vv.grad.dtype == dtype
+                and np.array_equal(xv.grad, numpy_update(g, key, 0))
+                and np.array_equal(vv.grad, g[key])
+            ):
                 wrong.append((describe(key), dtype.__name__, "reverse"))
     assert wrong == []
 
@@ -287,11 +309,14 @@ def test_item_assignment_through_a_mask_on_a_variable():
 def test_item_assignment_with_scalar_booleans_and_new_axes():
     x = Variable(np.arange(12.0).reshape(3, 4), requires_grad=True)
     y = x * 2.0
-    y[True, 1] = np.full((1, 4), -1.0)   # the target has shape (1, 4)
+    y[True, 1] = np.full((1, 4), -1.0)  # the target has shape (1, 4)
     y[None, 2] = np.array([5.0, 6.0, 7.0, 8.0])  # (4,) broadcasts to (1, 4)
-    y[False] = 100.0                     # selects nothing
-    expected = numpy_update(numpy_update(numpy_update(np.arange(12.0).reshape(3, 4) * 2, (True, 1), -1.0),
-                                         (None, 2), [5.0, 6.0, 7.0, 8.0]), False, 100.0)
+    y[False] = 100.0  # selects nothing
+    expected = numpy_update(
+        numpy_update(numpy_update(np.arange(12.0).reshape(3, 4) * 2, (True, 1), -1.0), (None, 2), [5.0, 6.0, 7.0, 8.0]),
+        False,
+        100.0,
+    )
     np.testing.assert_array_equal(y.data, expected)
     y.backward(gradient=np.ones((3, 4)))
     np.testing.assert_array_equal(x.grad, [[2.0] * 4, [0.0] * 4, [0.0] * 4])
@@ -310,8 +335,11 @@ def test_item_assignment_outside_a_graph_is_numpys():
 # --- take and take_along_axis -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("indices", [[True, False], np.array([True, False, True]), np.True_, [1.7, 0.2], [2, -1],
-                                     np.array([[0, 1]]), 7], ids=describe)
+@pytest.mark.parametrize(
+    "indices",
+    [[True, False], np.array([True, False, True]), np.True_, [1.7, 0.2], [2, -1], np.array([[0, 1]]), 7],
+    ids=describe,
+)
 @pytest.mark.parametrize("axis", [None, 0, 1])
 def test_take_casts_indices_to_integers_as_numpy_does(indices, axis):
     x = np.arange(6.0).reshape(2, 3)
@@ -329,18 +357,22 @@ def test_take_casts_indices_to_integers_as_numpy_does(indices, axis):
     np.testing.assert_array_equal(jacrev(f)(x), selection)
 
 
-@pytest.mark.parametrize("indices, axis", [
-    (np.array([[2, 0, 0]]), 1),        # broadcasts along axis 0
-    (np.array([[1], [0]]), 1),
-    (np.array([[1, 0, 1]]), 0),
-    (np.array([[0, 1], [1, 0], [1, 1]]), 0),  # indices longer than the array along the axis
-    (np.array([5, 0, 2]), None),
-    (np.array([[0, 1, 1, 0]]), 1),     # does not broadcast: NumPy's error
-    (np.array([[True, False, True]]), 1),
-    (np.array([[0.5, 1.0, 1.0]]), 1),
-    (np.array([[0, 1]]), None),
-    (np.array([0, 1]), 1),
-], ids=describe)
+@pytest.mark.parametrize(
+    "indices, axis",
+    [
+        (np.array([[2, 0, 0]]), 1),  # broadcasts along axis 0
+        (np.array([[1], [0]]), 1),
+        (np.array([[1, 0, 1]]), 0),
+        (np.array([[0, 1], [1, 0], [1, 1]]), 0),  # indices longer than the array along the axis
+        (np.array([5, 0, 2]), None),
+        (np.array([[0, 1, 1, 0]]), 1),  # does not broadcast: NumPy's error
+        (np.array([[True, False, True]]), 1),
+        (np.array([[0.5, 1.0, 1.0]]), 1),
+        (np.array([[0, 1]]), None),
+        (np.array([0, 1]), 1),
+    ],
+    ids=describe,
+)
 def test_take_along_axis_matches_numpy(indices, axis):
     x = np.arange(6.0).reshape(2, 3) * 1.5
     expected = outcome(np.take_along_axis, x, indices, axis)

@@ -189,9 +189,16 @@ def test_never_an_object_array():
     x = Variable(np.array([1.0, 2.0]), requires_grad=True)
     d = Dual(np.array([1.0, 2.0]), np.array([0.0, 1.0]))
     results = [
-        np.ones(2) * x, np.ones(2) + d, np.float64(3.0) * x, np.float64(3.0) * d,
-        np.sin(x), np.sum(d, axis=0), np.ones((2, 2)) @ x, np.concatenate([x, np.ones(1)]),
-        [2.0, 3.0] * x, x * np.ones(2),
+        np.ones(2) * x,
+        np.ones(2) + d,
+        np.float64(3.0) * x,
+        np.float64(3.0) * d,
+        np.sin(x),
+        np.sum(d, axis=0),
+        np.ones((2, 2)) @ x,
+        np.concatenate([x, np.ones(1)]),
+        [2.0, 3.0] * x,
+        x * np.ones(2),
     ]
     for r in results:
         assert isinstance(r, (Variable, Dual)), type(r)

@@ -77,14 +77,19 @@ def test_closure_over_the_outer_variable_in_a_grad_of_a_grad():
 FUNCTIONS = {
     "sin": (tt.sin, lambda n, x: [np.sin, np.cos, lambda t: -np.sin(t), lambda t: -np.cos(t)][n % 4](x)),
     # d^n/dx^n e^x x^3 = e^x (x^3 + 3n x^2 + 6 C(n,2) x + 6 C(n,3))
-    "exp_x3": (lambda x: tt.exp(x) * x**3,
-               lambda n, x: np.exp(x) * (x**3 + 3 * n * x**2 + 6 * comb(n, 2) * x + 6 * comb(n, 3))),
+    "exp_x3": (
+        lambda x: tt.exp(x) * x**3,
+        lambda n, x: np.exp(x) * (x**3 + 3 * n * x**2 + 6 * comb(n, 2) * x + 6 * comb(n, 3)),
+    ),
 }
 
 
 @pytest.mark.parametrize("fname", sorted(FUNCTIONS))
-@pytest.mark.parametrize("modes", list(itertools.product(DERIVATIVES, repeat=3))
-                         + list(itertools.product(DERIVATIVES, repeat=4)), ids="-".join)
+@pytest.mark.parametrize(
+    "modes",
+    list(itertools.product(DERIVATIVES, repeat=3)) + list(itertools.product(DERIVATIVES, repeat=4)),
+    ids="-".join,
+)
 def test_higher_order_derivative_in_every_mix_of_modes(fname, modes):
     f, closed_form = FUNCTIONS[fname]
     d = f

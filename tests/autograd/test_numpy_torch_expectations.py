@@ -124,8 +124,10 @@ def test_bare_decorated_no_grad_is_thread_local():
             errors.append(e)
             barrier.abort()
 
-    threads = [threading.Thread(target=run, args=("inside", inside)),
-               threading.Thread(target=run, args=("other", differentiate))]
+    threads = [
+        threading.Thread(target=run, args=("inside", inside)),
+        threading.Thread(target=run, args=("other", differentiate)),
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -139,12 +141,18 @@ def test_bare_decorated_no_grad_is_thread_local():
 # --- tolist -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("value", [2.5, np.array([1.0, -2.0]), np.arange(6.0).reshape(2, 3), np.float32(0.1)],
-                         ids=["scalar", "vector", "matrix", "float32"])
+@pytest.mark.parametrize(
+    "value",
+    [2.5, np.array([1.0, -2.0]), np.arange(6.0).reshape(2, 3), np.float32(0.1)],
+    ids=["scalar", "vector", "matrix", "float32"],
+)
 def test_tolist_is_the_values(value):
     expected = np.asarray(value).tolist()
-    for box in (Variable(value, requires_grad=True), Dual(value, np.ones_like(value)),
-                Variable(Dual(value, np.ones_like(value)))):
+    for box in (
+        Variable(value, requires_grad=True),
+        Dual(value, np.ones_like(value)),
+        Variable(Dual(value, np.ones_like(value))),
+    ):
         got = box.tolist()
         assert got == expected
         assert type(got) is type(expected)
@@ -153,8 +161,11 @@ def test_tolist_is_the_values(value):
 # --- copy: torch's clone ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("copy", [lambda z: z.copy(), np.copy, tt.copy, lambda z: tt.copy(z, order="F")],
-                         ids=["method", "np.copy", "tt.copy", "tt.copy-order-F"])
+@pytest.mark.parametrize(
+    "copy",
+    [lambda z: z.copy(), np.copy, tt.copy, lambda z: tt.copy(z, order="F")],
+    ids=["method", "np.copy", "tt.copy", "tt.copy-order-F"],
+)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_copy_passes_the_derivative_in_both_modes(copy, dtype):
     x = np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]], dtype=dtype)
@@ -201,8 +212,11 @@ def test_copy_order_as_numpy():
 # --- format -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("value", [np.float64(3.14159), np.array(-2.5), np.float32(0.125), np.array(7)],
-                         ids=["float64", "0-d", "float32", "int"])
+@pytest.mark.parametrize(
+    "value",
+    [np.float64(3.14159), np.array(-2.5), np.float32(0.125), np.array(7)],
+    ids=["float64", "0-d", "float32", "int"],
+)
 @pytest.mark.parametrize("spec", [".2f", "e", ">10", "+.3g", "d"])
 def test_format_of_a_single_value_is_numpys(value, spec):
     expected = None
@@ -242,8 +256,11 @@ def test_empty_format_spec_is_str():
 # --- einsum(optimize=...) ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("optimize", [True, False, "greedy", "optimal", ["einsum_path", (0, 1), (0, 1)]],
-                         ids=["True", "False", "greedy", "optimal", "explicit-path"])
+@pytest.mark.parametrize(
+    "optimize",
+    [True, False, "greedy", "optimal", ["einsum_path", (0, 1), (0, 1)]],
+    ids=["True", "False", "greedy", "optimal", "explicit-path"],
+)
 def test_einsum_optimize_is_accepted_with_the_same_result(optimize):
     rng = np.random.default_rng(0)
     a, b, c = rng.standard_normal((2, 3)), rng.standard_normal((3, 4)), rng.standard_normal((4, 2))

@@ -15,13 +15,16 @@ def rosenbrock(x):
 X0 = np.full(10, -1.2)
 
 
-@pytest.mark.parametrize("method, x0, options", [
-    ("trust-ncg", X0, {}),
-    ("Newton-CG", X0, {"xtol": 1e-10}),
-    ("trust-krylov", X0, {}),
-    ("trust-exact", X0, {}),
-    ("dogleg", np.full(10, 1.05), {}),  # dogleg needs a positive definite Hessian all the way
-])
+@pytest.mark.parametrize(
+    "method, x0, options",
+    [
+        ("trust-ncg", X0, {}),
+        ("Newton-CG", X0, {"xtol": 1e-10}),
+        ("trust-krylov", X0, {}),
+        ("trust-exact", X0, {}),
+        ("dogleg", np.full(10, 1.05), {}),  # dogleg needs a positive definite Hessian all the way
+    ],
+)
 def test_rosenbrock_10d_with_second_order_methods(method, x0, options):
     result = minimize(rosenbrock, x0, method=method, options=options)
     assert result.success, result.message

@@ -180,8 +180,11 @@ def test_listed_nondifferentiable_functions_are_nondifferentiable():
     wrong = [name for name in NONDIFFERENTIABLE_CALLS if not isinstance(getattr(tt, name), NonDifferentiable)]
     assert wrong == []
     # and every NonDifferentiable object of the API is listed
-    unlisted = [name for name in tt_api.__all__
-                if isinstance(getattr(tt_api, name), NonDifferentiable) and name not in NONDIFFERENTIABLE_CALLS]
+    unlisted = [
+        name
+        for name in tt_api.__all__
+        if isinstance(getattr(tt_api, name), NonDifferentiable) and name not in NONDIFFERENTIABLE_CALLS
+    ]
     assert unlisted == []
 
 
@@ -233,8 +236,7 @@ def test_case_reaches_its_target(case, monkeypatch):
 @by_id
 def test_gradcheck_order2(case):
     xs = case.inputs(rng_for(case))
-    assert gradcheck(case.fn, xs, eps=case.eps, atol=case.atol, rtol=case.rtol, order=2,
-                     modes=("forward", "reverse"))
+    assert gradcheck(case.fn, xs, eps=case.eps, atol=case.atol, rtol=case.rtol, order=2, modes=("forward", "reverse"))
 
 
 @by_id
@@ -353,10 +355,18 @@ TIES = [
     # id, function, input, closed-form Jacobian (ties split the derivative evenly)
     ("max-two-way-tie", lambda x: tt.max(x), np.array([1.0, 3.0, 3.0]), np.array([0.0, 0.5, 0.5])),
     ("min-three-way-tie", lambda x: tt.min(x), np.array([2.0, 2.0, 5.0, 2.0]), np.array([1, 1, 0, 1]) / 3),
-    ("max-axis0-tie", lambda x: tt.max(x, axis=0), np.array([[1.0, 4.0], [1.0, 2.0]]),
-     np.array([[[0.5, 0.0], [0.5, 0.0]], [[0.0, 1.0], [0.0, 0.0]]])),
-    ("maximum-tie", lambda x: tt.maximum(x, x[::-1]), np.array([1.0, 2.0, 1.0]),  # every entry ties
-     np.array([[0.5, 0.0, 0.5], [0.0, 1.0, 0.0], [0.5, 0.0, 0.5]])),
+    (
+        "max-axis0-tie",
+        lambda x: tt.max(x, axis=0),
+        np.array([[1.0, 4.0], [1.0, 2.0]]),
+        np.array([[[0.5, 0.0], [0.5, 0.0]], [[0.0, 1.0], [0.0, 0.0]]]),
+    ),
+    (
+        "maximum-tie",
+        lambda x: tt.maximum(x, x[::-1]),
+        np.array([1.0, 2.0, 1.0]),  # every entry ties
+        np.array([[0.5, 0.0, 0.5], [0.0, 1.0, 0.0], [0.5, 0.0, 0.5]]),
+    ),
     ("minimum-tie", lambda x: tt.minimum(x[0], x[1]), np.array([1.5, 1.5]), np.array([0.5, 0.5])),
     ("absolute-at-zero", lambda x: tt.absolute(x), np.array([0.0, -2.0]), np.diag([0.0, -1.0])),
     ("relu-at-zero", lambda x: tt.relu(x), np.array([0.0, 2.0]), np.diag([0.0, 1.0])),

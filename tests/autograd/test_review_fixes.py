@@ -80,9 +80,15 @@ def test_hips_curried_vjp_rule_gets_our_signature_in_the_error(call, batched):
     with pytest.raises(TypeError) as info:
         CALLS[call](f)
     message = str(info.value)
-    for part in ("my_sin", "reverse-mode rule for argument 0", "rule(g, ans, *args, **kwargs)",
-                 "rule(t, ans, *args, **kwargs)", "curried", "(ans, *args) -> (g -> ...)",
-                 "takes 2 positional arguments but 3 were given"):
+    for part in (
+        "my_sin",
+        "reverse-mode rule for argument 0",
+        "rule(g, ans, *args, **kwargs)",
+        "rule(t, ans, *args, **kwargs)",
+        "curried",
+        "(ans, *args) -> (g -> ...)",
+        "takes 2 positional arguments but 3 were given",
+    ):
         assert part in message
 
 
@@ -116,18 +122,23 @@ def _helper(a):
 
 
 @pytest.mark.parametrize("call", ["grad", "jacrev", "jacfwd", "jvp"])
-@pytest.mark.parametrize("body", [
-    lambda g, ans, x: _helper(g, x),  # a call inside the body with the wrong number of arguments
-    lambda g, ans, x: g * None,  # an unsupported operand
-], ids=["wrong-call-inside", "bad-operand-inside"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        lambda g, ans, x: _helper(g, x),  # a call inside the body with the wrong number of arguments
+        lambda g, ans, x: g * None,  # an unsupported operand
+    ],
+    ids=["wrong-call-inside", "bad-operand-inside"],
+)
 def test_type_errors_raised_inside_a_rule_are_not_masked(call, body):
     f = sine(vjp_rule=body)
     with pytest.raises(TypeError) as info:
         CALLS[call](f)
     assert "signature" not in str(info.value)
     assert info.value.__cause__ is None
-    assert "_helper() takes 1 positional argument but 2 were given" in str(info.value) \
-        or "unsupported operand" in str(info.value)
+    assert "_helper() takes 1 positional argument but 2 were given" in str(info.value) or "unsupported operand" in str(
+        info.value
+    )
 
 
 # --- custom primitives: one array out -----------------------------------------------------------
@@ -293,10 +304,24 @@ BOXES = {
     "Dual": lambda a: Dual(a, np.ones_like(a)),
 }
 KEYS = [  # arrays keep their type (only integer or boolean ones index); empty lists are integers
-    np.array([], float), np.array([]), np.array([], np.float32), np.array([], object), np.zeros((0, 2)),
-    (np.array([], float), 0), (slice(None), np.array([], float)), ([], np.array([], float)),
-    np.array([[]], float), np.array([1.0]), [1.0],
-    [], [[]], ([], []), [[], []], [np.array([], float)], [np.array([], bool)], (0, []),
+    np.array([], float),
+    np.array([]),
+    np.array([], np.float32),
+    np.array([], object),
+    np.zeros((0, 2)),
+    (np.array([], float), 0),
+    (slice(None), np.array([], float)),
+    ([], np.array([], float)),
+    np.array([[]], float),
+    np.array([1.0]),
+    [1.0],
+    [],
+    [[]],
+    ([], []),
+    [[], []],
+    [np.array([], float)],
+    [np.array([], bool)],
+    (0, []),
 ]
 
 
@@ -445,11 +470,19 @@ W = np.array([0.2, -0.4, 1.1])
 
 
 @pytest.mark.parametrize("box", ["Variable", "Dual"])
-@pytest.mark.parametrize("kwargs", [
-    {"dtype": np.float32, "casting": "same_kind"}, {"dtype": np.float16, "casting": "unsafe"},
-    {"dtype": np.float64}, {"dtype": "f8", "casting": "no"}, {"casting": "equiv"}, {"dtype": int, "casting": "unsafe"},
-    {"order": "F"},
-], ids=repr)
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"dtype": np.float32, "casting": "same_kind"},
+        {"dtype": np.float16, "casting": "unsafe"},
+        {"dtype": np.float64},
+        {"dtype": "f8", "casting": "no"},
+        {"casting": "equiv"},
+        {"dtype": int, "casting": "unsafe"},
+        {"order": "F"},
+    ],
+    ids=repr,
+)
 def test_einsum_keywords_on_boxes_give_numpys_value_and_dtype(kwargs, box):
     expected = np.einsum("ij,j->i", M, W, **kwargs)
     got = np.einsum("ij,j->i", BOXES[box](M), W, **kwargs)
@@ -459,12 +492,16 @@ def test_einsum_keywords_on_boxes_give_numpys_value_and_dtype(kwargs, box):
 
 
 @pytest.mark.parametrize("box", ["array", "Variable", "Dual"])
-@pytest.mark.parametrize("args, kwargs", [
-    ((M, W), {"dtype": np.float32}),  # 'safe' refuses float64 -> float32
-    ((M, W), {"dtype": int}),
-    ((M, W.astype(np.float32)), {"casting": "no"}),
-    ((M, W), {"casting": "bogus"}),
-], ids=["to-float32", "to-int", "mixed-no", "bad-casting"])
+@pytest.mark.parametrize(
+    "args, kwargs",
+    [
+        ((M, W), {"dtype": np.float32}),  # 'safe' refuses float64 -> float32
+        ((M, W), {"dtype": int}),
+        ((M, W.astype(np.float32)), {"casting": "no"}),
+        ((M, W), {"casting": "bogus"}),
+    ],
+    ids=["to-float32", "to-int", "mixed-no", "bad-casting"],
+)
 def test_einsum_casting_errors_are_numpys(args, kwargs, box):
     expected = outcome(lambda: np.einsum("ij,j->i", *args, **kwargs))
     assert expected[0] in (TypeError, ValueError)
@@ -575,8 +612,9 @@ SECOND_2X2[0, 1, 1, 0] = SECOND_2X2[1, 0, 0, 1] = -1.0
 @pytest.mark.filterwarnings("ignore:invalid value encountered in det:RuntimeWarning")
 @pytest.mark.parametrize("how", ["jacfwd", "jacrev"])
 def test_det_of_a_stack_keeps_the_finite_matrices_exact(how):
-    stack = np.array([NON_FINITE["nan-after-zero-pivot"], [[1.0, 2.0], [2.0, 4.0]], [[2.0, 1.0], [1.0, 3.0]],
-                      NON_FINITE["inf"]])
+    stack = np.array(
+        [NON_FINITE["nan-after-zero-pivot"], [[1.0, 2.0], [2.0, 4.0]], [[2.0, 1.0], [1.0, 3.0]], NON_FINITE["inf"]]
+    )
     first = FIRST_ORDER[how](stack)
     for k, matrix in enumerate(stack):
         block = first[k, k]

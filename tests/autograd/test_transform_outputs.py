@@ -74,7 +74,7 @@ CONSTANT_DUAL = Dual(np.array([2.0, 3.0, 4.0]))
 
 @pytest.mark.parametrize("c", [CONSTANT, CONSTANT_DUAL], ids=["Variable", "Dual"])
 def test_results_are_arrays_when_f_closes_over_a_constant_box(c):
-    f = lambda x: tt.sum(c * x ** 2)  # noqa: E731
+    f = lambda x: tt.sum(c * x**2)  # noqa: E731
     w = np.array([2.0, 3.0, 4.0])
     results = [
         (grad(f)(X), 2 * w * X),
@@ -93,7 +93,7 @@ def test_results_are_arrays_when_f_closes_over_a_constant_box(c):
 
 def test_a_result_that_depends_on_a_variable_requiring_grad_stays_differentiable():
     w = Variable(np.array([2.0, 3.0, 4.0]), requires_grad=True)
-    g = grad(lambda x: tt.sum(w * x ** 2))(X)  # 2 w x, a function of w
+    g = grad(lambda x: tt.sum(w * x**2))(X)  # 2 w x, a function of w
     assert isinstance(g, Variable)
     tt.sum(g).backward()
     np.testing.assert_allclose(w.grad, 2 * X)

@@ -20,9 +20,9 @@ def test_a_base_keeps_its_layout_so_later_reshapes_are_views_as_in_numpy():
     x = Variable(M, requires_grad=True)
     y = x * 1.0
     t = y.T
-    t[0] = 0.0           # y[:, 0] = 0
-    r = y.reshape(-1)    # a view in NumPy: y stays C-contiguous
-    r[1] = 100.0         # y[0, 1]
+    t[0] = 0.0  # y[:, 0] = 0
+    r = y.reshape(-1)  # a view in NumPy: y stays C-contiguous
+    r[1] = 100.0  # y[0, 1]
     expected = M.copy()
     expected[:, 0] = 0.0
     expected[0, 1] = 100.0
@@ -83,7 +83,7 @@ def test_updates_under_no_grad_inside_nested_transforms_keep_the_outer_derivativ
     def h(x):
         with no_grad():
             x *= 2.0
-        return tt.sum(x ** 3)
+        return tt.sum(x**3)
 
     # reverse mode does not see the update: its gradient is 3 (2x)^2 = 12 x^2, a
     # function of x that the outer forward mode differentiates: 24 x (torch.func agrees)
@@ -97,7 +97,7 @@ def test_jacobian_auto_passes_do_not_share_the_input():
     def g(x):
         with no_grad():
             x += 1.0
-        return x ** 2
+        return x**2
 
     x = np.array([1.0, 2.0])
     np.testing.assert_allclose(jacobian(g)(x), np.diag(2 * (x + 1)))

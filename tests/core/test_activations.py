@@ -23,8 +23,11 @@ ELEMENTWISE = {
     "relu": (ReLU(), lambda x: np.maximum(x, 0), lambda x: (x > 0).astype(float)),
     "sigmoid": (Sigmoid(), lambda x: 1 / (1 + np.exp(-x)), lambda x: np.exp(-x) / (1 + np.exp(-x)) ** 2),
     "tanh": (Tanh(), np.tanh, lambda x: 1 / np.cosh(x) ** 2),
-    "gelu": (GELU(), lambda x: 0.5 * x * (1 + erf(x / math.sqrt(2))),
-             lambda x: 0.5 * (1 + erf(x / math.sqrt(2))) + x * phi(x)),
+    "gelu": (
+        GELU(),
+        lambda x: 0.5 * x * (1 + erf(x / math.sqrt(2))),
+        lambda x: 0.5 * (1 + erf(x / math.sqrt(2))) + x * phi(x),
+    ),
     "leaky_relu": (LeakyReLU(0.1), lambda x: np.where(x > 0, x, 0.1 * x), lambda x: np.where(x > 0, 1.0, 0.1)),
 }
 

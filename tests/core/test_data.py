@@ -49,7 +49,7 @@ def test_shuffle_covers_every_sample_once_and_reshuffles_each_epoch():
     first, second = epoch_order(loader), epoch_order(loader)
     assert sorted(first) == list(range(10)) and sorted(second) == list(range(10))
     assert not np.array_equal(first, second)
-    for x, y in loader:                       # rows stay paired with their labels
+    for x, y in loader:  # rows stay paired with their labels
         assert np.array_equal(Y[(x[:, 0] // 2).astype(int)], y)
 
 
@@ -108,8 +108,8 @@ def test_batch_size_must_be_an_integer():
 def test_drop_last_with_fewer_samples_than_a_batch_is_a_clear_error():
     with pytest.raises(ValueError, match="batch_size 16 and only 10 samples: no batch fits"):
         DataLoader(TensorDataset(X, Y), batch_size=16, drop_last=True)
-    assert len(DataLoader(TensorDataset(X, Y), batch_size=10, drop_last=True)) == 1   # exactly one fits
-    assert len(DataLoader(TensorDataset(X, Y), batch_size=16)) == 1                   # without drop_last
+    assert len(DataLoader(TensorDataset(X, Y), batch_size=10, drop_last=True)) == 1  # exactly one fits
+    assert len(DataLoader(TensorDataset(X, Y), batch_size=16)) == 1  # without drop_last
 
 
 class Fields(Dataset):
@@ -141,17 +141,20 @@ def test_dict_samples_are_collated_into_a_dict_of_arrays():
 
 def test_nested_fields_are_collated_recursively():
     samples = [({"a": np.array([k, k + 1.0])}, [k, -k]) for k in range(3)]
-    (inner, pair), = [collate(samples)]
+    ((inner, pair),) = [collate(samples)]
     assert np.array_equal(inner["a"], [[0.0, 1.0], [1.0, 2.0], [2.0, 3.0]])
     assert np.array_equal(pair[0], [0, 1, 2]) and np.array_equal(pair[1], [0, -1, -2])
 
 
-@pytest.mark.parametrize("samples, error, message", [
-    ([object(), object()], TypeError, "cannot collate samples of type object"),
-    ([{"x": 1}, {"y": 2}], ValueError, "different keys"),
-    ([(1, 2), [1, 2]], TypeError, "different types"),
-    ([(1, 2), (1,)], ValueError, "different lengths"),
-])
+@pytest.mark.parametrize(
+    "samples, error, message",
+    [
+        ([object(), object()], TypeError, "cannot collate samples of type object"),
+        ([{"x": 1}, {"y": 2}], ValueError, "different keys"),
+        ([(1, 2), [1, 2]], TypeError, "different types"),
+        ([(1, 2), (1,)], ValueError, "different lengths"),
+    ],
+)
 def test_samples_that_cannot_be_collated_are_clear_errors(samples, error, message):
     with pytest.raises(error, match=message):
         collate(samples)

@@ -14,7 +14,7 @@ def test_digits_are_the_uci_test_set():
     assert np.bincount(y_digits).tolist() == [178, 182, 177, 183, 181, 182, 181, 179, 174, 180]
     # the first image is a 0; its top row of pixels (0..16), as printed in UCI's file
     assert y_digits[0] == 0 and (X_digits[0, :8] * 16).tolist() == [0, 0, 5, 13, 9, 1, 0, 0]
-    assert np.allclose(X_digits * 16, np.round(X_digits * 16))   # integer pixel counts
+    assert np.allclose(X_digits * 16, np.round(X_digits * 16))  # integer pixel counts
 
 
 def test_spirals():

@@ -16,7 +16,7 @@ def test_xavier_uniform_bounds_and_variance():
     w = xavier_uniform(300, 500, rng=0)
     bound = np.sqrt(6.0 / 800)
     assert np.abs(w).max() <= bound and np.abs(w).max() > 0.99 * bound
-    assert abs(w.var() / (2.0 / 800) - 1) < 0.02   # 150,000 draws: sampling error ~0.4%
+    assert abs(w.var() / (2.0 / 800) - 1) < 0.02  # 150,000 draws: sampling error ~0.4%
 
 
 def test_he_normal_variance():
@@ -41,14 +41,14 @@ def test_seeding():
     first = plain(Dense(4, 3).weights)
     manual_seed(11)
     assert np.array_equal(first, plain(Dense(4, 3).weights))
-    assert not np.array_equal(first, plain(Dense(4, 3).weights))   # the default generator moves on
+    assert not np.array_equal(first, plain(Dense(4, 3).weights))  # the default generator moves on
 
 
 @pytest.mark.parametrize("init", [xavier_uniform, he_normal])
 def test_initializers_give_the_requested_shape_and_dtype(init):
     w = init(3, 7, rng=0, dtype=np.float32)
     assert w.shape == (3, 7) and w.dtype == np.float32
-    assert np.array_equal(w, init(3, 7, rng=0).astype(np.float32))   # the same draws, cast
+    assert np.array_equal(w, init(3, 7, rng=0).astype(np.float32))  # the same draws, cast
 
 
 def test_generator_takes_a_generator_a_seed_or_nothing():

@@ -106,7 +106,7 @@ def test_dropout_gradient_is_the_mask_over_keep_probability():
     x = Variable(np.ones((10, 10)), requires_grad=True)
     out = Dropout(p, rng=1)(x)
     out.sum().backward()
-    assert np.array_equal(x.grad, np.array(out.data))     # with x = 1, out is exactly mask / (1 - p)
+    assert np.array_equal(x.grad, np.array(out.data))  # with x = 1, out is exactly mask / (1 - p)
     assert set(np.unique(x.grad)) == {0.0, 2.0}
 
 
@@ -126,9 +126,9 @@ def test_dropout_of_integers_is_float(dtype):
     out = np.asarray(Dropout(0.3, rng=0)(x))
     assert out.dtype == np.float64
     assert set(np.unique(out)) == {0.0, 1 / 0.7}
-    expected = np.asarray(Dropout(0.3, rng=0)(x.astype(np.float64)))     # the same mask, on floats
+    expected = np.asarray(Dropout(0.3, rng=0)(x.astype(np.float64)))  # the same mask, on floats
     assert np.array_equal(out, expected)
-    assert np.asarray(Dropout(0.3).eval()(x)).dtype == np.float64       # eval mode too
+    assert np.asarray(Dropout(0.3).eval()(x)).dtype == np.float64  # eval mode too
 
 
 def _dropout_model(rng):
@@ -145,7 +145,7 @@ def test_dropout_in_a_checkpointed_block_gets_the_gradient_of_its_own_mask(rng):
         manual_seed(0)
         model = _dropout_model(rng)
         out = wrap(model)(x)
-        tt.sum(out ** 2).backward()
+        tt.sum(out**2).backward()
         results.append([np.array(out.data)] + [p.grad for p in model.parameters()])
     assert not np.allclose(results[0][0], model.eval()(x).data)  # a mask was drawn
     for plain_result, checkpointed in zip(*results):
@@ -162,7 +162,7 @@ def test_checkpoint_redraws_from_the_default_generator_of_the_forward_pass():
     manual_seed(3)
     out = checkpoint(model)(x)
     manual_seed(4)  # replaces the default generator between forward and backward
-    tt.sum(out ** 2).backward()
+    tt.sum(out**2).backward()
     for p, g in zip(model.parameters(), expected):
         assert np.allclose(p.grad, g, rtol=1e-13, atol=0)
     assert generator().random() == np.random.default_rng(4).random()  # and backward left the new one alone

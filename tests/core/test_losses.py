@@ -69,7 +69,7 @@ def test_soft_labels():
     value, grad = loss_and_grad(CrossEntropyLoss(), LOGITS, soft)
     log_p = np.log(softmax(LOGITS))
     assert np.isclose(value, -(soft * log_p).sum() / 6, rtol=1e-13)
-    assert np.allclose(grad, (softmax(LOGITS) - soft) / 6, rtol=1e-12, atol=1e-16)   # rows of soft sum to 1
+    assert np.allclose(grad, (softmax(LOGITS) - soft) / 6, rtol=1e-12, atol=1e-16)  # rows of soft sum to 1
 
 
 def test_cross_entropy_is_stable_at_huge_logits():
@@ -97,8 +97,7 @@ def stable_cross_entropy(z, target):
     return -terms.sum() / n, (softmax_ * target.sum(axis=1, keepdims=True) - target) / n
 
 
-INFINITE_LOGITS = np.array([[0.0, -np.inf, 1.0], [-np.inf, 2.0, -np.inf], [1e308, -1e308, 0.0],
-                            [-1e308, -1e308, 5.0]])
+INFINITE_LOGITS = np.array([[0.0, -np.inf, 1.0], [-np.inf, 2.0, -np.inf], [1e308, -1e308, 0.0], [-1e308, -1e308, 5.0]])
 INFINITE_LABELS = np.array([2, 1, 0, 2])
 
 
@@ -109,8 +108,8 @@ def test_cross_entropy_with_infinite_logits_is_not_nan(one_hot):
     target = np.eye(3)[INFINITE_LABELS] if one_hot else INFINITE_LABELS
     expected_value, expected_grad = stable_cross_entropy(INFINITE_LOGITS, np.eye(3)[INFINITE_LABELS])
     with warnings.catch_warnings():
-        warnings.filterwarnings("error", message="invalid value")        # no 0 * -inf anywhere
-        warnings.filterwarnings("ignore", message="overflow")             # 1e308 - (-1e308), as above
+        warnings.filterwarnings("error", message="invalid value")  # no 0 * -inf anywhere
+        warnings.filterwarnings("ignore", message="overflow")  # 1e308 - (-1e308), as above
         value, grad = loss_and_grad(CrossEntropyLoss(), INFINITE_LOGITS, target)
     assert np.isfinite(value) and value == pytest.approx(expected_value, rel=1e-14)
     # by hand: only the first row has a loss, log(e^0 + e^1) - 1; the others pick a certain class
@@ -140,7 +139,7 @@ def test_a_perfect_prediction_has_loss_plus_zero(one_hot):
     logits = np.array([[1e4, 0.0, -1e4], [0.0, 1e4, -np.inf]])
     labels = np.array([0, 1])
     value = float(CrossEntropyLoss()(logits, np.eye(3)[labels] if one_hot else labels))
-    assert value == 0.0 and math.copysign(1.0, value) == 1.0     # not -0.0
+    assert value == 0.0 and math.copysign(1.0, value) == 1.0  # not -0.0
 
 
 @pytest.mark.parametrize("labels", [np.array([0.0, 3.0, 1.0, 1.0, 2.0, 0.0]), np.ones(6, dtype=bool)])
@@ -155,12 +154,15 @@ def test_cross_entropy_float32():
     assert np.isclose(value, cross_entropy(LOGITS, LABELS), rtol=1e-6)
 
 
-@pytest.mark.parametrize("labels, message", [
-    (np.array([0, 1, 4, 0, 0, 0]), r"labels must be in \[0, 4\)"),
-    (np.array([0, -1, 1, 0, 0, 0]), r"labels must be in \[0, 4\)"),
-    (np.array([0, 1, 2]), r"integer labels must have shape \(6,\)"),
-    (np.zeros((6, 3)), "prediction has shape"),
-])
+@pytest.mark.parametrize(
+    "labels, message",
+    [
+        (np.array([0, 1, 4, 0, 0, 0]), r"labels must be in \[0, 4\)"),
+        (np.array([0, -1, 1, 0, 0, 0]), r"labels must be in \[0, 4\)"),
+        (np.array([0, 1, 2]), r"integer labels must have shape \(6,\)"),
+        (np.zeros((6, 3)), "prediction has shape"),
+    ],
+)
 def test_cross_entropy_rejects_bad_targets(labels, message):
     with pytest.raises(ValueError, match=message):
         CrossEntropyLoss()(LOGITS, labels)
@@ -189,7 +191,7 @@ def test_binary_cross_entropy_is_stable_at_huge_logits():
     z = np.array([1e4, -1e4, 1e4, -1e4])
     y = np.array([1.0, 0.0, 0.0, 1.0])
     value, grad = loss_and_grad(BinaryCrossEntropyLoss(), z, y)
-    assert value == pytest.approx(2e4 / 4, rel=1e-15)   # two right (loss 0), two wrong by 1e4
+    assert value == pytest.approx(2e4 / 4, rel=1e-15)  # two right (loss 0), two wrong by 1e4
     assert np.allclose(grad, np.array([0.0, 0.0, 1.0, -1.0]) / 4, atol=1e-300)
 
 

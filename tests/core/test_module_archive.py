@@ -13,7 +13,7 @@ import pytest
 from tinytorch.core.activations import ReLU
 from tinytorch.core.layers import Dense, Sequential
 
-HUGE = 10**12   # elements: 8 TB of float64
+HUGE = 10**12  # elements: 8 TB of float64
 
 
 def model(seed=0, dtype=np.float64):
@@ -55,18 +55,18 @@ def patch_member(path, member, flags=None, method=None):
     with zipfile.ZipFile(path) as z:
         local = z.getinfo(member).header_offset
     central = data.index(b"PK\x01\x02")
-    while data[central:central + 4] == b"PK\x01\x02":
-        name_length, extra_length, comment_length = struct.unpack("<HHH", data[central + 28:central + 34])
-        if data[central + 46:central + 46 + name_length].decode() == member:
+    while data[central : central + 4] == b"PK\x01\x02":
+        name_length, extra_length, comment_length = struct.unpack("<HHH", data[central + 28 : central + 34])
+        if data[central + 46 : central + 46 + name_length].decode() == member:
             break
         central += 46 + name_length + extra_length + comment_length
     else:
         raise AssertionError(f"{member} not in the central directory")
     for offset, flag_at, method_at in [(local, 6, 8), (central, 8, 10)]:
         if flags is not None:
-            data[offset + flag_at:offset + flag_at + 2] = struct.pack("<H", flags)
+            data[offset + flag_at : offset + flag_at + 2] = struct.pack("<H", flags)
         if method is not None:
-            data[offset + method_at:offset + method_at + 2] = struct.pack("<H", method)
+            data[offset + method_at : offset + method_at + 2] = struct.pack("<H", method)
     path.write_bytes(bytes(data))
 
 
@@ -82,8 +82,7 @@ def assert_refused(path, message, target=None):
 
 @pytest.mark.parametrize("version", [(1, 0), (2, 0)])
 def test_a_header_claiming_a_huge_shape_is_refused_unread(tmp_path, version):
-    path = write_zip(tmp_path / "huge.npz",
-                     valid_members(**{"layers.0.weights": npy_header((HUGE,), version=version)}))
+    path = write_zip(tmp_path / "huge.npz", valid_members(**{"layers.0.weights": npy_header((HUGE,), version=version)}))
     assert_refused(path, r"layers.0.weights.*shape \(1000000000000,\)")
 
 
@@ -94,9 +93,11 @@ def test_a_huge_extra_member_is_refused_by_name_without_opening_it(tmp_path, mon
         z.writestr("zeros.npy", npy(np.zeros(8 * 2**20)))
     opened = []
     original = zipfile.ZipFile.open
-    monkeypatch.setattr(zipfile.ZipFile, "open",
-                        lambda self, name, *a, **k: opened.append(getattr(name, "filename", name))
-                        or original(self, name, *a, **k))
+    monkeypatch.setattr(
+        zipfile.ZipFile,
+        "open",
+        lambda self, name, *a, **k: opened.append(getattr(name, "filename", name)) or original(self, name, *a, **k),
+    )
     assert_refused(path, r"unexpected \['huge', 'zeros'\]")
     assert opened and "huge.npy" not in opened and "zeros.npy" not in opened
 
@@ -127,8 +128,11 @@ def test_deflated_data_marked_as_stored_is_a_clear_error(tmp_path):
 def test_the_right_size_in_the_wrong_shape_is_refused(tmp_path, shape):
     weights = np.arange(15.0).reshape(shape)
     path = write_zip(tmp_path / "shape.npz", valid_members(**{"layers.0.weights": npy(weights)}))
-    assert_refused(path, rf"layers.0.weights: the state has shape \({', '.join(map(str, shape))},?\), "
-                         r"the parameter \(3, 5\)")
+    assert_refused(
+        path,
+        rf"layers.0.weights: the state has shape \({', '.join(map(str, shape))},?\), "
+        r"the parameter \(3, 5\)",
+    )
 
 
 @pytest.mark.parametrize("dtype", [np.int64, np.bool_, np.complex128, "U3"])
@@ -139,17 +143,24 @@ def test_non_float_members_are_refused(tmp_path, dtype):
 
 def test_a_header_whose_data_is_short_or_long_is_refused(tmp_path):
     for payload, name in [(b"\0" * 39, "short"), (b"\0" * 48, "long")]:
-        path = write_zip(tmp_path / f"{name}.npz",
-                         valid_members(**{"layers.0.bias": npy_header((5,), payload=payload)}))
-        assert_refused(path, rf"member 'layers.0.bias.npy' holds {len(payload)} bytes of data, "
-                             r"its header \(float64, shape \(5,\)\) says 40")
+        path = write_zip(
+            tmp_path / f"{name}.npz", valid_members(**{"layers.0.bias": npy_header((5,), payload=payload)})
+        )
+        assert_refused(
+            path,
+            rf"member 'layers.0.bias.npy' holds {len(payload)} bytes of data, "
+            r"its header \(float64, shape \(5,\)\) says 40",
+        )
 
 
-@pytest.mark.parametrize("members, message", [
-    ({"notes.txt": b"hello"}, "member 'notes.txt' is not a .npy array"),
-    ({"folder/": b""}, "member 'folder/' is not a .npy array"),
-    ({"layers.0.bias.npy": npy(np.zeros(5))}, "member 'layers.0.bias.npy' appears twice"),
-])
+@pytest.mark.parametrize(
+    "members, message",
+    [
+        ({"notes.txt": b"hello"}, "member 'notes.txt' is not a .npy array"),
+        ({"folder/": b""}, "member 'folder/' is not a .npy array"),
+        ({"layers.0.bias.npy": npy(np.zeros(5))}, "member 'layers.0.bias.npy' appears twice"),
+    ],
+)
 def test_odd_members_are_refused(tmp_path, members, message):
     path = write_zip(tmp_path / "odd.npz", valid_members())
     with zipfile.ZipFile(path, "a") as z, pytest.warns(UserWarning) if "twice" in message else nullcontext():
@@ -172,8 +183,11 @@ def test_a_bad_value_late_in_the_file_changes_nothing(tmp_path):
 
 def test_float64_values_beyond_float32_are_refused_for_a_float32_model(tmp_path):
     path = write_zip(tmp_path / "wide.npz", valid_members(**{"layers.0.bias": npy(np.full(5, 1e300))}))
-    assert_refused(path, r"layers.0.bias: the state holds values up to 1e\+300, which do not fit in .* float32",
-                   target=model(10, dtype=np.float32))
+    assert_refused(
+        path,
+        r"layers.0.bias: the state holds values up to 1e\+300, which do not fit in .* float32",
+        target=model(10, dtype=np.float32),
+    )
 
 
 def test_fortran_order_big_endian_and_float32_files_load_exactly(tmp_path):
@@ -181,8 +195,12 @@ def test_fortran_order_big_endian_and_float32_files_load_exactly(tmp_path):
     fortran = np.asfortranarray(source["layers.0.weights"])
     big_endian = source["layers.2.weights"].astype(">f8")
     single = source["layers.0.bias"].astype(np.float32)
-    path = write_zip(tmp_path / "layouts.npz", valid_members(**{
-        "layers.0.weights": npy(fortran), "layers.2.weights": npy(big_endian), "layers.0.bias": npy(single)}))
+    path = write_zip(
+        tmp_path / "layouts.npz",
+        valid_members(
+            **{"layers.0.weights": npy(fortran), "layers.2.weights": npy(big_endian), "layers.0.bias": npy(single)}
+        ),
+    )
     loaded = model(10).load(path).state_dict()
     assert np.array_equal(loaded["layers.0.weights"], source["layers.0.weights"])
     assert np.array_equal(loaded["layers.2.weights"], source["layers.2.weights"])

@@ -29,26 +29,36 @@ class Block(Module):
 
     def forward(self, x):
         h = self.inner(x * self.scale)
-        self.cache = h           # a non-leaf Variable attribute is not a parameter
+        self.cache = h  # a non-leaf Variable attribute is not a parameter
         return self.heads[0](h) + self.heads[1](h)
 
 
 def test_named_parameters_in_definition_order():
     assert [name for name, _ in model().named_parameters()] == [
-        "layers.0.weights", "layers.0.bias", "layers.3.weights", "layers.3.bias"]
+        "layers.0.weights",
+        "layers.0.bias",
+        "layers.3.weights",
+        "layers.3.bias",
+    ]
     block = Block()
     block(np.ones((1, 2)))
     assert [name for name, _ in block.named_parameters()] == [
-        "scale", "inner.weights", "inner.bias", "heads.0.weights", "heads.0.bias", "heads.1.weights", "heads.1.bias"]
+        "scale",
+        "inner.weights",
+        "inner.bias",
+        "heads.0.weights",
+        "heads.0.bias",
+        "heads.1.weights",
+        "heads.1.bias",
+    ]
     assert all(p.is_leaf and p.requires_grad for p in block.parameters())
 
 
 def test_a_shared_parameter_is_listed_and_updated_once():
     first, second = Dense(2, 2, rng=0), Dense(2, 2, rng=1)
-    second.weights = first.weights                    # weight tying
+    second.weights = first.weights  # weight tying
     tied = Sequential(first, second)
-    assert [name for name, _ in tied.named_parameters()] == [
-        "layers.0.weights", "layers.0.bias", "layers.1.bias"]
+    assert [name for name, _ in tied.named_parameters()] == ["layers.0.weights", "layers.0.bias", "layers.1.bias"]
     assert list(tied.state_dict()) == ["layers.0.weights", "layers.0.bias", "layers.1.bias"]
     tied(np.ones((1, 2))).sum().backward()
     before, grad = np.array(first.weights.data), first.weights.grad
@@ -95,12 +105,15 @@ def test_load_state_dict_copies_values_in_place():
         assert np.array_equal(np.array(a.data), np.array(b.data))
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda s: s.pop("layers.3.bias"), r"missing \['layers.3.bias'\]"),
-    (lambda s: s.update(extra=np.zeros(1)), r"unexpected \['extra'\]"),
-    (lambda s: s.update({"layers.0.bias": np.zeros(4)}), r"layers.0.bias: the state has shape \(4,\)"),
-    (lambda s: s.update({"layers.0.bias": np.array(["a"] * 5)}), "not numbers"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda s: s.pop("layers.3.bias"), r"missing \['layers.3.bias'\]"),
+        (lambda s: s.update(extra=np.zeros(1)), r"unexpected \['extra'\]"),
+        (lambda s: s.update({"layers.0.bias": np.zeros(4)}), r"layers.0.bias: the state has shape \(4,\)"),
+        (lambda s: s.update({"layers.0.bias": np.array(["a"] * 5)}), "not numbers"),
+    ],
+)
 def test_mismatched_state_is_a_clear_error_and_changes_nothing(change, message):
     target = model(10)
     before = target.state_dict()
@@ -120,11 +133,11 @@ def test_save_load_round_trip(tmp_path):
     assert not np.allclose(restored(X).data, source.eval()(X).data)
     assert restored.load(path) is restored
     assert np.array_equal(np.array(restored(X).data), np.array(source(X).data))
-    restored.load(str(path))        # str paths too
+    restored.load(str(path))  # str paths too
 
 
 def test_saved_file_is_a_plain_npz(tmp_path):
-    path = tmp_path / "weights"      # saved at exactly this path, no suffix added
+    path = tmp_path / "weights"  # saved at exactly this path, no suffix added
     model().save(path)
     with np.load(path, allow_pickle=False) as archive:
         assert sorted(archive.files) == sorted(model().state_dict())
@@ -136,13 +149,17 @@ def write_bytes(path, data):
     return path
 
 
-@pytest.mark.parametrize("make_file", [
-    lambda d: write_bytes(d / "garbage.npz", b"this is not an archive at all"),
-    lambda d: write_bytes(d / "empty.npz", b""),
-    lambda d: np.save(d / "single.npy", np.zeros(3)) or d / "single.npy",
-    lambda d: np.savez(d / "objects.npz", **{"layers.0.weights": np.array([{"a": 1}], dtype=object)})
-    or d / "objects.npz",
-])
+@pytest.mark.parametrize(
+    "make_file",
+    [
+        lambda d: write_bytes(d / "garbage.npz", b"this is not an archive at all"),
+        lambda d: write_bytes(d / "empty.npz", b""),
+        lambda d: np.save(d / "single.npy", np.zeros(3)) or d / "single.npy",
+        lambda d: (
+            np.savez(d / "objects.npz", **{"layers.0.weights": np.array([{"a": 1}], dtype=object)}) or d / "objects.npz"
+        ),
+    ],
+)
 def test_malformed_files_are_clear_errors(tmp_path, make_file):
     path = make_file(tmp_path)
     with pytest.raises(ValueError, match="is not a readable .npz of parameters"):
@@ -197,18 +214,23 @@ def test_parameter_names_that_are_savez_keywords_round_trip(tmp_path):
     assert target.state_dict().keys() == source.state_dict().keys()
     for name, value in source.state_dict().items():
         assert np.array_equal(target.state_dict()[name], value), name
-    with np.load(path, allow_pickle=False) as archive:       # still a plain .npz for NumPy
+    with np.load(path, allow_pickle=False) as archive:  # still a plain .npz for NumPy
         assert np.array_equal(archive["file"], source.state_dict()["file"])
 
 
-@pytest.mark.parametrize("bad, message", [
-    (np.nan, "non-finite values"), (np.inf, "non-finite values"), (-np.inf, "non-finite values"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (np.nan, "non-finite values"),
+        (np.inf, "non-finite values"),
+        (-np.inf, "non-finite values"),
+    ],
+)
 def test_load_state_dict_refuses_non_finite_values(bad, message):
     target = model(10)
     before = target.state_dict()
     state = model(0).state_dict()
-    state["layers.3.bias"][1] = bad                 # the last parameter: the others pass first
+    state["layers.3.bias"][1] = bad  # the last parameter: the others pass first
     with pytest.raises(ValueError, match=f"layers.3.bias: the state holds {message}"):
         target.load_state_dict(state)
     for name, value in target.state_dict().items():
@@ -219,10 +241,13 @@ def test_load_state_dict_refuses_values_that_overflow_the_parameter_dtype():
     target = Sequential(Dense(3, 2, dtype=np.float32, rng=0))
     before = target.state_dict()
     state = {"layers.0.weights": np.zeros((3, 2)), "layers.0.bias": np.array([1.0, -1e39])}
-    with pytest.raises(ValueError, match=r"layers.0.bias: the state holds values up to 1e\+39, "
-                                         r"which do not fit in the parameter's float32"):
+    with pytest.raises(
+        ValueError,
+        match=r"layers.0.bias: the state holds values up to 1e\+39, "
+        r"which do not fit in the parameter's float32",
+    ):
         target.load_state_dict(state)
     assert all(np.array_equal(v, before[k]) for k, v in target.state_dict().items())
-    state["layers.0.bias"] = np.array([1.0, -3e38])      # within float32's range (3.4e38)
+    state["layers.0.bias"] = np.array([1.0, -3e38])  # within float32's range (3.4e38)
     target.load_state_dict(state)
     assert target.state_dict()["layers.0.bias"][1] == np.float32(-3e38)

@@ -14,7 +14,7 @@ class Masked(Module):
 
     def __init__(self):
         self.weights = Variable(np.ones((2, 2)), requires_grad=True)
-        self.mask = Variable(np.array([[1.0, 0.0], [1.0, 1.0]]))          # requires_grad=False
+        self.mask = Variable(np.array([[1.0, 0.0], [1.0, 1.0]]))  # requires_grad=False
         self.last_input = None
 
     def forward(self, x):
@@ -42,29 +42,42 @@ def test_a_fixed_mask_and_a_stored_input_are_not_parameters():
     layer(x)
     assert [name for name, _ in layer.named_parameters()] == ["weights"]
     assert layer.parameters() == [layer.weights]
-    layer.last_input = layer(x) * 2.0              # a non-leaf result kept for later
+    layer.last_input = layer(x) * 2.0  # a non-leaf result kept for later
     assert layer.parameters() == [layer.weights]
     assert list(layer.state_dict()) == ["weights"]
 
 
 def test_an_optimizer_built_from_parameters_accepts_them_all():
     layer = Masked()
-    SGD(layer.parameters(), lr=0.1)                 # the mask would be refused: requires_grad=False
+    SGD(layer.parameters(), lr=0.1)  # the mask would be refused: requires_grad=False
 
 
 def test_parameters_in_lists_tuples_and_dicts_are_found_and_named_by_path():
     m = Containers()
     # the module's own parameters first, then each submodule's, as PyTorch orders them
     assert [name for name, _ in m.named_parameters()] == [
-        "scales.0", "nested.gains.0", "blocks.0.weights", "blocks.0.bias", "heads.key.weights", "heads.key.bias",
-        "heads.value.weights", "nested.pairs.0.0.weights", "nested.pairs.0.0.bias"]
+        "scales.0",
+        "nested.gains.0",
+        "blocks.0.weights",
+        "blocks.0.bias",
+        "heads.key.weights",
+        "heads.key.bias",
+        "heads.value.weights",
+        "nested.pairs.0.0.weights",
+        "nested.pairs.0.0.bias",
+    ]
     assert m.parameters()[0] is m.scales[0] and m.parameters()[4] is m.heads["key"].weights
 
 
 def test_submodules_in_containers_follow_train_and_eval():
     m = Containers()
     assert [name for name, _ in m.named_children()] == [
-        "blocks.0", "blocks.1", "heads.key", "heads.value", "nested.pairs.0.0"]
+        "blocks.0",
+        "blocks.1",
+        "heads.key",
+        "heads.value",
+        "nested.pairs.0.0",
+    ]
     m.eval()
     assert not any(sub.training for sub in m.modules()) and len(list(m.modules())) == 6
 

@@ -40,7 +40,7 @@ def test_sgd_momentum_and_weight_decay(nesterov):
     p, v = P0.copy(), None
     for got, g in zip(run(SGD, lr=lr, momentum=mu, weight_decay=wd, nesterov=nesterov), GRADS):
         d = g + wd * p
-        v = d if v is None else mu * v + d          # Sutskever et al.; PyTorch's form (no dampening)
+        v = d if v is None else mu * v + d  # Sutskever et al.; PyTorch's form (no dampening)
         p = p - lr * (d + mu * v if nesterov else v)
         assert np.allclose(got, p, rtol=1e-14)
 
@@ -96,7 +96,7 @@ def test_a_parameter_whose_gradient_starts_late_gets_its_own_first_step(optimize
         optimizer.step()
     expected_early = adam_reference(lr, b1, b2, eps, wd, decoupled)[-1]
     p, m, v = P0.copy(), np.zeros_like(P0), np.zeros_like(P0)
-    for t, g in enumerate(late_grads, start=1):      # the published equations, t from 1
+    for t, g in enumerate(late_grads, start=1):  # the published equations, t from 1
         if decoupled:
             p = p - lr * wd * p
         else:
@@ -131,10 +131,10 @@ def test_parameters_without_gradient_are_left_alone():
 def test_updates_are_in_place_and_flag_graphs_that_saved_the_old_value():
     p = Variable(P0.copy(), requires_grad=True)
     data_before = p.data
-    stale = (p * p).sum()           # saves p for its backward
+    stale = (p * p).sum()  # saves p for its backward
     p.grad = np.ones_like(P0)
     SGD([p], lr=0.1).step()
-    assert np.allclose(data_before, P0 - 0.1)   # the same array was updated
+    assert np.allclose(data_before, P0 - 0.1)  # the same array was updated
     with pytest.raises(RuntimeError, match="modified in place"):
         stale.backward()
 
@@ -147,13 +147,16 @@ def test_zero_grad():
     assert p.grad is None
 
 
-@pytest.mark.parametrize("make, message", [
-    (lambda: SGD([], lr=0.1), "no parameters"),
-    (lambda: SGD([Variable(P0)], lr=0.1), "requires_grad=True"),
-    (lambda: SGD([Variable(P0, requires_grad=True) * 2], lr=0.1), "leaf Variables"),
-    (lambda: SGD([Variable(P0, requires_grad=True)], lr=-1.0), "non-negative"),
-    (lambda: SGD([Variable(P0, requires_grad=True)], lr=0.1, nesterov=True), "Nesterov"),
-])
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda: SGD([], lr=0.1), "no parameters"),
+        (lambda: SGD([Variable(P0)], lr=0.1), "requires_grad=True"),
+        (lambda: SGD([Variable(P0, requires_grad=True) * 2], lr=0.1), "leaf Variables"),
+        (lambda: SGD([Variable(P0, requires_grad=True)], lr=-1.0), "non-negative"),
+        (lambda: SGD([Variable(P0, requires_grad=True)], lr=0.1, nesterov=True), "Nesterov"),
+    ],
+)
 def test_bad_arguments(make, message):
     with pytest.raises((TypeError, ValueError), match=message):
         make()
@@ -166,21 +169,24 @@ def param():
 NAN, INF = float("nan"), float("inf")
 
 
-@pytest.mark.parametrize("make, message", [
-    (lambda: SGD([param()], lr=NAN), "learning rate must be finite and non-negative, got nan"),
-    (lambda: SGD([param()], lr=INF), "learning rate must be finite and non-negative, got inf"),
-    (lambda: Adam([param()], lr=-0.1), "learning rate must be finite and non-negative, got -0.1"),
-    (lambda: SGD([param()], lr=0.1, momentum=-0.9), "momentum must be finite and non-negative"),
-    (lambda: SGD([param()], lr=0.1, momentum=NAN), "momentum must be finite and non-negative"),
-    (lambda: SGD([param()], lr=0.1, weight_decay=-1e-4), "weight_decay must be finite and non-negative"),
-    (lambda: AdamW([param()], weight_decay=INF), "weight_decay must be finite and non-negative"),
-    (lambda: Adam([param()], eps=-1e-8), "eps must be finite and non-negative"),
-    (lambda: Adam([param()], eps=NAN), "eps must be finite and non-negative"),
-    (lambda: Adam([param()], betas=(1.0, 0.999)), r"betas\[0\] must be in \[0, 1\), got 1.0"),
-    (lambda: Adam([param()], betas=(0.9, -0.1)), r"betas\[1\] must be in \[0, 1\), got -0.1"),
-    (lambda: Adam([param()], betas=(0.9, NAN)), r"betas\[1\] must be in \[0, 1\), got nan"),
-    (lambda: Adam([param()], betas=(0.9,)), "betas must be a pair"),
-])
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda: SGD([param()], lr=NAN), "learning rate must be finite and non-negative, got nan"),
+        (lambda: SGD([param()], lr=INF), "learning rate must be finite and non-negative, got inf"),
+        (lambda: Adam([param()], lr=-0.1), "learning rate must be finite and non-negative, got -0.1"),
+        (lambda: SGD([param()], lr=0.1, momentum=-0.9), "momentum must be finite and non-negative"),
+        (lambda: SGD([param()], lr=0.1, momentum=NAN), "momentum must be finite and non-negative"),
+        (lambda: SGD([param()], lr=0.1, weight_decay=-1e-4), "weight_decay must be finite and non-negative"),
+        (lambda: AdamW([param()], weight_decay=INF), "weight_decay must be finite and non-negative"),
+        (lambda: Adam([param()], eps=-1e-8), "eps must be finite and non-negative"),
+        (lambda: Adam([param()], eps=NAN), "eps must be finite and non-negative"),
+        (lambda: Adam([param()], betas=(1.0, 0.999)), r"betas\[0\] must be in \[0, 1\), got 1.0"),
+        (lambda: Adam([param()], betas=(0.9, -0.1)), r"betas\[1\] must be in \[0, 1\), got -0.1"),
+        (lambda: Adam([param()], betas=(0.9, NAN)), r"betas\[1\] must be in \[0, 1\), got nan"),
+        (lambda: Adam([param()], betas=(0.9,)), "betas must be a pair"),
+    ],
+)
 def test_settings_are_checked_at_construction(make, message):
     with pytest.raises(ValueError, match=message):
         make()
@@ -242,7 +248,7 @@ def test_clip_grad_norm_refuses_a_nonfinite_norm(bad):
         clip_grad_norm([a, b], max_norm=1.0)
     total = clip_grad_norm([a, b], max_norm=1.0, error_if_nonfinite=False)
     assert not math.isfinite(total)
-    assert np.array_equal(b.grad, [100.0]) and a.grad[0] == 1.0     # left as they were
+    assert np.array_equal(b.grad, [100.0]) and a.grad[0] == 1.0  # left as they were
 
 
 def test_clip_grad_norm_checks_max_norm():

@@ -6,7 +6,7 @@ import numpy as np
 from tinytorch.autograd import Variable
 from tinytorch.core.init import manual_seed
 
-SNIPPET = '''\
+SNIPPET = """\
 from tinytorch.core.layers import Dense
 from tinytorch.core.activations import ReLU
 x = Variable([[1.0, 2.0, 3.0]], requires_grad=True)
@@ -20,7 +20,7 @@ loss.backward()
 print(f"Layer 1 weight gradients: {layer1.weights.grad.shape}")
 print(f"Layer 2 bias gradients: {layer2.bias.grad.shape}")
 print(f"Input gradients: {x.grad.shape}")
-'''
+"""
 
 
 def run_snippet(seed):
@@ -33,9 +33,7 @@ def run_snippet(seed):
 def test_snippet_prints_the_gradient_shapes(capsys):
     run_snippet(0)
     assert capsys.readouterr().out == (
-        "Layer 1 weight gradients: (3, 4)\n"
-        "Layer 2 bias gradients: (1,)\n"
-        "Input gradients: (1, 3)\n"
+        "Layer 1 weight gradients: (3, 4)\nLayer 2 bias gradients: (1,)\nInput gradients: (1, 3)\n"
     )
 
 
@@ -56,16 +54,22 @@ def test_gradients_match_a_hand_written_backward_pass():
         h = x @ W1 + b1
         a = np.maximum(h, 0.0)
         assert np.allclose(ns["output"].data, a @ W2 + b2, rtol=1e-14)
-        d_out = np.ones((1, 1))              # d loss / d output, loss = output.sum()
+        d_out = np.ones((1, 1))  # d loss / d output, loss = output.sum()
         d_a = d_out @ W2.T
         d_h = d_a * (h > 0)
         expected = {
-            "layer2.weights": a.T @ d_out, "layer2.bias": d_out.sum(axis=0),
-            "layer1.weights": x.T @ d_h, "layer1.bias": d_h.sum(axis=0), "x": d_h @ W1.T,
+            "layer2.weights": a.T @ d_out,
+            "layer2.bias": d_out.sum(axis=0),
+            "layer1.weights": x.T @ d_h,
+            "layer1.bias": d_h.sum(axis=0),
+            "x": d_h @ W1.T,
         }
         got = {
-            "layer2.weights": ns["layer2"].weights.grad, "layer2.bias": ns["layer2"].bias.grad,
-            "layer1.weights": ns["layer1"].weights.grad, "layer1.bias": ns["layer1"].bias.grad, "x": ns["x"].grad,
+            "layer2.weights": ns["layer2"].weights.grad,
+            "layer2.bias": ns["layer2"].bias.grad,
+            "layer1.weights": ns["layer1"].weights.grad,
+            "layer1.bias": ns["layer1"].bias.grad,
+            "x": ns["x"].grad,
         }
         for name in expected:
             assert np.allclose(got[name], expected[name], rtol=1e-13, atol=1e-15), (seed, name)

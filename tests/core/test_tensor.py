@@ -33,18 +33,32 @@ def test_array_attributes():
     assert repr(Tensor([1.0, 2.0])) == "Tensor([1., 2.])"
 
 
-OPS = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv, "**": operator.pow,
-       "//": operator.floordiv, "%": operator.mod, "<": operator.lt, "<=": operator.le, ">": operator.gt,
-       ">=": operator.ge, "==": operator.eq, "!=": operator.ne}
+OPS = {
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "/": operator.truediv,
+    "**": operator.pow,
+    "//": operator.floordiv,
+    "%": operator.mod,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
 
 
 @pytest.mark.parametrize("op", OPS)
 def test_arithmetic_with_tensors_and_python_numbers_matches_numpy(op):
     f = OPS[op]
-    left, right = np.abs(A) + 0.5, np.abs(B) + 0.5   # positive bases for **
-    for result, expected in [(f(Tensor(left), Tensor(right)), f(left, right)),
-                             (f(Tensor(left), 2.0), f(left, 2.0)),
-                             (f(3.0, Tensor(right)), f(3.0, right))]:
+    left, right = np.abs(A) + 0.5, np.abs(B) + 0.5  # positive bases for **
+    for result, expected in [
+        (f(Tensor(left), Tensor(right)), f(left, right)),
+        (f(Tensor(left), 2.0), f(left, 2.0)),
+        (f(3.0, Tensor(right)), f(3.0, right)),
+    ]:
         assert isinstance(result, Tensor)
         assert np.array_equal(result.data, expected)
 
@@ -56,12 +70,14 @@ def test_floor_division_and_modulo_follow_numpy_signs(op, dtype):
     divisor's sign (-7 // 2 == -4, -7 % 2 == 1), unlike C's truncation."""
     left = np.array([-7, 7, -7, 7, 0, 9], dtype=dtype)
     right = np.array([2, -2, -2, 2, 3, 4], dtype=dtype)
-    for result, expected in [(op(Tensor(left), Tensor(right)), op(left, right)),
-                             (op(Tensor(left), 3), op(left, 3)),
-                             (op(-9, Tensor(right)), op(-9, right))]:
+    for result, expected in [
+        (op(Tensor(left), Tensor(right)), op(left, right)),
+        (op(Tensor(left), 3), op(left, 3)),
+        (op(-9, Tensor(right)), op(-9, right)),
+    ]:
         assert isinstance(result, Tensor) and result.dtype == expected.dtype
         assert np.array_equal(result.data, expected)
-    assert Tensor(-7) // 2 == -4 and Tensor(-7) % 2 == 1     # the oracle above, by hand
+    assert Tensor(-7) // 2 == -4 and Tensor(-7) % 2 == 1  # the oracle above, by hand
 
 
 def test_truth_value_follows_numpy():
@@ -89,17 +105,17 @@ def test_item_assignment_is_numpy_s():
     t[0, 1] = 10.0
     t[1] = Tensor([7.0, 8.0, 9.0])
     t[:, Tensor([0, 2])] = -1.0
-    t[Tensor(A) > 4.5] = Tensor(0.5)          # a boolean mask as the key
+    t[Tensor(A) > 4.5] = Tensor(0.5)  # a boolean mask as the key
     a[0, 1] = 10.0
     a[1] = [7.0, 8.0, 9.0]
     a[:, [0, 2]] = -1.0
     a[A > 4.5] = 0.5
     assert np.array_equal(t.data, a)
     ints = Tensor([1, 2, 3])
-    ints[0] = 9.9                  # cast to the array's dtype, as NumPy does
+    ints[0] = 9.9  # cast to the array's dtype, as NumPy does
     assert ints.dtype == np.int64 and ints.data.tolist() == [9, 2, 3]
     with pytest.raises(ValueError):
-        t[0] = np.ones(4)          # NumPy's shape error
+        t[0] = np.ones(4)  # NumPy's shape error
 
 
 def test_matmul_negation_abs_and_indexing():
@@ -154,8 +170,8 @@ def test_variable_of_a_tensor_differentiates():
 
 
 def test_ops_accept_a_tensor_next_to_a_variable():
-    w = Variable(B.T.copy(), requires_grad=True)          # (3, 2)
-    (Tensor(A) @ w).sum().backward()                       # d/dW sum(A W) = A^T 1
+    w = Variable(B.T.copy(), requires_grad=True)  # (3, 2)
+    (Tensor(A) @ w).sum().backward()  # d/dW sum(A W) = A^T 1
     assert np.allclose(w.grad, A.T @ np.ones((2, 2)))
     v = Variable(B, requires_grad=True)
     (Tensor(A) * v).sum().backward()

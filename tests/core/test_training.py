@@ -26,10 +26,12 @@ def test_an_mlp_learns_the_spirals():
     """Spirals are not linearly separable (a linear model stays near 1/3 to 1/2); a small
     MLP must get at least 95% of the held-out points right."""
     train, val = spirals_loaders()
-    model = Sequential(Dense(2, 64, init="he", rng=0), ReLU(), Dense(64, 64, init="he", rng=1), ReLU(),
-                       Dense(64, 3, rng=2))
-    history = fit(model, CrossEntropyLoss(), Adam(model.parameters(), lr=0.01), train, epochs=60, val=val,
-                  progress=False)
+    model = Sequential(
+        Dense(2, 64, init="he", rng=0), ReLU(), Dense(64, 64, init="he", rng=1), ReLU(), Dense(64, 3, rng=2)
+    )
+    history = fit(
+        model, CrossEntropyLoss(), Adam(model.parameters(), lr=0.01), train, epochs=60, val=val, progress=False
+    )
     assert history["val_accuracy"][-1] >= 0.95
     assert history["loss"][-1] < history["loss"][0] / 5
 
@@ -38,8 +40,9 @@ def test_history_has_one_entry_per_epoch_and_quantity():
     train, val = spirals_loaders()
     model = Sequential(Dense(2, 8, rng=0), Tanh(), Dense(8, 3, rng=1))
     optimizer = SGD(model.parameters(), lr=0.5)
-    history = Trainer(model, CrossEntropyLoss(), optimizer, schedule=StepLR(optimizer, 2, 0.1),
-                      progress=False).fit(train, epochs=5, val=val)
+    history = Trainer(model, CrossEntropyLoss(), optimizer, schedule=StepLR(optimizer, 2, 0.1), progress=False).fit(
+        train, epochs=5, val=val
+    )
     assert list(history) == ["loss", "accuracy", "val_loss", "val_accuracy", "lr"]
     assert all(len(values) == 5 for values in history.values())
     assert history["lr"] == pytest.approx([0.5, 0.5, 0.05, 0.05, 0.005])
@@ -50,8 +53,15 @@ def test_epoch_means_are_weighted_by_batch_size():
     X = np.random.default_rng(0).standard_normal((10, 2))
     y = np.random.default_rng(1).standard_normal((10, 1))
     model = Dense(2, 1, rng=0)
-    history = fit(model, MSELoss(), SGD(model.parameters(), lr=0.0), DataLoader(TensorDataset(X, y), batch_size=4),
-                  epochs=1, metric=None, progress=False)
+    history = fit(
+        model,
+        MSELoss(),
+        SGD(model.parameters(), lr=0.0),
+        DataLoader(TensorDataset(X, y), batch_size=4),
+        epochs=1,
+        metric=None,
+        progress=False,
+    )
     W, b = np.array(model.weights.data), np.array(model.bias.data)
     assert list(history) == ["loss", "lr"]
     assert history["loss"][0] == pytest.approx(np.mean((X @ W + b - y) ** 2), rel=1e-14)
@@ -106,9 +116,14 @@ def test_accuracy_cases():
 def test_binary_classification_with_logits():
     X, y = make_moons(200, noise=0.1)
     model = Sequential(Dense(2, 16, init="he", rng=0), ReLU(), Dense(16, 1, rng=1))
-    history = fit(model, BinaryCrossEntropyLoss(), SGD(model.parameters(), lr=0.5, momentum=0.9),
-                  DataLoader(TensorDataset(X, y[:, None].astype(float)), batch_size=20, shuffle=True, seed=0),
-                  epochs=40, progress=False)
+    history = fit(
+        model,
+        BinaryCrossEntropyLoss(),
+        SGD(model.parameters(), lr=0.5, momentum=0.9),
+        DataLoader(TensorDataset(X, y[:, None].astype(float)), batch_size=20, shuffle=True, seed=0),
+        epochs=40,
+        progress=False,
+    )
     assert history["accuracy"][-1] >= 0.97
 
 
@@ -153,8 +168,15 @@ def regression_loader():
 
 def test_regression_reports_no_accuracy_by_default():
     model = Dense(2, 1, rng=0)
-    history = fit(model, MSELoss(), SGD(model.parameters(), lr=0.05), regression_loader(), epochs=2,
-                  val=regression_loader(), progress=False)
+    history = fit(
+        model,
+        MSELoss(),
+        SGD(model.parameters(), lr=0.05),
+        regression_loader(),
+        epochs=2,
+        val=regression_loader(),
+        progress=False,
+    )
     assert list(history) == ["loss", "val_loss", "lr"]
     trainer = Trainer(model, MSELoss(), SGD(model.parameters(), lr=0.05), progress=False)
     assert trainer.metric is None and set(trainer.evaluate(regression_loader())) == {"loss"}
@@ -171,8 +193,15 @@ def test_classification_losses_report_accuracy_by_default_and_metrics_can_be_cho
         return float(np.mean(np.abs(np.asarray(out.data) - y)))
 
     regression = Dense(2, 1, rng=0)
-    history = fit(regression, MSELoss(), SGD(regression.parameters(), lr=0.0), regression_loader(), epochs=1,
-                  metric=mean_abs_error, progress=False)
+    history = fit(
+        regression,
+        MSELoss(),
+        SGD(regression.parameters(), lr=0.0),
+        regression_loader(),
+        epochs=1,
+        metric=mean_abs_error,
+        progress=False,
+    )
     X, y = regression_loader().dataset.arrays
     expected = np.mean(np.abs(X @ np.array(regression.weights.data) + np.array(regression.bias.data) - y))
     assert list(history) == ["loss", "mean_abs_error", "lr"]
@@ -187,14 +216,14 @@ def test_evaluate_restores_the_mode_each_module_was_in(mode):
     if mode == "eval":
         model.eval()
     elif mode == "mixed":
-        model[1].eval()                 # dropout switched off by hand, the rest training
+        model[1].eval()  # dropout switched off by hand, the rest training
     before = [m.training for m in model.modules()]
     trainer = Trainer(model, CrossEntropyLoss(), SGD(model.parameters(), lr=0.1), progress=False)
     seen = []
     original = model.forward
     model.forward = lambda x: seen.append([m.training for m in model.modules()]) or original(x)
     trainer.evaluate(spirals_loaders()[1])
-    assert seen and all(not any(modes) for modes in seen)       # evaluated in eval mode
+    assert seen and all(not any(modes) for modes in seen)  # evaluated in eval mode
     assert [m.training for m in model.modules()] == before
 
 
@@ -206,7 +235,7 @@ def run_with_losses(losses, patience, min_delta=0.0):
     values = iter(losses)
 
     def train_epoch(batches):
-        model.bias.data[...] = len(history_bias)          # epoch number, to check what is restored
+        model.bias.data[...] = len(history_bias)  # epoch number, to check what is restored
         history_bias.append(len(history_bias))
         return {"loss": next(values)}
 

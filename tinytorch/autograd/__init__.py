@@ -18,7 +18,25 @@ from .reverse import Variable
 from .transforms import grad, hvp, jvp, value_and_grad, vjp
 
 __all__ = [
-    "Variable", "Dual", "no_grad", "enable_grad", "is_grad_enabled",
-    "grad", "value_and_grad", "jvp", "vjp", "jacobian", "jacfwd", "jacrev", "hessian", "hvp",
-    "gradcheck", "GradcheckError", "checkpoint", "register_random_state", "primitive", "Primitive", "registry",
+    "Variable",
+    "Dual",
+    "no_grad",
+    "enable_grad",
+    "is_grad_enabled",
+    "grad",
+    "value_and_grad",
+    "jvp",
+    "vjp",
+    "jacobian",
+    "jacfwd",
+    "jacrev",
+    "hessian",
+    "hvp",
+    "gradcheck",
+    "GradcheckError",
+    "checkpoint",
+    "register_random_state",
+    "primitive",
+    "Primitive",
+    "registry",
 ]

@@ -34,8 +34,9 @@ _FREED = (
 )
 
 
-def backprop(seeds: list, level: int, create_graph: bool = False, retain_graph: bool = False,
-             stop: set | None = None) -> dict:
+def backprop(
+    seeds: list, level: int, create_graph: bool = False, retain_graph: bool = False, stop: set | None = None
+) -> dict:
     """Cotangents of the leaves reached from `seeds`, a list of (Variable, cotangent).
     Nodes in `stop` are treated as leaves: their cotangents are returned, not passed on."""
     last_write = versions.last_write
@@ -71,8 +72,10 @@ def _pull_back(node: Any, g: Any, args: tuple, level: int, create_graph: bool, c
             values = (args[0]._value,)
         elif len(args) == 2:
             a, b = args
-            values = (a._value if isinstance(a, Box) and a._level == level else a,
-                      b._value if isinstance(b, Box) and b._level == level else b)
+            values = (
+                a._value if isinstance(a, Box) and a._level == level else a,
+                b._value if isinstance(b, Box) and b._level == level else b,
+            )
         else:
             values = [a._value if isinstance(a, Box) and a._level == level else a for a in args]
     if prim.vjp_joint is not None:

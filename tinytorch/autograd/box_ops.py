@@ -88,13 +88,16 @@ def as_updated(new: Any, old: Any) -> Any:
     """The result of an in-place update of box `old`, as NumPy would store it: the
     same shape (NumPy refuses to broadcast the target) and dtype (cast back)."""
     if not isinstance(new, (Box, np.ndarray, np.generic)) or np.shape(new) != old.shape:
-        raise ValueError(f"non-broadcastable output operand with shape {old.shape} doesn't match "
-                         f"the broadcast shape {np.shape(new)}")
+        raise ValueError(
+            f"non-broadcastable output operand with shape {old.shape} doesn't match the broadcast shape {np.shape(new)}"
+        )
     dtype = np.result_type(unbox_all(new))
     if dtype != old.dtype:
         if not np.can_cast(dtype, old.dtype, "same_kind"):
-            raise TypeError(f"Cannot cast the result of an in-place update from {dtype} to {old.dtype} "
-                            "with casting rule 'same_kind'")
+            raise TypeError(
+                f"Cannot cast the result of an in-place update from {dtype} to {old.dtype} "
+                "with casting rule 'same_kind'"
+            )
         new = api.astype(new, old.dtype)
     if not (type(new) is type(old) and new._level == old._level):
         raise AssertionError(f"in-place update of a {type(old).__name__} produced a {type(new).__name__}")
@@ -182,6 +185,7 @@ class BoxOps:
         # an empty spec means str(), as for every object
         return format(unbox_all(self._value), format_spec) if format_spec else str(self)
 
+    # fmt: off
     # --- arithmetic -------------------------------------------------------------------
     __add__, __radd__ = _binary("add")
     __sub__, __rsub__ = _binary("subtract")
@@ -203,20 +207,23 @@ class BoxOps:
     def __ge__(self, other): return api.greater_equal(self, other)
     def __eq__(self, other): return api.equal(self, other)
     def __ne__(self, other): return api.not_equal(self, other)
+    # fmt: on
 
     def __getitem__(self, key):
         out = api.getitem(self, key)
         if type(key) is int and self.ndim == 1:  # a scalar, as NumPy's x[i]: not a view
             return out
         if _is_view_key(key, self.ndim):
-            out = view_of(out, self, lambda base: api.getitem(base, key),
-                          lambda base, view: api.index_update(base, key, view))
+            out = view_of(
+                out, self, lambda base: api.getitem(base, key), lambda base, view: api.index_update(base, key, view)
+            )
         return out
 
     # --- in-place updates, as NumPy's: each kind implements _update_in_place ---------
     def __setitem__(self, key, value):
         self._update_in_place(lambda old: api.index_update(old, key, value), key, value)
 
+    # fmt: off
     def __iadd__(self, other): return self._augmented(np.add, other)
     def __isub__(self, other): return self._augmented(np.subtract, other)
     def __imul__(self, other): return self._augmented(np.multiply, other)
@@ -224,10 +231,13 @@ class BoxOps:
     def __ipow__(self, other): return self._augmented(np.power, other)
     def __imod__(self, other): return self._augmented(np.remainder, other)
     def __imatmul__(self, other): return self._augmented(np.matmul, other)
+    # fmt: on
 
     def __ifloordiv__(self, other):
-        raise TypeError(f"in-place floor division of a {type(self).__name__} is not differentiable; "
-                        "write y = y // d if you mean a constant")
+        raise TypeError(
+            f"in-place floor division of a {type(self).__name__} is not differentiable; "
+            "write y = y // d if you mean a constant"
+        )
 
     def fill(self, value: Any) -> None:
         """Set every entry to `value`, in place (as ndarray.fill)."""
@@ -259,6 +269,7 @@ class BoxOps:
             )
         return inner
 
+    # fmt: off
     # --- methods, as on ndarray -------------------------------------------------------
     def sum(self, axis=None, keepdims=False): return api.sum(self, axis=axis, keepdims=keepdims)
     def mean(self, axis=None, keepdims=False): return api.mean(self, axis=axis, keepdims=keepdims)
@@ -292,6 +303,7 @@ class BoxOps:
     def swapaxes(self, axis1, axis2): return api.swapaxes(self, axis1, axis2)
     def diagonal(self, offset=0, axis1=0, axis2=1): return api.diagonal(self, offset, axis1, axis2)
     def trace(self, offset=0, axis1=0, axis2=1): return api.trace(self, offset, axis1, axis2)
+    # fmt: on
 
     def reshape(self, *shape):
         return api.reshape(self, shape[0] if len(shape) == 1 else shape)
@@ -302,12 +314,16 @@ class BoxOps:
     # --- NumPy interop ----------------------------------------------------------------
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         if "out" in kwargs:
-            raise TypeError(f"ufunc {ufunc.__name__}(..., out=...) cannot store a result that involves a "
-                            f"{type(self).__name__}: its derivative would be dropped; write `buf = buf + x` "
-                            "(or np.add(...) without out=), or keep the buffer a Variable")
+            raise TypeError(
+                f"ufunc {ufunc.__name__}(..., out=...) cannot store a result that involves a "
+                f"{type(self).__name__}: its derivative would be dropped; write `buf = buf + x` "
+                "(or np.add(...) without out=), or keep the buffer a Variable"
+            )
         if kwargs and method == "__call__":
-            raise TypeError(f"ufunc {ufunc.__name__}: keyword arguments ({', '.join(kwargs)}) are not "
-                            f"supported on a {type(self).__name__}; use tinytorch functions and .astype()")
+            raise TypeError(
+                f"ufunc {ufunc.__name__}: keyword arguments ({', '.join(kwargs)}) are not "
+                f"supported on a {type(self).__name__}; use tinytorch functions and .astype()"
+            )
         if method == "reduce":
             return _reduce_ufunc(ufunc, *inputs, **kwargs)
         if method == "accumulate" and ufunc is np.add:

@@ -95,7 +95,8 @@ def _outside(out: reverse.Variable, start: int, held: dict) -> tuple[list, list]
                         raise RuntimeError(
                             f"checkpoint: f updated in place a Variable that requires grad and comes from "
                             f"outside it (shape {x.shape}: an argument, or read from a closure, a global or an "
-                            "attribute); update a copy (x = x * 1.0), or update it outside f")
+                            "attribute); update a copy (x = x * 1.0), or update it outside f"
+                        )
                     held[id(x)] = x
             if i not in argnums:
                 held[id(x)] = x
@@ -183,13 +184,16 @@ def _recompute(g: Any, ans: Any, *values: Any, call: tuple) -> list:
     finally:
         grad_mode.floor = previous
     _check_same_output(out, ans)
-    grads = backprop.backprop([(out, g)], level, create_graph=create_graph, retain_graph=create_graph,
-                             stop=set(inputs))
+    grads = backprop.backprop([(out, g)], level, create_graph=create_graph, retain_graph=create_graph, stop=set(inputs))
     return [grads.get(x) for x in inputs]
 
 
-CHECKPOINT = Primitive("checkpoint", lambda *values, call: call[0],
-                       vjp_joint=_recompute, register=False)
+CHECKPOINT = Primitive("checkpoint", lambda *values, call: call[0], vjp_joint=_recompute, register=False)
+
+
+def _random_states(generators: list) -> list:
+    """(get_state, set_state, the state now) of the global states and of `generators`."""
+    return [(get, set_, get()) for get, set_ in GLOBAL_STATES + [accessors(gen) for gen in generators]]
 
 
 def checkpoint(f: Callable[..., Any], *, preserve_rng_state: bool = True) -> Callable[..., Any]:
@@ -222,10 +226,7 @@ def checkpoint(f: Callable[..., Any], *, preserve_rng_state: bool = True) -> Cal
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         # the Variables too: f may read one through ops on constants, which record nothing
         generators, variables = reachable(f, args, kwargs)
-        random_states = []
-        if preserve_rng_state:
-            states = GLOBAL_STATES + [accessors(gen) for gen in generators]
-            random_states = [(get, set_, get()) for get, set_ in states]
+        random_states = _random_states(generators) if preserve_rng_state else []
         # before f runs, which might write into them too
         saved = _rebuilt((args, kwargs), _copy)
         start = next(versions.sequence)
@@ -238,7 +239,8 @@ def checkpoint(f: Callable[..., Any], *, preserve_rng_state: bool = True) -> Cal
         if not inputs:
             return out
         call = (f, saved, start, inputs, held, random_states)
-        return reverse.node(CHECKPOINT, out._value, out._level, tuple(inputs), {"call": call},
-                            tuple(range(len(inputs))))
+        return reverse.node(
+            CHECKPOINT, out._value, out._level, tuple(inputs), {"call": call}, tuple(range(len(inputs)))
+        )
 
     return wrapper

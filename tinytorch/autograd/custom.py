@@ -61,8 +61,9 @@ class CustomPrimitive(Primitive):
     tangents or cotangents (see the module docstring).
     """
 
-    def __init__(self, fn: Callable[..., Any], name: str | None = None, broadcasting: bool = False,
-                 batched: bool | None = None) -> None:
+    def __init__(
+        self, fn: Callable[..., Any], name: str | None = None, broadcasting: bool = False, batched: bool | None = None
+    ) -> None:
         name = name or getattr(fn, "__name__", "custom")
         super().__init__(name, fn, broadcasting=broadcasting, array_impl=_one_array(fn, name), register=False)
         self.__wrapped__ = fn
@@ -87,10 +88,8 @@ class CustomPrimitive(Primitive):
         for i in range(max(len(self._jvp), len(self._vjp))):
             given_jvp = self._given(self._jvp, i, "forward")
             given_vjp = self._given(self._vjp, i, "reverse")
-            jvps.append(given_jvp or (given_vjp and _jvp_by_transposing(given_vjp, i, self.broadcasting,
-                                                                          self.batched)))
-            vjps.append(given_vjp or (given_jvp and _vjp_by_transposing(given_jvp, i, self.broadcasting,
-                                                                          self.batched)))
+            jvps.append(given_jvp or (given_vjp and _jvp_by_transposing(given_vjp, i, self.broadcasting, self.batched)))
+            vjps.append(given_vjp or (given_jvp and _vjp_by_transposing(given_jvp, i, self.broadcasting, self.batched)))
         self.jvps = _rule_table(self.name, "forward", tuple(jvps), False)
         self.vjps = _rule_table(self.name, "reverse", tuple(vjps), False)
 
@@ -139,8 +138,12 @@ class CustomPrimitive(Primitive):
             # elementwise: any shape broadcasting to the output's, expanded or summed by the machinery
             expected = batch + np.shape(ans) if broadcasting else exact
             try:
-                out = rule(_read_only(d), _read_only(ans), *map(_read_only, args),
-                           **{k: _read_only(v) for k, v in kwargs.items()})
+                out = rule(
+                    _read_only(d),
+                    _read_only(ans),
+                    *map(_read_only, args),
+                    **{k: _read_only(v) for k, v in kwargs.items()},
+                )
             except TypeError as e:
                 if _fits(rule, (d, ans, *args), kwargs):
                     raise  # raised inside the rule, not by calling it
@@ -148,8 +151,10 @@ class CustomPrimitive(Primitive):
             except (ValueError, IndexError) as e:
                 if not nb or isinstance(e, RuleShapeError):
                     raise
-                raise RuleShapeError(f"{name}: the {mode}-mode rule for argument {argnum} raised "
-                                     f"{type(e).__name__}({str(e).strip()!r}); {_batch_note(mode, batch)}") from e
+                raise RuleShapeError(
+                    f"{name}: the {mode}-mode rule for argument {argnum} raised "
+                    f"{type(e).__name__}({str(e).strip()!r}); {_batch_note(mode, batch)}"
+                ) from e
             if callable(out):
                 # HIPS autograd's curried form, with a signature that happens to take our arguments
                 raise TypeError(_signature_note(name, mode, argnum, "it returned a function"))
@@ -163,8 +168,10 @@ class CustomPrimitive(Primitive):
                 fits = len(shape) == len(expected) and shape[:nb] == batch
             if not fits:
                 note = f"; {_batch_note(mode, batch)}" if nb else ""
-                raise RuleShapeError(f"{name}: the {mode}-mode rule for argument {argnum} returned shape "
-                                     f"{shape}, expected {expected}{note}")
+                raise RuleShapeError(
+                    f"{name}: the {mode}-mode rule for argument {argnum} returned shape "
+                    f"{shape}, expected {expected}{note}"
+                )
             return out
 
         return checked
@@ -191,7 +198,8 @@ def _one_array(fn: Callable[..., Any], name: str) -> Callable[..., Any]:
             raise TypeError(
                 f"{name}: a primitive returns one array, but its impl returned a {type(ans).__name__} of "
                 f"{len(ans)}; pack the results into one array (as tinytorch's eigh stacks its eigenvalues "
-                f"on its eigenvectors) and take them apart outside the primitive, or define one primitive per result")
+                f"on its eigenvectors) and take them apart outside the primitive, or define one primitive per result"
+            )
         return ans
 
     return one_array
@@ -211,21 +219,25 @@ def _fits(rule: Rule, args: tuple, kwargs: dict) -> bool:
 
 
 def _signature_note(name: str, mode: str, argnum: int, problem: Any) -> str:
-    return (f"{name}: the {mode}-mode rule for argument {argnum} does not fit tinytorch's rule signature "
-            f"({problem}). tinytorch calls a VJP rule as rule(g, ans, *args, **kwargs), g the output's "
-            f"cotangent, and it returns the argument's cotangent; a JVP rule as rule(t, ans, *args, **kwargs), "
-            f"t the argument's tangent, and it returns the output's tangent (ans: the output, args: the "
-            f"primitive's arguments). HIPS autograd's curried form (ans, *args) -> (g -> ...) must be rewritten: "
-            f"`lambda ans, x: lambda g: g * h(x)` becomes `lambda g, ans, x: g * h(x)`")
+    return (
+        f"{name}: the {mode}-mode rule for argument {argnum} does not fit tinytorch's rule signature "
+        f"({problem}). tinytorch calls a VJP rule as rule(g, ans, *args, **kwargs), g the output's "
+        f"cotangent, and it returns the argument's cotangent; a JVP rule as rule(t, ans, *args, **kwargs), "
+        f"t the argument's tangent, and it returns the output's tangent (ans: the output, args: the "
+        f"primitive's arguments). HIPS autograd's curried form (ans, *args) -> (g -> ...) must be rewritten: "
+        f"`lambda ans, x: lambda g: g * h(x)` becomes `lambda g, ans, x: g * h(x)`"
+    )
 
 
 def _batch_note(mode: str, batch: tuple) -> str:
     d, what = ("t", "tangents") if mode == "forward" else ("g", "cotangents")
-    return (f"its {d} carried leading batch axes {batch}: a block of {what} that jacobian, hessian and the "
-            f"other transforms push through one call. The rules of a primitive(batched=True) (the default "
-            f"with broadcasting=True) must keep those leading axes and address their arguments' axes from "
-            f"the end ({d}[..., None], axis=-1); or make it primitive(batched=False) and the engine calls "
-            f"the rule once per batch element")
+    return (
+        f"its {d} carried leading batch axes {batch}: a block of {what} that jacobian, hessian and the "
+        f"other transforms push through one call. The rules of a primitive(batched=True) (the default "
+        f"with broadcasting=True) must keep those leading axes and address their arguments' axes from "
+        f"the end ({d}[..., None], axis=-1); or make it primitive(batched=False) and the engine calls "
+        f"the rule once per batch element"
+    )
 
 
 def _batch_axes(t: Any, x: Any, ans: Any, broadcasting: bool) -> int:
@@ -237,8 +249,9 @@ def _batch_axes(t: Any, x: Any, ans: Any, broadcasting: bool) -> int:
     return t.ndim - (np.ndim(ans) if broadcasting else np.ndim(x))
 
 
-def _transposed(linear: Callable[[Any], Any], d: Any, nb: int, batched: bool, in_shape: tuple,
-                out_shape: tuple, dtype: Any) -> Any:
+def _transposed(
+    linear: Callable[[Any], Any], d: Any, nb: int, batched: bool, in_shape: tuple, out_shape: tuple, dtype: Any
+) -> Any:
     """The transpose of `linear` (in_shape -> out_shape, one element of a batch,
     or all nb leading batch axes at once if `batched`) applied to d: its VJP."""
     if batched or not nb:
@@ -248,8 +261,7 @@ def _transposed(linear: Callable[[Any], Any], d: Any, nb: int, batched: bool, in
     batch = d.shape[:nb]
     n = int(np.prod(batch))
     leaves = [np.zeros(in_shape, dtype)] * n
-    pulled = vjp(lambda *ls: api.stack([linear(leaf) for leaf in ls]), *leaves)[1](
-        api.reshape(d, (n,) + out_shape))
+    pulled = vjp(lambda *ls: api.stack([linear(leaf) for leaf in ls]), *leaves)[1](api.reshape(d, (n,) + out_shape))
     return api.reshape(api.stack(pulled), batch + in_shape)
 
 
@@ -291,8 +303,13 @@ def _vjp_by_transposing(jvp_rule: Rule, argnum: int, broadcasting: bool, batched
     return vjp_rule
 
 
-def primitive(fn: Callable[..., Any] | None = None, *, name: str | None = None, broadcasting: bool = False,
-              batched: bool | None = None) -> Any:
+def primitive(
+    fn: Callable[..., Any] | None = None,
+    *,
+    name: str | None = None,
+    broadcasting: bool = False,
+    batched: bool | None = None,
+) -> Any:
     """Make `fn` (a function of NumPy arrays) a primitive; add rules with
     `.defjvp(...)` / `.defvjp(...)`. Usable as a decorator, with or without
     arguments; `broadcasting=True` for elementwise functions that broadcast.

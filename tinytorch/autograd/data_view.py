@@ -21,8 +21,14 @@ import numpy as np
 from .versions import mark_written
 
 # NumPy functions that write into an argument, and the name of that argument
-_WRITERS = {np.copyto: "dst", np.put: "a", np.place: "arr", np.putmask: "a", np.fill_diagonal: "a",
-            np.put_along_axis: "arr"}
+_WRITERS = {
+    np.copyto: "dst",
+    np.put: "a",
+    np.place: "arr",
+    np.putmask: "a",
+    np.fill_diagonal: "a",
+    np.put_along_axis: "arr",
+}
 
 
 def _plain(x: Any) -> Any:

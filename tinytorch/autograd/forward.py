@@ -50,9 +50,7 @@ class Dual(Box, BoxOps):
                 )
             tangent = real_floats(own(tangent), "Dual: the tangent")
             if np.shape(tangent) != np.shape(value):
-                raise ValueError(
-                    f"Dual: tangent shape {np.shape(tangent)} differs from primal shape {np.shape(value)}"
-                )
+                raise ValueError(f"Dual: tangent shape {np.shape(tangent)} differs from primal shape {np.shape(value)}")
             if tangent.dtype != value.dtype:
                 tangent = tangent.astype(value.dtype)
             inner = max(inner, level_of(tangent))

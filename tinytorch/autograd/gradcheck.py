@@ -135,11 +135,14 @@ def _float64_arrays(inputs: Any) -> list:
     values = []
     for i, x in enumerate(inputs):
         if not isinstance(x, (np.ndarray, np.generic, float)):
-            raise TypeError(f"gradcheck takes arrays as inputs (f's positional arguments); input {i} is a "
-                            f"{type(x).__name__}: wrap f to take its leaves as arrays")
+            raise TypeError(
+                f"gradcheck takes arrays as inputs (f's positional arguments); input {i} is a "
+                f"{type(x).__name__}: wrap f to take its leaves as arrays"
+            )
         if np.result_type(x) != np.float64:
-            raise TypeError(f"gradcheck needs float64 inputs for accurate differences; input {i} is "
-                            f"{np.result_type(x)}")
+            raise TypeError(
+                f"gradcheck needs float64 inputs for accurate differences; input {i} is {np.result_type(x)}"
+            )
         values.append(np.array(x, dtype=np.float64, copy=True))
     return values
 

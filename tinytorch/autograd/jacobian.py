@@ -71,7 +71,7 @@ def _assemble(rows: list, row_values: list, col_values: list, rows_are_outputs: 
         full = rows[k]
         per_row = []
         for r, off in zip(row_values, row_offsets):
-            part = full if len(row_values) == 1 else full[off: off + np.size(r)]
+            part = full if len(row_values) == 1 else full[off : off + np.size(r)]
             part = _reshape(part, np.shape(r) + np.shape(col))
             if not rows_are_outputs:
                 nr, nc = np.ndim(r), np.ndim(col)
@@ -86,27 +86,39 @@ def _chunks(n: int, chunk_size: int | None) -> list[tuple[int, int]]:
     return [(s, min(s + step, n)) for s in range(0, max(n, 1), step)] if n else [(0, 0)]
 
 
-def _jac_forward(f: Callable, args: tuple, kwargs: dict, argnums: Argnums, chunk_size: int | None,
-                 inputs: Inputs) -> tuple:
+def _jac_forward(
+    f: Callable, args: tuple, kwargs: dict, argnums: Argnums, chunk_size: int | None, inputs: Inputs
+) -> tuple:
     values, in_def, _ = inputs
     n = sum(np.size(v) for v in values)
     offsets = _offsets(values)
     pieces: list = []
     out_values = out_def = None
     for start, stop in _chunks(n, chunk_size):
-        tangents = [_basis_block(start, stop, o, np.size(v), np.shape(v), v.dtype)
-                    for v, o in zip(values, offsets)]
+        tangents = [_basis_block(start, stop, o, np.size(v), np.shape(v), v.dtype) for v, o in zip(values, offsets)]
         out_values, out_tans, out_def = push_forward(f, args, kwargs, argnums, tangents, inputs)
-        pieces.append([zeros_like((stop - start,) + np.shape(v), v) if t is None else plain(t)
-                       for v, t in zip(out_values, out_tans)])
-    columns = [api.concatenate([p[j] for p in pieces]) if len(pieces) > 1 else pieces[0][j]
-               for j in range(len(out_values))]
+        pieces.append(
+            [
+                zeros_like((stop - start,) + np.shape(v), v) if t is None else plain(t)
+                for v, t in zip(out_values, out_tans)
+            ]
+        )
+    columns = [
+        api.concatenate([p[j] for p in pieces]) if len(pieces) > 1 else pieces[0][j] for j in range(len(out_values))
+    ]
     blocks = _assemble(columns, values, out_values, rows_are_outputs=False)
     return out_def, in_def, blocks
 
 
-def _jac_reverse(f: Callable, args: tuple, kwargs: dict, argnums: Argnums, chunk_size: int | None,
-                 inputs: Inputs, recording: Recording | None = None) -> tuple:
+def _jac_reverse(
+    f: Callable,
+    args: tuple,
+    kwargs: dict,
+    argnums: Argnums,
+    chunk_size: int | None,
+    inputs: Inputs,
+    recording: Recording | None = None,
+) -> tuple:
     recording = recording or record(f, args, kwargs, argnums, "jacobian", inputs)
     out, level, values, in_def = recording.out, recording.level, recording.values, recording.treedef
     out_leaves, out_def = flatten(out)
@@ -125,8 +137,7 @@ def _jac_reverse(f: Callable, args: tuple, kwargs: dict, argnums: Argnums, chunk
             if c is not None and node is not None:
                 seeds.append((node, c))
         pieces.append(pull_back(recording, seeds, (stop - start,), retain=k < len(chunks) - 1))
-    rows = [api.concatenate([p[i] for p in pieces]) if len(pieces) > 1 else pieces[0][i]
-            for i in range(len(values))]
+    rows = [api.concatenate([p[i] for p in pieces]) if len(pieces) > 1 else pieces[0][i] for i in range(len(values))]
     blocks = _assemble(rows, out_values, values, rows_are_outputs=True)
     # blocks[i][j] is (input i, output j): regroup by output first
     return out_def, in_def, [[blocks[i][j] for i in range(len(values))] for j in range(len(out_values))]

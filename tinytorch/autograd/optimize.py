@@ -23,8 +23,9 @@ _HESSP_METHODS = {"newton-cg", "trust-ncg", "trust-krylov", "trust-constr"}
 _HESS_METHODS = {"dogleg", "trust-exact"}
 
 
-def minimize(fun: Callable[..., Any], x0: Any, args: tuple = (), method: str | None = None,
-             **kwargs: Any) -> scipy.optimize.OptimizeResult:
+def minimize(
+    fun: Callable[..., Any], x0: Any, args: tuple = (), method: str | None = None, **kwargs: Any
+) -> scipy.optimize.OptimizeResult:
     """`scipy.optimize.minimize` with `jac`, and `hessp` or `hess` where the method
     uses them, computed exactly by tinytorch. Extra keyword arguments go to SciPy.
 

@@ -126,8 +126,11 @@ def float_output(value: Any, transform: str) -> None:
     if dtype.kind != "f":
         raise TypeError(
             f"{transform} needs f to return floating-point arrays, got dtype {dtype}"
-            + ("; complex numbers are not supported yet" if dtype.kind == "c" else
-               "; an integer or boolean output has no derivative (return a float, e.g. x.astype(float))")
+            + (
+                "; complex numbers are not supported yet"
+                if dtype.kind == "c"
+                else "; an integer or boolean output has no derivative (return a float, e.g. x.astype(float))"
+            )
         )
 
 
@@ -154,8 +157,9 @@ class Recording(NamedTuple):
     treedef: TreeDef
 
 
-def record(f: Callable, args: tuple, kwargs: dict, argnums: Argnums, transform: str,
-           inputs: Inputs | None = None) -> Recording:
+def record(
+    f: Callable, args: tuple, kwargs: dict, argnums: Argnums, transform: str, inputs: Inputs | None = None
+) -> Recording:
     """Run f with the differentiated leaves as Variables of a fresh level."""
     values, treedef, nums = inputs or diff_inputs(args, argnums, transform)
     level = new_transform_level()
@@ -193,8 +197,9 @@ class Pushed(NamedTuple):
     treedef: TreeDef
 
 
-def push_forward(f: Callable, args: tuple, kwargs: dict, argnums: Argnums, tangents: list,
-                 inputs: Inputs | None = None) -> Pushed:
+def push_forward(
+    f: Callable, args: tuple, kwargs: dict, argnums: Argnums, tangents: list, inputs: Inputs | None = None
+) -> Pushed:
     """Run f with the differentiated leaves as Duals carrying `tangents` (None = zero)."""
     values, treedef, nums = inputs or diff_inputs(args, argnums, "jvp")
     level = new_transform_level()

@@ -59,8 +59,19 @@ def register_random_state(get_state: Callable[[], Any], set_state: Callable[[Any
 
 # not searched: numbers, strings, arrays, boxes (Variables are collected), code, the table
 # itself, and SystemRandom (the operating system's entropy, which has no state to put back)
-_OPAQUE = (Box, np.ndarray, np.generic, str, bytes, int, float, complex, types.ModuleType, Primitive,
-           random.SystemRandom)
+_OPAQUE = (
+    Box,
+    np.ndarray,
+    np.generic,
+    str,
+    bytes,
+    int,
+    float,
+    complex,
+    types.ModuleType,
+    Primitive,
+    random.SystemRandom,
+)
 # what a container of data holds
 _PLAIN = (np.ndarray, np.generic, str, bytes, int, float, complex, type(None))
 

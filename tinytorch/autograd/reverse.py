@@ -49,8 +49,20 @@ class Variable(Box, BoxOps, UpdatesInPlace):
     # its value (`.data = `, an update under no_grad); _history, the nodes it stood
     # for before in-place updates rebound it, with when that happened (see
     # _rebind); _view_of and _views, its place in a family of views (views.py).
-    __slots__ = ("_prim", "_args", "_kwargs", "_argnums", "_requires_grad", "_seq", "_grad", "_replaced",
-                 "_history", "_view_of", "_views", "__weakref__")
+    __slots__ = (
+        "_prim",
+        "_args",
+        "_kwargs",
+        "_argnums",
+        "_requires_grad",
+        "_seq",
+        "_grad",
+        "_replaced",
+        "_history",
+        "_view_of",
+        "_views",
+        "__weakref__",
+    )
 
     def __init__(self, data: Any, requires_grad: bool = False) -> None:
         # copied, as torch.tensor does: writes to the caller's array (or in-place
@@ -96,11 +108,13 @@ class Variable(Box, BoxOps, UpdatesInPlace):
             raise RuntimeError("only leaf Variables that require grad have a .grad to set")
         if value is not None:
             if np.shape(value) != self.shape:
-                raise RuntimeError(f"assigned grad has shape {np.shape(value)}, but the Variable has shape "
-                                   f"{self.shape}")
+                raise RuntimeError(
+                    f"assigned grad has shape {np.shape(value)}, but the Variable has shape {self.shape}"
+                )
             if np.result_type(value) != self.dtype:
-                raise RuntimeError(f"assigned grad has dtype {np.result_type(value)}, but the Variable has "
-                                   f"dtype {self.dtype}")
+                raise RuntimeError(
+                    f"assigned grad has dtype {np.result_type(value)}, but the Variable has dtype {self.dtype}"
+                )
         self._grad = value
 
     def zero_grad(self) -> None:
@@ -138,8 +152,11 @@ class Variable(Box, BoxOps, UpdatesInPlace):
 
     def __repr__(self) -> str:
         value = self._value
-        body = repr(value) if isinstance(value, Box) else np.array2string(
-            np.asarray(value), separator=", ", prefix="Variable(")
+        body = (
+            repr(value)
+            if isinstance(value, Box)
+            else np.array2string(np.asarray(value), separator=", ", prefix="Variable(")
+        )
         if self._prim is not None:
             return f"Variable({body}, grad_fn={self._prim.name})"
         if self._requires_grad:
@@ -148,8 +165,10 @@ class Variable(Box, BoxOps, UpdatesInPlace):
 
     def __reduce__(self) -> tuple:
         if self._nested or self._level >= TRANSFORM_BASE or (self._prim is not None and self._requires_grad):
-            raise TypeError("cannot pickle a Variable that is part of a graph or of a transform; "
-                            "pickle .detach() (its value) instead")
+            raise TypeError(
+                "cannot pickle a Variable that is part of a graph or of a transform; "
+                "pickle .detach() (its value) instead"
+            )
         return Variable, (np.asarray(self._value), self._requires_grad)
 
     def _carries_derivative(self) -> bool:

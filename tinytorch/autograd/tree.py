@@ -17,8 +17,12 @@ class TreeDef:
         self.children = children
 
     def __eq__(self, other: object) -> bool:
-        return (isinstance(other, TreeDef) and self.kind == other.kind
-                and self.meta == other.meta and self.children == other.children)
+        return (
+            isinstance(other, TreeDef)
+            and self.kind == other.kind
+            and self.meta == other.meta
+            and self.children == other.children
+        )
 
     def __hash__(self) -> int:
         return hash((self.kind, self.meta, self.children))

@@ -35,9 +35,7 @@ def as_value(x: Any) -> Any:
     what NumPy can hold only as objects (a list holding None): a box holds numbers."""
     value = box_or_array(x, plain=True)
     if not isinstance(x, (Box, np.ndarray)) and value.dtype == object:
-        raise TypeError(
-            f"cannot hold {type(x).__name__} data as an array; to combine boxes use tt.stack"
-        )
+        raise TypeError(f"cannot hold {type(x).__name__} data as an array; to combine boxes use tt.stack")
     return value
 
 
@@ -51,9 +49,7 @@ def owned_copy(x: Any) -> Any:
         return x
     value = np.array(x, subok=False)
     if value.dtype == object:
-        raise TypeError(
-            f"cannot hold {type(x).__name__} data as an array; to combine boxes use tt.stack"
-        )
+        raise TypeError(f"cannot hold {type(x).__name__} data as an array; to combine boxes use tt.stack")
     return value
 
 
@@ -66,8 +62,9 @@ def real_floats(x: Any, what: str) -> Any:
 
 
 # Operand types that cannot change after the forward pass and are never complex
-PLAIN_SCALARS = frozenset({float, int, bool, np.float64, np.float32, np.float16, np.int64, np.int32, np.bool_,
-                           type(None)})
+PLAIN_SCALARS = frozenset(
+    {float, int, bool, np.float64, np.float32, np.float16, np.int64, np.int32, np.bool_, type(None)}
+)
 
 
 def real_operand(a: Any) -> Any:

@@ -34,16 +34,27 @@ Header = tuple[tuple[int, ...], np.dtype]
 
 # Whatever a malformed zip or .npy makes zipfile, zlib, lzma or numpy raise while
 # reading; the caller turns these into one ValueError naming the file.
-READ_ERRORS = (ValueError, EOFError, OSError, zipfile.BadZipFile, zlib.error, lzma.LZMAError, struct.error,
-               NotImplementedError, RuntimeError, KeyError, OverflowError)
+READ_ERRORS = (
+    ValueError,
+    EOFError,
+    OSError,
+    zipfile.BadZipFile,
+    zlib.error,
+    lzma.LZMAError,
+    struct.error,
+    NotImplementedError,
+    RuntimeError,
+    KeyError,
+    OverflowError,
+)
 
-_ENCRYPTED = 0x1 | 0x40          # general purpose flags: traditional and strong encryption
-_PATCHED = 0x20                  # "compressed patched data": zipfile cannot read it
+_ENCRYPTED = 0x1 | 0x40  # general purpose flags: traditional and strong encryption
+_PATCHED = 0x20  # "compressed patched data": zipfile cannot read it
 _METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflate"}
 # numpy refuses .npy headers longer than this (read_array_header's max_header_size);
 # with the 12 bytes of magic, version and length before it, no valid header is longer
 _MAX_HEADER_BYTES = 12 + 10_000
-_MAX_ITEMSIZE = 16               # the widest floating-point type (long double)
+_MAX_ITEMSIZE = 16  # the widest floating-point type (long double)
 
 
 def write_arrays(file: Any, arrays: Mapping[str, np.ndarray]) -> None:
@@ -94,8 +105,10 @@ class NpzReader:
         zip entry claims more bytes than such an array needs is refused unread."""
         info = self._members[name]
         if info.file_size > _MAX_HEADER_BYTES + max_elements * _MAX_ITEMSIZE:
-            raise ValueError(f"member {info.filename!r} claims {info.file_size:,} bytes, "
-                             f"more than an array of {max_elements:,} numbers needs")
+            raise ValueError(
+                f"member {info.filename!r} claims {info.file_size:,} bytes, "
+                f"more than an array of {max_elements:,} numbers needs"
+            )
         with self._zip.open(info) as member:
             shape, fortran_order, dtype = _read_header(member)
             offset = member.tell()
@@ -105,8 +118,10 @@ class NpzReader:
             raise ValueError(f"member {info.filename!r} has an invalid shape {shape}")
         nbytes = math.prod(shape) * dtype.itemsize
         if info.file_size - offset != nbytes:
-            raise ValueError(f"member {info.filename!r} holds {info.file_size - offset:,} bytes of data, "
-                             f"its header ({dtype}, shape {shape}) says {nbytes:,}")
+            raise ValueError(
+                f"member {info.filename!r} holds {info.file_size - offset:,} bytes of data, "
+                f"its header ({dtype}, shape {shape}) says {nbytes:,}"
+            )
         self._headers[name] = ((shape, dtype), fortran_order, offset)
         return shape, dtype
 
@@ -133,9 +148,11 @@ def _check_member(info: zipfile.ZipInfo) -> str:
     if info.flag_bits & _PATCHED:
         raise ValueError(f"member {info.filename!r} holds compressed patched data")
     if info.compress_type not in _METHODS:
-        raise ValueError(f"member {info.filename!r} uses compression method {info.compress_type}; "
-                         f"only {' and '.join(_METHODS.values())} are read")
-    return info.filename[:-len(".npy")]
+        raise ValueError(
+            f"member {info.filename!r} uses compression method {info.compress_type}; "
+            f"only {' and '.join(_METHODS.values())} are read"
+        )
+    return info.filename[: -len(".npy")]
 
 
 def _read_header(member: IO[bytes]) -> tuple[tuple[int, ...], bool, np.dtype]:

@@ -42,8 +42,10 @@ def collate(samples: Sequence[Any]) -> Any:
         return kind(collate(field) for field in zip(*samples))
     arrays = [np.asarray(s) for s in samples]
     if any(a.dtype == object for a in arrays):
-        raise TypeError(f"cannot collate samples of type {type(first).__name__}: a sample must be an array, a "
-                        f"number, or a tuple, list or dict of them")
+        raise TypeError(
+            f"cannot collate samples of type {type(first).__name__}: a sample must be an array, a "
+            f"number, or a tuple, list or dict of them"
+        )
     return np.stack(arrays)
 
 
@@ -86,8 +88,14 @@ class DataLoader:
     """Batches of `dataset`, in order or reshuffled each epoch (`shuffle=True`) from a
     generator seeded with `seed`, or else from the shared default one (`manual_seed`)."""
 
-    def __init__(self, dataset: Dataset, batch_size: int = 32, shuffle: bool = False,
-                 seed: int | None = None, drop_last: bool = False) -> None:
+    def __init__(
+        self,
+        dataset: Dataset,
+        batch_size: int = 32,
+        shuffle: bool = False,
+        seed: int | None = None,
+        drop_last: bool = False,
+    ) -> None:
         # a float batch size would only fail later, in the middle of slicing an epoch
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
             raise TypeError(f"batch_size must be an integer, got {batch_size!r} ({type(batch_size).__name__})")
@@ -95,8 +103,10 @@ class DataLoader:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         batch_size = int(batch_size)
         if drop_last and len(dataset) < batch_size:
-            raise ValueError(f"drop_last=True with batch_size {batch_size} and only {len(dataset)} samples: "
-                             f"no batch fits, every epoch would be empty (lower batch_size or drop_last=False)")
+            raise ValueError(
+                f"drop_last=True with batch_size {batch_size} and only {len(dataset)} samples: "
+                f"no batch fits, every epoch would be empty (lower batch_size or drop_last=False)"
+            )
         self.dataset, self.batch_size, self.shuffle, self.drop_last = dataset, batch_size, shuffle, drop_last
         self.rng = None if seed is None else generator(seed)
 
@@ -107,10 +117,13 @@ class DataLoader:
     def __iter__(self) -> Iterator[Any]:
         n = len(self.dataset)
         order = (self.rng or generator()).permutation(n) if self.shuffle else np.arange(n)
-        fetch = self.dataset.batch if isinstance(self.dataset, Dataset) else (
-            lambda idx: collate([self.dataset[int(i)] for i in idx]))
+        fetch = (
+            self.dataset.batch
+            if isinstance(self.dataset, Dataset)
+            else (lambda idx: collate([self.dataset[int(i)] for i in idx]))
+        )
         for b in range(len(self)):
-            yield fetch(order[b * self.batch_size:(b + 1) * self.batch_size])
+            yield fetch(order[b * self.batch_size : (b + 1) * self.batch_size])
 
 
 def train_test_split(*arrays: Any, test_fraction: float = 0.2, seed: int = 0) -> list[np.ndarray]:

@@ -52,8 +52,10 @@ def train_digits() -> tuple[Sequential, np.ndarray, np.ndarray, float]:
     trainer.fit(DataLoader(TensorDataset(X_train, y_train), batch_size=32, shuffle=True, seed=0), EPOCHS)
     seconds = time.perf_counter() - start
     test = trainer.evaluate([(X_test, y_test)])
-    print(f"test accuracy: {test['accuracy']:.1%} on {len(X_test)} images never seen in training "
-          f"(trained in {seconds:.1f} s)")
+    print(
+        f"test accuracy: {test['accuracy']:.1%} on {len(X_test)} images never seen in training "
+        f"(trained in {seconds:.1f} s)"
+    )
     return model, X_test, y_test, test["accuracy"]
 
 
@@ -70,12 +72,16 @@ def _probabilities(model: Sequential, x: np.ndarray) -> np.ndarray:
 
 def _why(mode: str, n: int, m: int) -> str:
     if mode == "reverse":
-        return (f"{m} outputs < {n} inputs, so it pulls back {m} cotangents\n"
-                f"(one per output) where forward mode would push {n} tangents (one per input)")
+        return (
+            f"{m} outputs < {n} inputs, so it pulls back {m} cotangents\n"
+            f"(one per output) where forward mode would push {n} tangents (one per input)"
+        )
     if n <= m:
         return f"{n} inputs <= {m} outputs, so it pushes {n} tangents (one per input)"
-    return (f"with only {n} inputs, one batched pass of {n} tangents is still cheaper\n"
-            f"than recording a graph and pulling back {m} cotangents (the engine's measured crossover)")
+    return (
+        f"with only {n} inputs, one batched pass of {n} tangents is still cheaper\n"
+        f"than recording a graph and pulling back {m} cotangents (the engine's measured crossover)"
+    )
 
 
 def _central_difference(f: Any, x: np.ndarray, direction: np.ndarray, h: float = 1e-5) -> np.ndarray:
@@ -105,8 +111,10 @@ def explore(model: Sequential, image: np.ndarray, label: int) -> None:
         J_other = np.asarray(jacobian(probabilities, mode=other)(image))
     fd = np.stack([_central_difference(lambda v: _probabilities(model, v), image, e) for e in np.eye(64)], axis=1)
     print(f"mode 'auto' chose {jac.last_mode} mode: {_why(jac.last_mode, 64, 10)}")
-    print(f"J {J.shape}: max error against finite differences {np.abs(J - fd).max():.1e}; "
-          f"{other} mode agrees to {np.abs(J - J_other).max():.0e}")
+    print(
+        f"J {J.shape}: max error against finite differences {np.abs(J - fd).max():.1e}; "
+        f"{other} mode agrees to {np.abs(J - J_other).max():.0e}"
+    )
 
     _section("Hessian-vector product of the loss with respect to the pixels")
     loss = CrossEntropyLoss()

@@ -38,8 +38,16 @@ class Dense(Module):
     shared generator that `tinytorch.core.init.manual_seed` resets).
     """
 
-    def __init__(self, input_size: int, output_size: int, use_bias: bool = True, *,
-                 init: str = "xavier", rng: Any = None, dtype: Any = np.float64) -> None:
+    def __init__(
+        self,
+        input_size: int,
+        output_size: int,
+        use_bias: bool = True,
+        *,
+        init: str = "xavier",
+        rng: Any = None,
+        dtype: Any = np.float64,
+    ) -> None:
         if init not in INITIALIZERS:
             raise ValueError(f"init must be one of {sorted(INITIALIZERS)}, got {init!r}")
         self.input_size, self.output_size = input_size, output_size

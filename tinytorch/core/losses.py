@@ -52,13 +52,17 @@ class CrossEntropyLoss(Module):
         n, classes = logits.shape
         if target.ndim == 1:
             if not np.issubdtype(target.dtype, np.integer):
-                raise TypeError(f"CrossEntropyLoss: class labels of shape ({n},) must be integers, got {target.dtype} "
-                                f"(convert with .astype(int), or pass probabilities of shape ({n}, {classes}))")
+                raise TypeError(
+                    f"CrossEntropyLoss: class labels of shape ({n},) must be integers, got {target.dtype} "
+                    f"(convert with .astype(int), or pass probabilities of shape ({n}, {classes}))"
+                )
             if target.shape != (n,):
                 raise ValueError(f"CrossEntropyLoss: integer labels must have shape ({n},), got {target.shape}")
             if n and (target.min() < 0 or target.max() >= classes):
-                raise ValueError(f"CrossEntropyLoss: labels must be in [0, {classes}), "
-                                 f"got values from {target.min()} to {target.max()}")
+                raise ValueError(
+                    f"CrossEntropyLoss: labels must be in [0, {classes}), "
+                    f"got values from {target.min()} to {target.max()}"
+                )
             # the engine's fused primitive: one node, and a logit of -inf is simply a
             # class of probability 0
             return tt.sum(tt.cross_entropy(logits, target)) / n

@@ -127,15 +127,16 @@ class Module:
         never a huge allocation; and all of it is read and checked before any
         parameter is written."""
         where = os.fspath(path)
-        with open(path, "rb") as file:     # a missing file stays a FileNotFoundError
+        with open(path, "rb") as file:  # a missing file stays a FileNotFoundError
             try:
                 with NpzReader(file) as archive:
                     # headers first (only the members named like a parameter, whose size
                     # bounds what is read), so a file of the wrong kind reads as unreadable
                     # rather than as a mismatch
                     sizes = {name: p.size for name, p in self.named_parameters()}
-                    headers = {name: archive.header(name, max_elements=sizes[name])
-                               for name in archive.names if name in sizes}
+                    headers = {
+                        name: archive.header(name, max_elements=sizes[name]) for name in archive.names if name in sizes
+                    }
                     for name, (_, dtype) in headers.items():
                         if not np.issubdtype(dtype, np.floating):
                             raise ValueError(f"{name} holds {dtype} values; parameters are floating point")
@@ -158,8 +159,10 @@ class Module:
         names = set(names)
         missing, unexpected = sorted(params.keys() - names), sorted(names - params.keys())
         if missing or unexpected:
-            raise StateMismatch(f"state does not match {type(self).__name__}: missing {missing or 'none'}, "
-                                f"unexpected {unexpected or 'none'}")
+            raise StateMismatch(
+                f"state does not match {type(self).__name__}: missing {missing or 'none'}, "
+                f"unexpected {unexpected or 'none'}"
+            )
         return params
 
     @staticmethod
@@ -185,8 +188,10 @@ class Module:
                 cast[name] = value.astype(p.dtype)
             # a finite float64 beyond float32's range becomes inf when cast down
             if not np.isfinite(cast[name]).all():
-                raise StateMismatch(f"{name}: the state holds values up to {np.abs(value).max():.3g}, "
-                                    f"which do not fit in the parameter's {p.dtype}")
+                raise StateMismatch(
+                    f"{name}: the state holds values up to {np.abs(value).max():.3g}, "
+                    f"which do not fit in the parameter's {p.dtype}"
+                )
         for name, p in params.items():
             p.data[...] = cast[name]
 
@@ -203,7 +208,6 @@ class Module:
             nested = repr(child).replace("\n", "\n  ")
             lines.append(f"  ({name}): {nested}")
         return "\n".join(lines) + "\n)"
-
 
 
 def _flatten(name: str, value: Any) -> Iterator[tuple[str, Any]]:

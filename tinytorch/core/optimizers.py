@@ -48,12 +48,15 @@ class Optimizer:
         seen: dict[int, int] = {}
         for i, p in enumerate(self.params):
             if not (isinstance(p, Variable) and p.is_leaf and p.requires_grad):
-                raise TypeError(f"{type(self).__name__} optimizes leaf Variables with requires_grad=True, "
-                                f"got {p!r:.60}")
+                raise TypeError(
+                    f"{type(self).__name__} optimizes leaf Variables with requires_grad=True, got {p!r:.60}"
+                )
             # listed twice, a parameter would be stepped twice per step()
             if id(p) in seen:
-                raise ValueError(f"{type(self).__name__}: parameter {i} is parameter {seen[id(p)]} again; "
-                                 f"each parameter may be listed once")
+                raise ValueError(
+                    f"{type(self).__name__}: parameter {i} is parameter {seen[id(p)]} again; "
+                    f"each parameter may be listed once"
+                )
             seen[id(p)] = i
         self.lr = check_setting("learning rate", lr)
 
@@ -70,8 +73,14 @@ class SGD(Optimizer):
     the velocity v = momentum * v + g (v = g at the first step), or with Nesterov
     g + momentum * v."""
 
-    def __init__(self, params: Iterable[Variable], lr: float, momentum: float = 0.0,
-                 weight_decay: float = 0.0, nesterov: bool = False) -> None:
+    def __init__(
+        self,
+        params: Iterable[Variable],
+        lr: float,
+        momentum: float = 0.0,
+        weight_decay: float = 0.0,
+        nesterov: bool = False,
+    ) -> None:
         super().__init__(params, lr)
         check_setting("momentum", momentum)
         check_setting("weight_decay", weight_decay)
@@ -111,13 +120,21 @@ class Adam(Optimizer):
 
     decoupled = False
 
-    def __init__(self, params: Iterable[Variable], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0.0) -> None:
+    def __init__(
+        self,
+        params: Iterable[Variable],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ) -> None:
         super().__init__(params, lr)
         if len(betas) != 2:
             raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
-        self.betas = (check_setting("betas[0]", betas[0], below_one=True),
-                      check_setting("betas[1]", betas[1], below_one=True))
+        self.betas = (
+            check_setting("betas[0]", betas[0], below_one=True),
+            check_setting("betas[1]", betas[1], below_one=True),
+        )
         self.eps, self.weight_decay = check_setting("eps", eps), check_setting("weight_decay", weight_decay)
         self.steps = [0] * len(self.params)
         self.m = [np.zeros(p.shape, p.dtype) for p in self.params]
@@ -151,8 +168,14 @@ class AdamW(Adam):
 
     decoupled = True
 
-    def __init__(self, params: Iterable[Variable], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 1e-2) -> None:
+    def __init__(
+        self,
+        params: Iterable[Variable],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+    ) -> None:
         super().__init__(params, lr, betas, eps, weight_decay)
 
 
@@ -178,8 +201,10 @@ def clip_grad_norm(params: Iterable[Variable], max_norm: float, error_if_nonfini
         total = largest * math.sqrt(sum(float(np.vdot(g / largest, g / largest)) for g in grads))
     if not math.isfinite(total):
         if error_if_nonfinite:
-            raise FloatingPointError(f"clip_grad_norm: the total gradient norm is {total}: some gradient holds "
-                                     f"NaN or inf (pass error_if_nonfinite=False to get the norm back instead)")
+            raise FloatingPointError(
+                f"clip_grad_norm: the total gradient norm is {total}: some gradient holds "
+                f"NaN or inf (pass error_if_nonfinite=False to get the norm back instead)"
+            )
         return total
     scale = max_norm / (total + 1e-6)
     if scale < 1.0:

@@ -119,8 +119,9 @@ class Tensor:
 
     def _scalar(self) -> Any:
         if self._data.size != 1:
-            raise TypeError(f"only single-element Tensors can be converted to Python scalars, "
-                            f"this one has shape {self.shape}")
+            raise TypeError(
+                f"only single-element Tensors can be converted to Python scalars, this one has shape {self.shape}"
+            )
         return self._data.item()
 
     def __repr__(self) -> str:

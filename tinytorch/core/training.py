@@ -62,9 +62,15 @@ class Trainer:
     CrossEntropyLoss and BinaryCrossEntropyLoss and no metric otherwise, None for none.
     `schedule` steps once per epoch."""
 
-    def __init__(self, model: Module, loss_fn: Callable[[Any, Any], Any], optimizer: Optimizer,
-                 metric: Callable[[Any, Any], float] | Literal["auto"] | None = "auto",
-                 schedule: LRSchedule | None = None, progress: bool = True) -> None:
+    def __init__(
+        self,
+        model: Module,
+        loss_fn: Callable[[Any, Any], Any],
+        optimizer: Optimizer,
+        metric: Callable[[Any, Any], float] | Literal["auto"] | None = "auto",
+        schedule: LRSchedule | None = None,
+        progress: bool = True,
+    ) -> None:
         if isinstance(metric, str):
             if metric != "auto":
                 raise ValueError(f'metric must be a function, None or "auto", got {metric!r}')
@@ -113,8 +119,15 @@ class Trainer:
             for m, training in modes:
                 m.training = training
 
-    def fit(self, train: Batches, epochs: int, val: Batches | None = None, patience: int | None = None,
-            min_delta: float = 0.0, restore_best: bool = True) -> dict[str, list[float]]:
+    def fit(
+        self,
+        train: Batches,
+        epochs: int,
+        val: Batches | None = None,
+        patience: int | None = None,
+        min_delta: float = 0.0,
+        restore_best: bool = True,
+    ) -> dict[str, list[float]]:
         """Train for `epochs` epochs; returns the history, one list per quantity and epoch
         (loss, metric, then val_loss, val_metric when `val` is given, and lr).
 
@@ -157,8 +170,15 @@ class Trainer:
         return history
 
 
-def fit(model: Module, loss_fn: Callable[[Any, Any], Any], optimizer: Optimizer, train: Batches, epochs: int,
-        val: Batches | None = None, **options: Any) -> dict[str, list[float]]:
+def fit(
+    model: Module,
+    loss_fn: Callable[[Any, Any], Any],
+    optimizer: Optimizer,
+    train: Batches,
+    epochs: int,
+    val: Batches | None = None,
+    **options: Any,
+) -> dict[str, list[float]]:
     """`Trainer(model, loss_fn, optimizer, ...).fit(train, epochs, val, ...)` in one call.
 
     `options` go to the Trainer (metric, schedule, progress) or to `fit` (patience,

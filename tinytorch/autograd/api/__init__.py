@@ -74,7 +74,8 @@ globals().update(constructors)
 globals().update(like)
 
 __all__ = sorted(
-    name for name, value in globals().items()
+    name
+    for name, value in globals().items()
     if not name.startswith("_") and callable(value) and name not in {"annotations", "np"}
 )
 

@@ -15,8 +15,19 @@ from ..values import box_or_array
 from .common import is_box
 from .manipulation import broadcast_to, stack
 
-_CONSTRUCTORS = ["zeros", "ones", "empty", "full", "arange", "logspace", "geomspace", "eye", "identity",
-                 "tri", "indices"]
+_CONSTRUCTORS = [
+    "zeros",
+    "ones",
+    "empty",
+    "full",
+    "arange",
+    "logspace",
+    "geomspace",
+    "eye",
+    "identity",
+    "tri",
+    "indices",
+]
 constructors = {name: getattr(np, name) for name in _CONSTRUCTORS}
 _LIKE = ["zeros_like", "ones_like", "empty_like", "shape", "ndim", "size", "result_type"]
 like = {name: NonDifferentiable(name, getattr(np, name)) for name in _LIKE}
@@ -68,8 +79,9 @@ def full_like(a: Any, fill_value: Any, dtype: Any = None) -> Any:
     return broadcast_to(astype(fill_value, dtype or np.result_type(plain)), np.shape(plain))
 
 
-def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, retstep: bool = False,
-             dtype: Any = None, axis: int = 0) -> Any:
+def linspace(
+    start: Any, stop: Any, num: int = 50, endpoint: bool = True, retstep: bool = False, dtype: Any = None, axis: int = 0
+) -> Any:
     """np.linspace; differentiable in `start` and `stop` (it is linear in both)."""
     if not (isinstance(start, Box) or isinstance(stop, Box)):
         return np.linspace(start, stop, num, endpoint=endpoint, retstep=retstep, dtype=dtype, axis=axis)

@@ -32,8 +32,11 @@ psi = digamma
 
 globals().update(m.nondifferentiable)
 
-__all__ = [name for name in list(globals()) if not name.startswith("_")
-           and name not in {"annotations", "Any", "np", "unbox_all", "m", "s"}]
+__all__ = [
+    name
+    for name in list(globals())
+    if not name.startswith("_") and name not in {"annotations", "Any", "np", "unbox_all", "m", "s"}
+]
 
 
 def clip(a: Any, a_min: Any = None, a_max: Any = None, *, min: Any = None, max: Any = None) -> Any:  # noqa: A002

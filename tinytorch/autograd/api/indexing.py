@@ -61,8 +61,9 @@ def normalize_key(key: Any, shape: tuple) -> tuple[Index, tuple | None]:
         index = Index(tuple(entries), expanded)
     except ValueError:  # from broadcasting the advanced indices
         shapes = " ".join(str(np.shape(e)) for e in entries if isinstance(e, np.ndarray))
-        raise IndexError(f"shape mismatch: indexing arrays could not be broadcast together with shapes {shapes}") \
-            from None
+        raise IndexError(
+            f"shape mismatch: indexing arrays could not be broadcast together with shapes {shapes}"
+        ) from None
     return index, (None if expanded == shape else expanded)
 
 
@@ -70,8 +71,7 @@ def _fill_ellipsis(key: tuple, shape: tuple) -> tuple:
     """The key with its ellipsis (or its end) replaced by whole slices of the axes it does not index."""
     consumed = sum(k.ndim if _is_mask(k) else 1 for k in key if k is not None and k is not Ellipsis)
     if consumed > len(shape):
-        raise IndexError(f"too many indices for array: array is {len(shape)}-dimensional, "
-                         f"but {consumed} were indexed")
+        raise IndexError(f"too many indices for array: array is {len(shape)}-dimensional, but {consumed} were indexed")
     # identity tests: `==` on an array entry would compare elementwise
     ellipses = [i for i, k in enumerate(key) if k is Ellipsis]
     if len(ellipses) > 1:
@@ -79,7 +79,7 @@ def _fill_ellipsis(key: tuple, shape: tuple) -> tuple:
     fill = (slice(None),) * (len(shape) - consumed)
     if ellipses:
         i = ellipses[0]
-        return key[:i] + fill + key[i + 1:]
+        return key[:i] + fill + key[i + 1 :]
     return key + fill
 
 
@@ -99,12 +99,14 @@ def _entries_and_shape(key: tuple, shape: tuple) -> tuple[list, tuple]:
             expanded.append(1)
             continue
         n = k.ndim if mask else 1
-        dims = shape[axis:axis + n]
+        dims = shape[axis : axis + n]
         if mask:
             for i, (d, m) in enumerate(zip(dims, k.shape)):
                 if m and d != m:  # NumPy lets a mask axis of length 0 through
-                    raise IndexError(f"boolean index did not match indexed array along axis {axis + i}; "
-                                     f"size of axis is {d} but size of corresponding boolean axis is {m}")
+                    raise IndexError(
+                        f"boolean index did not match indexed array along axis {axis + i}; "
+                        f"size of axis is {d} but size of corresponding boolean axis is {m}"
+                    )
             entries.extend(np.nonzero(k))
         else:
             entries.append(k)
@@ -207,8 +209,11 @@ def _is_element(key: Any, ndim: int) -> bool:
     """Whether `key` is one integer per axis: NumPy's single-element assignment, which takes scalars only."""
     key = key if isinstance(key, tuple) else (key,)
     return len(key) == ndim and all(
-        isinstance(k, (int, np.integer)) and not isinstance(k, bool)
-        or isinstance(k, np.ndarray) and k.ndim == 0 and k.dtype.kind in "iu"
+        isinstance(k, (int, np.integer))
+        and not isinstance(k, bool)
+        or isinstance(k, np.ndarray)
+        and k.ndim == 0
+        and k.dtype.kind in "iu"
         for k in map(unbox_all, key)
     )
 
@@ -241,8 +246,9 @@ def take_along_axis(arr: Any, indices: Any, axis: Any) -> Any:
     try:
         index = Index(entries, arr.shape)
     except ValueError:
-        raise IndexError(f"shape mismatch: indices of shape {indices.shape} do not broadcast "
-                         f"against an array of shape {arr.shape}") from None
+        raise IndexError(
+            f"shape mismatch: indices of shape {indices.shape} do not broadcast against an array of shape {arr.shape}"
+        ) from None
     return getitem_p(arr, index)
 
 

@@ -45,8 +45,12 @@ def _reshaped(a: Any, shape: tuple) -> Any:
     """a reshaped; a view of a, as in NumPy, when NumPy's reshape is one."""
     out = reshape_p(a, shape, a.ndim)
     if isinstance(a, Box) and np.may_share_memory(unbox_all(out), unbox_all(a)):
-        out = view_of(out, a, lambda base: reshape_p(base, shape, base.ndim),
-                      lambda base, view: reshape_p(view, base.shape, view.ndim))
+        out = view_of(
+            out,
+            a,
+            lambda base: reshape_p(base, shape, base.ndim),
+            lambda base, view: reshape_p(view, base.shape, view.ndim),
+        )
     return out
 
 
@@ -97,8 +101,9 @@ def transpose(a: Any, axes: Any = None) -> Any:
         return a
     perm = tuple(ax - n for ax in axes)
     inverse = tuple(int(i) - n for i in np.argsort(axes))
-    return view_of(transpose_p(a, perm), a, lambda base: transpose_p(base, perm),
-                   lambda base, view: transpose_p(view, inverse))
+    return view_of(
+        transpose_p(a, perm), a, lambda base: transpose_p(base, perm), lambda base, view: transpose_p(view, inverse)
+    )
 
 
 def swapaxes(a: Any, axis1: int, axis2: int) -> Any:
@@ -167,8 +172,12 @@ def atleast_2d(a: Any) -> Any:
 def _along(a: Any, axis: int, start: int, stop: int) -> Any:
     """a[..., start:stop, ...] along `axis`: a view of a, as NumPy's split pieces are."""
     entries = tuple(slice(start, stop) if i == axis else slice(None) for i in range(a.ndim))
-    return view_of(getitem_p(a, Index(entries, a.shape)), a, lambda base: getitem_p(base, Index(entries, base.shape)),
-                   lambda base, view: index_update(base, entries, view))
+    return view_of(
+        getitem_p(a, Index(entries, a.shape)),
+        a,
+        lambda base: getitem_p(base, Index(entries, base.shape)),
+        lambda base, view: index_update(base, entries, view),
+    )
 
 
 def array_split(ary: Any, indices_or_sections: Any, axis: int = 0) -> list:
@@ -252,9 +261,7 @@ _INDEX_MODES = {"edge", "reflect", "symmetric", "wrap"}
 
 def pad(array: Any, pad_width: Any, mode: str = "constant", constant_values: Any = 0) -> Any:
     array = box_or_array(array)
-    widths = tuple(
-        (int(b), int(e)) for b, e in np.broadcast_to(np.asarray(pad_width, dtype=int), (array.ndim, 2))
-    )
+    widths = tuple((int(b), int(e)) for b, e in np.broadcast_to(np.asarray(pad_width, dtype=int), (array.ndim, 2)))
     if mode == "constant":
         out = pad_p(array, widths)
         if np.any(np.asarray(constant_values) != 0):

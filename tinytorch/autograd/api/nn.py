@@ -45,6 +45,7 @@ def cross_entropy(logits: Any, labels: Any) -> Any:
     if not np.issubdtype(labels.dtype, np.integer):
         raise TypeError(f"cross_entropy: labels must be integers, got {labels.dtype}")
     if labels.size and (labels.min() < 0 or labels.max() >= logits.shape[1]):
-        raise ValueError(f"cross_entropy: labels must be in [0, {logits.shape[1]}), "
-                         f"got values from {labels.min()} to {labels.max()}")
+        raise ValueError(
+            f"cross_entropy: labels must be in [0, {logits.shape[1]}), got values from {labels.min()} to {labels.max()}"
+        )
     return nn.cross_entropy_p(logits, labels)

@@ -30,9 +30,9 @@ def _explicit(subscripts: str, ndims: list[int]) -> str:
         raise ValueError(f"einsum: {len(terms)} subscript terms for {len(ndims)} operands")
     free = [c for c in string.ascii_letters if c not in spec]
     widths = [n - len(t.replace("...", "")) for t, n in zip(terms, ndims)]
-    width = max([w for t, w in zip(terms, widths) if "..."in t], default=0)
+    width = max([w for t, w in zip(terms, widths) if "..." in t], default=0)
     ellipsis = "".join(free[:width])
-    terms = [t.replace("...", ellipsis[width - w:]) for t, w in zip(terms, widths)]
+    terms = [t.replace("...", ellipsis[width - w :]) for t, w in zip(terms, widths)]
     for t, n in zip(terms, ndims):
         if len(t) != n:
             raise ValueError(f"einsum: subscripts {t!r} do not match an operand of {n} dimensions")
@@ -44,8 +44,15 @@ def _explicit(subscripts: str, ndims: list[int]) -> str:
     return ",".join(terms) + "->" + out
 
 
-def einsum(subscripts: str, *operands: Any, out: Any = None, dtype: Any = None, order: str = "K",
-           casting: str = "safe", optimize: Any = False) -> Any:
+def einsum(
+    subscripts: str,
+    *operands: Any,
+    out: Any = None,
+    dtype: Any = None,
+    order: str = "K",
+    casting: str = "safe",
+    optimize: Any = False,
+) -> Any:
     """np.einsum (the subscripts-string form). `dtype` and `casting` act as in NumPy (the
     operands are cast to `dtype`, differentiably between floating types); `order` (the
     result's memory layout) and `optimize` are accepted for NumPy's sake and have no
@@ -63,23 +70,18 @@ def einsum(subscripts: str, *operands: Any, out: Any = None, dtype: Any = None, 
     operands = [box_or_array(x) for x in operands]
     boxed = [type(x).__name__ for x in operands if is_box(x)]
     if is_box(out):
-        raise TypeError(f"einsum(..., out=...) cannot write into a {type(out).__name__}; assign the result "
-                        "(y = tt.einsum(...), or y[...] = tt.einsum(...) to update y in place)")
+        raise TypeError(
+            f"einsum(..., out=...) cannot write into a {type(out).__name__}; assign the result "
+            "(y = tt.einsum(...), or y[...] = tt.einsum(...) to update y in place)"
+        )
     if out is not None:
         if boxed:
-            raise TypeError(f"einsum(..., out=...) cannot store a result that involves a {boxed[0]} in a plain "
-                            "array: its derivative would be dropped; use the returned value (y = tt.einsum(...))")
-        return np.einsum(subscripts, *operands, out=out, dtype=dtype, order=order, casting=casting,
-                         optimize=optimize)
-    common = np.result_type(*[x.dtype for x in operands]) if dtype is None else np.dtype(dtype)
-    for i, x in enumerate(operands):
-        # NumPy's rule and words: each operand is cast to the computation's dtype under `casting`
-        if not np.can_cast(x.dtype, common, casting):
-            raise TypeError(f"Iterator operand {i} dtype could not be cast from {x.dtype!r} to {common!r} "
-                            f"according to the rule {casting!r}")
-    if common.kind == "c" and any(is_box(x) and x.dtype.kind != "c" for x in operands):
-        # a cast to complex would drop the derivative
-        raise TypeError(f"einsum: dtype={common} on a {boxed[0]}: tinytorch differentiates real types only")
+            raise TypeError(
+                f"einsum(..., out=...) cannot store a result that involves a {boxed[0]} in a plain "
+                "array: its derivative would be dropped; use the returned value (y = tt.einsum(...))"
+            )
+        return np.einsum(subscripts, *operands, out=out, dtype=dtype, order=order, casting=casting, optimize=optimize)
+    common = _einsum_dtype(operands, dtype, casting)
     operands = [x if x.dtype == common else astype(x, common) for x in operands]
     spec = _explicit(subscripts, [x.ndim for x in operands])
     terms = spec.split("->")[0].split(",")
@@ -90,6 +92,23 @@ def einsum(subscripts: str, *operands: Any, out: Any = None, dtype: Any = None, 
     # broadcast size-1 axes explicitly, so that the rules never have to undo it
     operands = [broadcast_to(x, tuple(sizes[c] for c in term)) for term, x in zip(terms, operands)]
     return einsum_p(*operands, spec=spec)
+
+
+def _einsum_dtype(operands: list, dtype: Any, casting: str) -> np.dtype:
+    """The dtype einsum computes in, after NumPy's casting checks."""
+    common = np.result_type(*[x.dtype for x in operands]) if dtype is None else np.dtype(dtype)
+    for i, x in enumerate(operands):
+        # NumPy's rule and words: each operand is cast to the computation's dtype under `casting`
+        if not np.can_cast(x.dtype, common, casting):
+            raise TypeError(
+                f"Iterator operand {i} dtype could not be cast from {x.dtype!r} to {common!r} "
+                f"according to the rule {casting!r}"
+            )
+    boxed = [type(x).__name__ for x in operands if is_box(x) and x.dtype.kind != "c"]
+    if common.kind == "c" and boxed:
+        # a cast to complex would drop the derivative
+        raise TypeError(f"einsum: dtype={common} on a {boxed[0]}: tinytorch differentiates real types only")
+    return common
 
 
 def tensordot(a: Any, b: Any, axes: Any = 2) -> Any:

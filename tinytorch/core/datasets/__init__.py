@@ -28,8 +28,9 @@ def load_digits() -> tuple[np.ndarray, np.ndarray]:
     return images.reshape(len(images), -1) / 16.0, labels.astype(np.int64)
 
 
-def make_spirals(n_per_class: int = 100, n_classes: int = 3, noise: float = 0.2,
-                 seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def make_spirals(
+    n_per_class: int = 100, n_classes: int = 3, noise: float = 0.2, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """Interleaved spiral arms in the plane (CS231n's toy problem): not linearly separable."""
     rng = np.random.default_rng(seed)
     radius = np.tile(np.linspace(0.0, 1.0, n_per_class), n_classes)
