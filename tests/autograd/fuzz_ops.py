@@ -67,6 +67,7 @@ UNARY_MATH = [
     ("tanh", moderate),
     ("arctan", moderate),
     ("arcsinh", moderate),
+    ("sinc", moderate),
     ("square", moderate),
     ("negative", moderate),
     ("positive", moderate),

@@ -202,7 +202,7 @@ UNARY = [  # primitive, domain of x
     ("expm1", normal), ("gammaln", gamma_domain), ("log", positive), ("log10", positive),
     ("log1p", log1p_domain), ("log2", positive), ("negative", normal), ("positive", normal),
     ("rad2deg", normal), ("reciprocal", away), ("relu", away), ("sigmoid", normal),
-    ("sin", normal), ("sinh", normal), ("softplus", normal), ("sqrt", positive),
+    ("sin", normal), ("sinc", normal), ("sinh", normal), ("softplus", normal), ("sqrt", positive),
     ("square", normal), ("tan", tan_domain), ("tanh", normal),
 ]
 
@@ -247,6 +247,7 @@ OTHER_ELEMENTWISE_CASES = [
     case("power",    "sqrt-of-square",        lambda x: tt.power(tt.square(x) + 1.0, 0.5), normal(4)),
     case("negative", "operator",              lambda x: -x,                               normal(3, 4), calls=("negative",)),
     case("absolute", "operator",              lambda x: abs(x),                           away(3, 4),   calls=("absolute",)),
+    case("sinc",     "at-and-near-zero",      lambda x: tt.sinc(x),                       lambda rng: np.array([0.0, 1e-9, -1e-4, 0.63, 0.64, 2.5])),
     case("polygamma", "n0",                   lambda x: tt.polygamma(0, x),               gamma_domain(3, 4)),
     case("polygamma", "n1-vector",            lambda x: tt.polygamma(1, x),               gamma_domain(4)),
     case("polygamma", "n2-scalar",            lambda x: tt.polygamma(2, x),               gamma_domain()),

@@ -487,3 +487,47 @@ def test_matrix_norms_at_the_zero_matrix(ord):  # noqa: A002
     z = np.zeros((2, 3))
     np.testing.assert_array_equal(jacrev(f)(z), np.zeros((2, 3)))
     np.testing.assert_array_equal(jacfwd(jacrev(f))(z), np.zeros((2, 3, 2, 3)))
+
+
+# --- sinc at and near its removable singularity ----------------------------------------------
+
+
+def sinc_closed_forms(x: np.ndarray) -> tuple:
+    """np.sinc's first and second derivatives from their closed forms (x != 0)."""
+    d1 = (np.cos(np.pi * x) - np.sinc(x)) / x
+    return d1, -(np.pi**2) * np.sinc(x) - 2.0 * d1 / x
+
+
+def test_sinc_value_and_derivatives_at_zero():
+    f = lambda x: tt.sum(tt.sinc(x))  # noqa: E731
+    zero = np.array([0.0])
+    assert tt.sinc(0.0) == 1.0 and np.sinc(tt.Variable(0.0)).item() == 1.0
+    for jac in (jacfwd, jacrev):
+        assert jac(f)(zero).tolist() == [0.0]
+    for nesting in NESTINGS.values():
+        np.testing.assert_allclose(nesting(f)(zero), [[-(np.pi**2) / 3]], rtol=1e-15)
+    # the rule is differentiated again and again: sinc''' (0) = 0, sinc'''' (0) = pi^4 / 5
+    d4 = grad(grad(grad(grad(lambda x: tt.sinc(x)))))
+    np.testing.assert_allclose(d4(0.0), np.pi**4 / 5, rtol=1e-15)
+    assert grad(grad(grad(lambda x: tt.sinc(x))))(0.0) == 0.0
+
+
+def test_sinc_derivatives_near_zero_and_away():
+    f = lambda x: tt.sinc(x)  # noqa: E731
+    tiny = np.array([-1e-3, 1e-6, 1e-12])  # Maclaurin series of sinc' and sinc''
+    np.testing.assert_allclose(np.diag(jacrev(f)(tiny)), -(np.pi**2) * tiny / 3 + np.pi**4 * tiny**3 / 30, rtol=1e-12)
+    second = lambda x: hvp(lambda x: tt.sum(f(x)), x, np.ones_like(x))  # noqa: E731  (the Hessian is diagonal)
+    maclaurin = -(np.pi**2) / 3 + np.pi**4 * tiny**2 / 10 - np.pi**6 * tiny**4 / 168
+    np.testing.assert_allclose(second(tiny), maclaurin, rtol=1e-12)
+    x = np.array([-2.5, -0.7, 0.3, 0.6366, 0.6367, 1.5, 4.0])  # |pi x| = 2 is where the rule switches formula
+    d1, d2 = sinc_closed_forms(x)
+    np.testing.assert_allclose(np.diag(jacfwd(f)(x)), d1, rtol=1e-12)
+    np.testing.assert_allclose(second(x), d2, rtol=1e-11)
+    np.testing.assert_allclose(np.diag(jacfwd(f)(x)), np.diag(central_differences(f, x)), rtol=1e-8)
+    assert gradcheck(f, (np.concatenate([tiny, [0.0], x]),), order=2, modes=("forward", "reverse"))
+
+
+def test_sinc_float32():
+    x = np.array([0.0, 0.25, 1.5], dtype=np.float32)
+    f = lambda x: tt.sum(tt.sinc(x))  # noqa: E731
+    assert tt.sinc(x).dtype == grad(f)(x).dtype == hessian(f)(x).dtype == np.float32

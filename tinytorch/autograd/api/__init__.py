@@ -12,7 +12,7 @@ import numpy as np
 from . import linalg
 from .creation import array, asarray, astype, constructors, copy, full_like, like, linspace
 from .elementwise import *  # noqa: F403
-from .elementwise import clip, polygamma, where
+from .elementwise import clip, polygamma, sinc, where
 from .indexing import (
     diag,
     diagonal,

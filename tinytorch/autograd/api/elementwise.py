@@ -1,6 +1,6 @@
 """Elementwise functions with NumPy's names, and scipy.special's (erf, erfc,
 gammaln, digamma, polygamma): the table's primitives themselves, plus the few
-whose signature needs adapting (clip, where, polygamma)."""
+whose signature needs adapting (clip, where, polygamma, sinc)."""
 
 from __future__ import annotations
 
@@ -60,3 +60,8 @@ def where(condition: Any, x: Any = None, y: Any = None) -> Any:
 def polygamma(n: int, x: Any) -> Any:
     """scipy.special.polygamma(n, x), differentiable in x."""
     return s.polygamma_p(x, n=int(n))
+
+
+def sinc(x: Any) -> Any:
+    """np.sinc(x) = sin(pi x) / (pi x), 1 at 0; differentiable to any order, at 0 too."""
+    return m.sinc_p(x, n=0)

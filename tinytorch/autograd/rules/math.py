@@ -121,6 +121,38 @@ arcsinh = elementwise("arcsinh", np.arcsinh, lambda t, ans, x: t / sqrt(square(x
 arccosh = elementwise("arccosh", np.arccosh, lambda t, ans, x: t / sqrt(square(x) - 1.0))
 arctanh = elementwise("arctanh", np.arctanh, lambda t, ans, x: t / (1.0 - square(x)))
 
+# --- other special functions ---------------------------------------------------------
+_SINC_SERIES_TERMS = 16  # |pi x| < 2: the last term is below 1e-24 of the first
+
+
+def _sinc(x, n):
+    """The n-th derivative of np.sinc, sin(pi x) / (pi x): np.sinc itself for n == 0.
+
+    With f(u) = sin(u) / u and u = pi x it is pi**n f^(n)(u). Near 0, where the
+    closed form is 0 / 0, f^(n) is its Maclaurin series
+    sum_k (-1)**k u**(2k - n) / ((2k + 1) (2k - n)!) over 2k >= n; elsewhere
+    Leibniz's rule on sin(u) * u**-1."""
+    if n == 0:
+        return np.sinc(x)
+    x = np.asarray(x)
+    dtype = x.dtype if np.issubdtype(x.dtype, np.inexact) else np.dtype(np.float64)
+    u = math.pi * x.astype(np.float64)
+    near = np.abs(u) < 2.0
+    series = np.zeros_like(u)
+    first = (n + 1) // 2
+    for k in range(first, first + _SINC_SERIES_TERMS):
+        series += (-1) ** k * u ** (2 * k - n) / ((2 * k + 1) * math.factorial(2 * k - n))
+    v = np.where(near, 1.0, u)  # no 1 / 0 where the series is taken
+    leibniz = sum(math.comb(n, j) * np.sin(v + j * math.pi / 2) * (-1) ** (n - j) * math.factorial(n - j) / v ** (n - j + 1)
+                  for j in range(n + 1))
+    return (math.pi ** n * np.where(near, series, leibniz)).astype(dtype, copy=False)[()]
+
+
+# the n-th derivative's derivative is the (n + 1)-th: finite at 0, to any order
+sinc_p = Primitive("sinc", _sinc, broadcasting=True,
+    jvp=lambda t, ans, x, n: t * sinc_p(x, n=n + 1),
+    vjp=lambda g, ans, x, n: g * sinc_p(x, n=n + 1))
+
 # --- extrema, clipping, selection ----------------------------------------------------
 maximum = elementwise("maximum", np.maximum, *_to_returned(_max_dx, nan_wins=True))
 minimum = elementwise("minimum", np.minimum, *_to_returned(_min_dx, nan_wins=True))
