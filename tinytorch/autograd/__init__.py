@@ -10,6 +10,7 @@ from .checkpoint import checkpoint
 from .custom import primitive
 from .forward import Dual
 from .gradcheck import GradcheckError, gradcheck
+from .graph import GraphNode, backward_graph
 from .jacobian import Jacobian, hessian, jacfwd, jacobian, jacrev
 from .levels import enable_grad, is_grad_enabled, no_grad
 from .primitive import Primitive, registry
@@ -39,4 +40,6 @@ __all__ = [
     "primitive",
     "Primitive",
     "registry",
+    "backward_graph",
+    "GraphNode",
 ]

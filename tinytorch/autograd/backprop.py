@@ -44,7 +44,7 @@ def backprop(
     for node, g in seeds:
         _accumulate(cotangents, node, g)
     leaves = {}
-    for node in _in_backward_order(seeds, stop):
+    for node in in_backward_order(seeds, stop):
         g = cotangents.pop(node)  # every node in the order was reached through an edge
         if node._prim is None or (stop and node in stop):
             leaves[node] = g
@@ -102,7 +102,7 @@ def _accumulate(cotangents: dict, node: Any, c: Any) -> None:
 _by_sequence = attrgetter("_seq")
 
 
-def _in_backward_order(seeds: list, stop: set | None) -> list:
+def in_backward_order(seeds: list, stop: set | None) -> list:
     """The nodes reachable from the seeds, latest first (a reverse topological order)."""
     last_rebind = versions.last_rebind
     stack = []
