@@ -70,6 +70,7 @@ def test_help_everywhere(args):
         ["test", "--module", "seed"],  # prefixes of names
         ["test", "--module", "../tinytorch"],
         ["test", "--module", "test_*"],
+        ["notebooks", "no_such_notebook"],
     ],
 )
 def test_bad_arguments_give_usage_and_exit_code_2(args):

@@ -1,4 +1,4 @@
-"""The `tito` command line (also `python -m tinytorch`): demo, test, info."""
+"""The `tito` command line (also `python -m tinytorch`): demo, test, bench, notebooks, info."""
 
 from __future__ import annotations
 
@@ -71,6 +71,23 @@ def _bench(args: argparse.Namespace) -> int:
     return status
 
 
+def _notebooks(args: argparse.Namespace) -> int:
+    import time
+
+    from . import notebooks
+
+    try:
+        paths = notebooks.find(args.names)
+    except (FileNotFoundError, LookupError) as err:
+        raise UsageError(str(err)) from None
+    for path in paths:
+        print(f"{path.name} ...", end=" ", flush=True)
+        start = time.perf_counter()
+        notebooks.execute(path)
+        print(f"{time.perf_counter() - start:.0f} s", flush=True)
+    return 0
+
+
 def _info(args: argparse.Namespace) -> int:
     from importlib.metadata import version
 
@@ -114,6 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="run the benchmarks in analysis/ (all, or the ones named)")
     bench.add_argument("names", nargs="*", help=f"any of: {', '.join(BENCHMARKS)}")
     bench.set_defaults(run=_bench)
+    runs = sub.add_parser("notebooks", help="re-execute the analysis notebooks in place (all, or the ones named)")
+    runs.add_argument("names", nargs="*", help="a notebook's number (01), name (build_autograd) or both")
+    runs.set_defaults(run=_notebooks)
     info = sub.add_parser("info", help="versions, primitive count, locations")
     info.set_defaults(run=_info)
     return parser
