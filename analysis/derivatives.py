@@ -15,7 +15,7 @@ import numpy as np
 from timing import interleaved_medians
 
 import tinytorch as tt
-from tinytorch.autograd import hessian, hvp, jacfwd, jacobian
+from tinytorch.autograd import hessian, hvp, jacfwd, jacobian, value_and_grad
 
 rng = np.random.default_rng(0)
 
@@ -116,6 +116,21 @@ def sensitivity_by_hand() -> np.ndarray:
     return S
 
 
+def rosenbrock_case() -> tuple:
+    """A gradient of long vectors: many temporaries of 0.8 MB (what malloc_tuning.py is for)."""
+    x = rng.standard_normal(100_000)
+    value_and_gradient = value_and_grad(lambda v: tt.sum(100.0 * (v[1:] - v[:-1] ** 2) ** 2 + (1.0 - v[:-1]) ** 2))
+
+    def by_hand() -> np.ndarray:
+        inner = x[1:] - x[:-1] ** 2
+        g = np.zeros_like(x)
+        g[:-1] = -400.0 * x[:-1] * inner - 2.0 * (1.0 - x[:-1])
+        g[1:] += 200.0 * inner
+        return g
+
+    return (lambda: value_and_gradient(x)[1]), by_hand
+
+
 def rk4_case() -> tuple:
     jac = jacfwd(rk4_final_state)
     return (lambda: jac(P0)), sensitivity_by_hand
@@ -132,6 +147,7 @@ CASES = [  # name, builder, target in microseconds (issue 3), eager PyTorch for 
     ("Jacobian tanh(W x), n=128, m=128", lambda: jacobian_case(128, 128), 150, "~520"),
     ("Hessian logsumexp(A x) + x.x/2, A 200x100", hessian_case, 1000, "~2200"),
     ("HVP sum(tanh(x)^2) + x.x, n=10,000", hvp_case, 150, "~600"),
+    ("Gradient of Rosenbrock, n=100,000", rosenbrock_case, 2000, ""),  # no issue target: 10x by hand
     ("RK4 Lotka-Volterra sensitivity, scalar code", rk4_case, 40_000, ""),
     ("RK4 Lotka-Volterra sensitivity, array code", rk4_vectorized_case, 40_000, ""),
 ]

@@ -5,7 +5,7 @@ and the small neural-network stack that trains on it.
     tt.sin(x), tt.sum(x, axis=0), x @ W   # NumPy's names, on arrays, Duals and Variables
 """
 
-from . import malloc_warmup  # noqa: F401  (first: before any derivative is taken)
+from . import malloc_tuning  # noqa: F401  (first: before any derivative is taken)
 from .autograd import Dual, Variable  # noqa: F401
 from .autograd.api import *  # noqa: F403
 from .autograd.api import __all__ as _api_names
