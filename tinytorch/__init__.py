@@ -10,6 +10,7 @@ from .autograd import Dual, Variable  # noqa: F401
 from .autograd.api import *  # noqa: F403
 from .autograd.api import __all__ as _api_names
 from .autograd.api import linalg
+from .staged import jit, make_ir
 
 __version__ = "0.1.0"
-__all__ = ["Dual", "Variable", "linalg", *_api_names]
+__all__ = ["Dual", "Variable", "linalg", "jit", "make_ir", *_api_names]

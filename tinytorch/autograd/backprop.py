@@ -25,7 +25,6 @@ from typing import Any
 from . import versions
 from .broadcasting import unbroadcast
 from .levels import Box
-from .primitive import unbox_all
 from .versions import written_after
 
 _FREED = (
@@ -158,11 +157,11 @@ def stale(x: Any, seq: int) -> bool:
     """Whether the value of x, or of a box under it, was replaced or its memory
     written after `seq`."""
     box = x
-    while isinstance(box, Box):
+    while isinstance(box, Box) and not box._opaque:
         if getattr(box, "_replaced", -1) > seq:
             return True
         box = box._value
-    return written_after(unbox_all(x), seq)
+    return written_after(box, seq)
 
 
 def _inputs_as_recorded(node: Any) -> tuple:

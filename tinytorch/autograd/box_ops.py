@@ -15,7 +15,7 @@ import numpy as np
 
 from . import api
 from .levels import Box
-from .primitive import Primitive, unbox_all
+from .primitive import Primitive, dtype_of, unbox_all
 from .values import owned_copy
 from .views import view_of
 
@@ -91,7 +91,7 @@ def as_updated(new: Any, old: Any) -> Any:
         raise ValueError(
             f"non-broadcastable output operand with shape {old.shape} doesn't match the broadcast shape {np.shape(new)}"
         )
-    dtype = np.result_type(unbox_all(new))
+    dtype = dtype_of(new)
     if dtype != old.dtype:
         if not np.can_cast(dtype, old.dtype, "same_kind"):
             raise TypeError(

@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 
 from . import api
-from .primitive import Primitive, Rule, _rule_table, unbox_all
+from .primitive import Primitive, Rule, _rule_table, dtype_of, shape_of, unbox_all
 from .rules.shape import broadcast_to_p, reshape_p, sum_to_p
 from .transforms import vjp
 
@@ -295,9 +295,9 @@ def _vjp_by_transposing(jvp_rule: Rule, argnum: int, broadcasting: bool, batched
             return broadcast_to_p(out, np.shape(ans), out.ndim - inner) if broadcasting else out
 
         # the rule expects a batched tangent as the machinery gives it (see _batch_axes)
-        shape = np.shape(unbox_all(x))
+        shape = shape_of(x)
         lifted = (1,) * (np.ndim(ans) - len(shape)) + shape if broadcasting and inner else shape
-        c = _transposed(full_jvp, g, nb, batched, lifted, np.shape(ans), np.result_type(unbox_all(x)))
+        c = _transposed(full_jvp, g, nb, batched, lifted, np.shape(ans), dtype_of(x))
         return reshape_p(c, shape, len(lifted)) if lifted != shape else c
 
     return vjp_rule

@@ -38,6 +38,9 @@ class Box:
     """
 
     __slots__ = ("_value", "_level", "_nested")
+    # a box whose value may not be read (a tt.jit Tracer: its value while tracing is one
+    # example, not the value at the next call); shape and dtype are always known
+    _opaque = False
 
 
 def new_level() -> int:

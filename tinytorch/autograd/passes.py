@@ -19,7 +19,7 @@ from . import api, versions
 from .backprop import as_of, backprop
 from .forward import Dual, new_dual
 from .levels import Box, new_transform_level, transform_running
-from .primitive import unbox_all
+from .primitive import dtype_of
 from .reverse import Variable, leaf
 from .tree import LEAF, TreeDef, flatten, unflatten
 from .values import as_value, is_float
@@ -135,7 +135,7 @@ def float_output(value: Any, transform: str) -> None:
 
 
 def zeros_like(shape: tuple, like: Any) -> np.ndarray:
-    dtype = np.result_type(unbox_all(like))
+    dtype = dtype_of(like)
     return np.zeros(shape, dtype if np.issubdtype(dtype, np.inexact) else np.float64)
 
 

@@ -28,6 +28,8 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from .levels import Box
 
 Rule = Callable[..., Any]
@@ -154,6 +156,30 @@ def unbox_all(x: Any) -> Any:
     while isinstance(x, Box):
         x = x._value
     return x
+
+
+def innermost(x: Any) -> Any:
+    """The value under every level of boxes, or the opaque box (a Tracer) met on the way."""
+    while isinstance(x, Box) and not x._opaque:
+        x = x._value
+    return x
+
+
+def example_of(x: Any) -> Any:
+    """The array under x's boxes; for an opaque box, the example value it holds while
+    tracing. For questions of memory (is this a view?), never for values."""
+    x = innermost(x)
+    return x._example if isinstance(x, Box) else x
+
+
+def shape_of(x: Any) -> tuple:
+    """x's shape, read without its value (a box reports its own)."""
+    return x.shape if isinstance(x, Box) else np.shape(x)
+
+
+def dtype_of(x: Any) -> np.dtype:
+    """x's dtype, read without its value (a box reports its own)."""
+    return x.dtype if isinstance(x, Box) else np.result_type(x)
 
 
 class NonDifferentiable:

@@ -29,7 +29,7 @@ from .passes import (
     record,
     zeros_like,
 )
-from .primitive import unbox_all
+from .primitive import dtype_of, shape_of
 from .tree import flatten, tree_map, unflatten
 from .values import as_value, real_floats
 
@@ -62,7 +62,7 @@ def value_and_grad(f: Callable, argnums: Argnums = 0, has_aux: bool = False) -> 
                 "(use jacobian or vjp for non-scalar outputs)"
             )
         node = output_node(out, level)
-        seeds = [] if node is None else [(node, np.ones_like(unbox_all(value)))]
+        seeds = [] if node is None else [(node, np.ones(shape_of(value), dtype_of(value)))]
         grads = unflatten(recording.treedef, pull_back(recording, seeds, (), retain=False))
         if has_aux:
             return (value, tree_map(lambda a: output_value(a, level), aux)), grads
@@ -118,7 +118,7 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False) -> tuple:
         for node, v, c in zip(out_nodes, out_values, leaves):
             if not isinstance(c, Box):
                 # a copy: the result must not alias the caller's cotangent
-                c = np.array(real_floats(c, "vjp: the cotangent"), dtype=np.result_type(unbox_all(v)))
+                c = np.array(real_floats(c, "vjp: the cotangent"), dtype=dtype_of(v))
             if c.shape != np.shape(v):
                 raise ValueError(f"cotangent shape {c.shape} does not match output shape {np.shape(v)}")
             if node is not None:

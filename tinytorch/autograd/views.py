@@ -27,8 +27,8 @@ from .levels import Box
 def view_of(view: Any, base: Any, derive: Callable[[Any], Any], put_back: Callable[[Any, Any], Any]) -> Any:
     """Register box `view` (= derive(base)) as a view of box `base`; returns `view`.
     put_back(base, view) is base with the view's values written back into it."""
-    if not isinstance(base, Box) or not isinstance(view, Box) or view is base:
-        return view
+    if not isinstance(base, Box) or not isinstance(view, Box) or view is base or view._opaque:
+        return view  # a traced array (tt.jit) is never updated in place
     view._view_of = (base, derive, put_back)
     refs = getattr(base, "_views", None)
     if refs is None:

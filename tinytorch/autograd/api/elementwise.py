@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ..primitive import unbox_all
+from ..primitive import innermost, unbox_all
 from ..rules import math as m
 from ..rules import special as s
 
@@ -35,7 +35,7 @@ globals().update(m.nondifferentiable)
 __all__ = [
     name
     for name in list(globals())
-    if not name.startswith("_") and name not in {"annotations", "Any", "np", "unbox_all", "m", "s"}
+    if not name.startswith("_") and name not in {"annotations", "Any", "np", "innermost", "unbox_all", "m", "s"}
 ]
 
 
@@ -54,7 +54,7 @@ def where(condition: Any, x: Any = None, y: Any = None) -> Any:
         return np.where(unbox_all(condition))
     if x is None or y is None:
         raise ValueError("where: either both or neither of x and y should be given")
-    return m.where(unbox_all(condition), x, y)
+    return m.where(innermost(condition), x, y)  # a plain mask (a Tracer stays: it is staged)
 
 
 def polygamma(n: int, x: Any) -> Any:

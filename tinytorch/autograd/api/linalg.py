@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..primitive import unbox_all
+from ..primitive import innermost, unbox_all
 from ..rules.linalg import cholesky_p, det_p, eigh_p, inv_p, logabsdet_p, lstsq_p, solve_p
 from ..rules.math import absolute, sqrt, where
 from ..rules.reductions import max_p, min_p, sum_p
@@ -119,7 +119,7 @@ def _vector_norm(x: Any, ord: Any, axes: tuple, keepdims: bool) -> Any:  # noqa:
     if ord == -np.inf:
         return min_p(absolute(x), axes, keepdims)
     if ord == 0:
-        return np.sum(unbox_all(x) != 0, axis=axes, keepdims=keepdims).astype(np.result_type(unbox_all(x), 1.0))
+        return np.sum(innermost(x) != 0, axis=axes, keepdims=keepdims).astype(np.result_type(x.dtype, 1.0))
     if ord == 1:
         return sum_p(absolute(x), axes, keepdims)
     return _power_norm(x, float(ord), axes, keepdims)
@@ -132,13 +132,13 @@ def _power_norm(x: Any, p: float, axes: tuple, keepdims: bool) -> Any:
     they are masked to 0, except for even p, where |x|^p = x^p is exact to any order.
     The norm is 0 at the zero vector (p > 0) or wherever an entry is 0 (p < 0);
     there its derivative is 0 too (a subgradient)."""
-    nonzero = unbox_all(x) != 0
+    nonzero = innermost(x) != 0
     if p > 0 and p % 2 == 0:
         terms = x**p
     else:
         terms = where(nonzero, where(nonzero, absolute(x), 1.0) ** p, 0.0)
     s = sum_p(terms, axes, keepdims)
-    zero = unbox_all(s) == 0 if p > 0 else ~np.all(nonzero, axis=axes, keepdims=keepdims)
+    zero = innermost(s) == 0 if p > 0 else ~np.all(nonzero, axis=axes, keepdims=keepdims)
     return where(zero, 0.0, where(zero, 1.0, s) ** (1.0 / p))
 
 

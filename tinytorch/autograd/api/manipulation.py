@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..levels import Box
-from ..primitive import unbox_all
+from ..primitive import example_of, unbox_all
 from ..rules.shape import (
     Index,
     broadcast_to_p,
@@ -44,7 +44,7 @@ def _resolve_shape(shape: Any, size: int) -> tuple[int, ...]:
 def _reshaped(a: Any, shape: tuple) -> Any:
     """a reshaped; a view of a, as in NumPy, when NumPy's reshape is one."""
     out = reshape_p(a, shape, a.ndim)
-    if isinstance(a, Box) and np.may_share_memory(unbox_all(out), unbox_all(a)):
+    if isinstance(a, Box) and np.may_share_memory(example_of(out), example_of(a)):
         out = view_of(
             out,
             a,

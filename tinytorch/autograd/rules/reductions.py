@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..primitive import Primitive
-from .shape import broadcast_to_p, flip_p, reshape_p
+from .shape import astype_p, broadcast_to_p, flip_p, reshape_p
 
 
 def kept_shape(shape, axis):
@@ -31,7 +31,7 @@ def _sum_vjp(g, ans, x, axis, keepdims):
 
 def _extremum_weights(ans, x, axis, keepdims):
     # The derivative flows to the entries equal to the extremum, split evenly on ties.
-    hit = np.asarray(x == with_kept_axes(ans, x, axis, keepdims, ans)).astype(x.dtype)
+    hit = astype_p(x == with_kept_axes(ans, x, axis, keepdims, ans), x.dtype)
     return hit / np.sum(hit, axis=axis, keepdims=True)
 
 

@@ -1,0 +1,98 @@
+"""Generated code: a Program written out as one straight-line Python function.
+
+One line per equation, calling the primitive's NumPy implementation, with a
+comment naming the user's line that made it; each temporary is dropped after its
+last use, so memory goes as eager execution's would. The source is registered in
+`linecache`, so a traceback through it shows the generated line.
+"""
+
+from __future__ import annotations
+
+import itertools
+import linecache
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..autograd.primitive import Primitive
+from .ir import Program, Var
+
+_counter = itertools.count(1)
+# written as themselves (exact types: NumPy's scalars subclass float and print as np.float64(...))
+_INLINE = (bool, int, str, type(None))
+
+
+class Generated:
+    """The source of a program and the function compiled from it."""
+
+    def __init__(self, program: Program, name: str) -> None:
+        self.namespace: dict[str, Any] = {}
+        self._names: dict[int, str] = {}  # id(object) -> its name in the namespace
+        self.source = self._write(program, name)
+        self.filename = f"<tinytorch.jit {name} #{next(_counter)}>"
+        lines = self.source.splitlines(True)
+        linecache.cache[self.filename] = (len(self.source), None, lines, self.filename)
+        exec(compile(self.source, self.filename, "exec"), self.namespace)
+        self.function: Callable[..., tuple] = self.namespace[name]
+
+    def _bind(self, obj: Any, hint: str) -> str:
+        """A name in the namespace for obj (a function, or a constant too big to inline)."""
+        name = self._names.get(id(obj))
+        if name is None:
+            name = f"{hint}_{len(self._names)}"
+            while name in self.namespace:
+                name += "_"
+            self._names[id(obj)] = name
+            self.namespace[name] = obj
+        return name
+
+    def _literal(self, value: Any) -> str:
+        if _inline(value) or (isinstance(value, tuple) and all(_inline(v) for v in value)):
+            return repr(value)
+        return self._bind(value, "c")
+
+    def _atom(self, atom: Any) -> str:
+        return atom.name if isinstance(atom, Var) else self._literal(atom.value)
+
+    def _write(self, program: Program, name: str) -> str:
+        params = [v.name for v in program.inputs + program.captured]
+        lines = [f"def {name}({', '.join(params)}):"]
+        last_use = _last_uses(program)
+        kept = {v.number for v in program.inputs + program.captured}
+        kept |= {v.number for v in program.outputs if isinstance(v, Var)}
+        for i, eq in enumerate(program.equations):
+            impl = eq.op.array_impl if isinstance(eq.op, Primitive) else eq.op.impl
+            args = [self._atom(a) for a in eq.inputs]
+            args += [f"{k}={self._literal(v)}" for k, v in eq.params.items()]
+            line = f"    {eq.out.name} = {self._bind(impl, eq.op.name)}({', '.join(args)})"
+            lines.append(f"{line}  # {eq.where}" if eq.where else line)
+            dead = sorted({a.number for a in eq.inputs if isinstance(a, Var) and last_use[a.number] == i} - kept)
+            if dead:
+                lines.append(f"    del {', '.join(f'v{n}' for n in dead)}")
+        outputs = [self._output(v) for v in program.outputs]
+        lines.append(f"    return ({''.join(o + ', ' for o in outputs)})")
+        return "\n".join(lines) + "\n"
+
+    def _output(self, atom: Any) -> str:
+        if isinstance(atom, Var):
+            return atom.name
+        if isinstance(atom.value, np.ndarray):
+            return f"{self._bind(atom.value, 'c')}.copy()"  # a constant output: a new array each call
+        return self._literal(atom.value)
+
+
+def _inline(value: Any) -> bool:
+    return type(value) in _INLINE or (type(value) is float and math.isfinite(value))
+
+
+def _last_uses(program: Program) -> dict[int, int]:
+    """The index of the last equation reading each variable."""
+    last: dict[int, int] = {}
+    for i, eq in enumerate(program.equations):
+        for a in eq.inputs:
+            if isinstance(a, Var):
+                last[a.number] = i
+    return last
+

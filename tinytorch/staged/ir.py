@@ -1,0 +1,110 @@
+"""The staged program: variables, equations, and the program that lists them.
+
+An equation applies one primitive of the table (or a non-differentiable function)
+to variables and literals: `c = multiply a 2.0`. A program has inputs (the
+arguments of the function, flattened), captured inputs (arrays and Variables the
+function read from outside: its closure, a layer's weights), equations in the
+order they run, and outputs. It prints one equation a line, as JAX's jaxprs do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+_DTYPE_NAMES = {"float64": "f64", "float32": "f32", "float16": "f16", "int64": "i64", "int32": "i32", "bool": "bool"}
+
+
+class Var:
+    """A value of the program: its shape and dtype are known when it is made."""
+
+    __slots__ = ("number", "shape", "dtype")
+
+    def __init__(self, number: int, shape: tuple, dtype: np.dtype) -> None:
+        self.number = number
+        self.shape = shape
+        self.dtype = dtype
+
+    @property
+    def name(self) -> str:
+        return f"v{self.number}"
+
+    def type_string(self) -> str:
+        kind = _DTYPE_NAMES.get(self.dtype.name, self.dtype.name)
+        return f"{kind}[{','.join(map(str, self.shape))}]"
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+class Literal:
+    """A Python or NumPy scalar written into the program (a constant)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return repr(self.value.item() if isinstance(self.value, np.generic) else self.value)
+
+
+@dataclass
+class Equation:
+    """`out = op(*inputs, **params)`; `where` is the user's line that made it."""
+
+    op: Any  # a Primitive or a NonDifferentiable function
+    inputs: tuple  # Var or Literal
+    params: dict
+    out: Var
+    where: str = ""
+
+    def __str__(self) -> str:
+        params = "".join(f" {k}={_short(v)}" for k, v in self.params.items())
+        args = " ".join(map(repr, self.inputs))
+        return f"{self.out.name}:{self.out.type_string()} = {self.op.name}{params} {args}"
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+@dataclass
+class Program:
+    """A traced function: inputs, captured inputs, equations, outputs."""
+
+    inputs: list  # Var, one per array argument (flattened)
+    captured: list  # Var, one per array or Variable read from outside, in `sources`
+    sources: list  # the captured objects themselves, read again at each call
+    equations: list
+    outputs: list  # Var or Literal
+    stats: list = field(default_factory=list)  # (what, equations before, after)
+
+    def __str__(self) -> str:
+        head = " ".join(f"{v.name}:{v.type_string()}" for v in self.inputs)
+        if self.captured:
+            head += " ; captured " + " ".join(f"{v.name}:{v.type_string()}" for v in self.captured)
+        lines = [f"{{ lambda {head} ."]
+        lines += [f"    {eq}" for eq in self.equations]
+        lines.append(f"  in ({', '.join(map(repr, self.outputs))}) }}")
+        return "\n".join(lines)
+
+    def to_dot(self) -> str:
+        """The program as a Graphviz digraph (inputs as boxes, equations as ellipses)."""
+        lines = ["digraph program {", "  rankdir=LR;"]
+        for v in self.inputs + self.captured:
+            lines.append(f'  {v.name} [shape=box, label="{v.name}: {v.type_string()}"];')
+        for eq in self.equations:
+            lines.append(f'  {eq.out.name} [label="{eq.op.name}\\n{eq.out.type_string()}"];')
+            for x in eq.inputs:
+                if isinstance(x, Var):
+                    lines.append(f"  {x.name} -> {eq.out.name};")
+        for i, out in enumerate(self.outputs):
+            lines.append(f'  out{i} [shape=box, label="output {i}"];')
+            if isinstance(out, Var):
+                lines.append(f"  {out.name} -> out{i};")
+        lines.append("}")
+        return "\n".join(lines)

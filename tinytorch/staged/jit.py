@@ -1,0 +1,220 @@
+"""`tt.jit` and `tt.make_ir`: trace a function once per input signature, run generated code.
+
+The cache key of a call: the structure of the arguments, the shape and dtype of
+every array among them (Python numbers count as 0-d arrays: traced, not baked
+in) and the values of the static arguments. A new key traces again; new values do
+not. Arrays and Variables the function reads from outside are read again at every
+call, so updating a layer's weights is seen by the next call; other Python values
+it reads (numbers, flags) are constants of the trace.
+
+A call runs the generated code when nothing in it is being differentiated. When an
+argument, or a captured Variable, carries a derivative (under `grad`, `jvp`, a
+`Variable` that requires grad), the call runs the function itself instead: exact
+in every mode and to any order, at eager speed.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import warnings
+from collections import OrderedDict, namedtuple
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..autograd.levels import Box, grad_mode
+from ..autograd.primitive import unbox_all
+from ..autograd.reverse import Variable
+from ..autograd.tree import TreeDef, flatten, unflatten
+from .codegen import Generated
+from .ir import Program
+from .tracer import Staging, current, tracing
+
+CacheInfo = namedtuple("CacheInfo", ["hits", "misses", "maxsize", "currsize"])
+_RETRACES_BEFORE_WARNING = 8
+
+
+class _Signature:
+    """One call's arguments, split into what the trace takes as inputs and what is static."""
+
+    def __init__(self, jitted: Jitted, args: tuple, kwargs: dict) -> None:
+        static_args = {i: a for i, a in enumerate(args) if i in jitted.static_argnums}
+        static_kwargs = {k: v for k, v in kwargs.items() if k in jitted.static_argnames}
+        dynamic = (
+            [a for i, a in enumerate(args) if i not in static_args],
+            {k: v for k, v in kwargs.items() if k not in static_kwargs},
+        )
+        self.leaves, self.treedef = flatten(dynamic)
+        self.static_args, self.static_kwargs = static_args, static_kwargs
+        self.positions = len(args)
+        static = (tuple(sorted(static_args.items())), tuple(sorted(static_kwargs.items())))
+        try:
+            hash(static)
+        except TypeError:
+            raise TypeError("tt.jit: static arguments must be hashable (numbers, strings, tuples)") from None
+        self.types = tuple(_leaf_type(leaf) for leaf in self.leaves)
+        self.key = (self.treedef, self.types, static)
+
+    def rebuild(self, leaves: list) -> tuple[tuple, dict]:
+        """The call's arguments with the dynamic leaves replaced by `leaves`."""
+        dynamic_args, dynamic_kwargs = unflatten(self.treedef, leaves)
+        dynamic_args = iter(dynamic_args)
+        args = tuple(
+            self.static_args[i] if i in self.static_args else next(dynamic_args) for i in range(self.positions)
+        )
+        return args, {**dynamic_kwargs, **self.static_kwargs}
+
+
+def _leaf_type(leaf: Any) -> tuple:
+    value = np.asarray(unbox_all(leaf)) if not isinstance(leaf, np.ndarray) else leaf
+    if value.dtype == object:
+        raise TypeError(f"tt.jit: an argument of type {type(leaf).__name__} is neither an array nor a number")
+    return value.shape, value.dtype.str
+
+
+class _Compiled:
+    """A trace of the function for one signature, and its generated code."""
+
+    def __init__(self, program: Program, out_tree: TreeDef, name: str) -> None:
+        self.program = program
+        self.out_tree = out_tree
+        self.generated = Generated(program, name)
+
+    def run(self, leaves: list) -> Any:
+        inputs = [np.asarray(unbox_all(leaf)) for leaf in leaves]
+        captured = [unbox_all(source) for source in self.program.sources]
+        return unflatten(self.out_tree, self.generated.function(*inputs, *captured))
+
+    def differentiated(self) -> bool:
+        """Whether a captured box is being differentiated now (a weight that requires grad)."""
+        for source in self.program.sources:
+            if isinstance(source, Variable):
+                if source._requires_grad and source._level > grad_mode.floor:
+                    return True
+            elif isinstance(source, Box) and source._carries_derivative():
+                return True
+        return False
+
+
+def trace(fun: Callable, signature: _Signature) -> tuple[Program, TreeDef]:
+    """Run fun once on Tracers for the signature's dynamic leaves; the Program it recorded."""
+    staging = Staging()
+    inputs = [staging.new_input(np.array(unbox_all(leaf))) for leaf in signature.leaves]
+    args, kwargs = signature.rebuild(inputs)
+    with tracing(staging):
+        out = fun(*args, **kwargs)
+    out_leaves, out_tree = flatten(out)
+    return staging.program([staging.output(x) for x in out_leaves]), out_tree
+
+
+class Jitted:
+    """A function compiled per input signature (see the module docstring)."""
+
+    def __init__(self, fun: Callable, static_argnums: tuple = (), static_argnames: tuple = (), maxsize: int = 64):
+        functools.update_wrapper(self, fun)
+        self.fun = fun
+        self.static_argnums = frozenset((static_argnums,) if isinstance(static_argnums, int) else static_argnums)
+        self.static_argnames = frozenset((static_argnames,) if isinstance(static_argnames, str) else static_argnames)
+        self.maxsize = maxsize
+        self._cache: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+        self._hits = self._misses = 0
+        self._last_key: tuple | None = None
+        self._warned = False
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if current() is not None:  # inside another function being traced: part of its trace
+            return self.fun(*args, **kwargs)
+        signature = _Signature(self, args, kwargs)
+        compiled = self._compiled(signature)
+        if any(isinstance(leaf, Box) for leaf in signature.leaves) or compiled.differentiated():
+            return self.fun(*args, **kwargs)
+        return compiled.run(signature.leaves)
+
+    def _compiled(self, signature: _Signature) -> _Compiled:
+        with self._lock:
+            compiled = self._cache.get(signature.key)
+            if compiled is not None:
+                self._hits += 1
+                self._cache.move_to_end(signature.key)
+                return compiled
+        program, out_tree = trace(self.fun, signature)
+        compiled = _Compiled(program, out_tree, _python_name(self.fun))
+        with self._lock:
+            self._misses += 1
+            self._warn_if_retracing(signature.key)
+            self._cache[signature.key] = compiled
+            if len(self._cache) > self.maxsize:
+                self._cache.popitem(last=False)
+        return compiled
+
+    def _warn_if_retracing(self, key: tuple) -> None:
+        previous, self._last_key = self._last_key, key
+        if self._warned or self._misses <= _RETRACES_BEFORE_WARNING or previous is None:
+            return
+        self._warned = True
+        changed = [
+            "the structure of the arguments",
+            "the shapes or dtypes of array arguments",
+            "the values of static arguments",
+        ]
+        what = [name for name, a, b in zip(changed, previous, key) if a != b] or ["the arguments"]
+        warnings.warn(
+            f"tt.jit({self.__name__}) has traced {self._misses} times: {', '.join(what)} changed between calls. "
+            "Each new signature traces and compiles again; keep shapes fixed, or pass varying numbers as arrays",
+            stacklevel=3,
+        )
+
+    def code(self, *args: Any, **kwargs: Any) -> str:
+        """The generated Python source for the signature of these arguments."""
+        return self._compiled(_Signature(self, args, kwargs)).generated.source
+
+    def cache_info(self) -> CacheInfo:
+        """(hits, misses, maxsize, currsize), as functools.lru_cache reports them."""
+        with self._lock:
+            return CacheInfo(self._hits, self._misses, self.maxsize, len(self._cache))
+
+
+def _python_name(fun: Callable) -> str:
+    name = getattr(fun, "__name__", "f")
+    return name if name.isidentifier() and not name.startswith("<") else "staged"
+
+
+def jit(fun: Callable | None = None, *, static_argnums: int | tuple = (), static_argnames: str | tuple = ()) -> Any:
+    """fun, traced once per input signature and run as generated NumPy code.
+
+    >>> import numpy as np, tinytorch as tt
+    >>> from tinytorch.autograd import grad
+    >>> f = tt.jit(lambda x: tt.sum(tt.sin(x) * x))
+    >>> x = np.array([0.5, 1.0])
+    >>> bool(np.isclose(f(x), np.sum(np.sin(x) * x)))
+    True
+    >>> g = tt.jit(grad(lambda x: tt.sum(tt.sin(x) * x)))       # a gradient, compiled
+    >>> bool(np.allclose(g(x), np.sin(x) + x * np.cos(x)))
+    True
+    >>> f.cache_info().misses
+    1
+    """
+    if fun is None:
+        return lambda f: Jitted(f, static_argnums, static_argnames)
+    return Jitted(fun, static_argnums, static_argnames)
+
+
+def make_ir(fun: Callable, *, static_argnums: int | tuple = (), static_argnames: str | tuple = ()) -> Callable:
+    """A function that traces fun on its arguments and returns the Program (printable).
+
+    >>> import numpy as np, tinytorch as tt
+    >>> print(tt.make_ir(lambda x: tt.sum(x * 2.0))(np.ones(3)))
+    { lambda v1:f64[3] .
+        v2:f64[3] = multiply v1 2.0
+        v3:f64[] = sum v2 (-1,) False
+      in (v3) }
+    """
+    jitted = Jitted(fun, static_argnums, static_argnames)
+
+    def traced(*args: Any, **kwargs: Any) -> Program:
+        return trace(fun, _Signature(jitted, args, kwargs))[0]
+
+    return traced

@@ -1,0 +1,407 @@
+"""Tracing: running a function once on Tracers, which record every op into a Program.
+
+A `Tracer` is a box of its own kind, at a transform level like every other box,
+holding the variable it stands for and the concrete value it has while tracing
+(shapes and dtypes come from running each op once, so no op needs a shape rule).
+While a function is traced, every call of a primitive or a non-differentiable
+function goes through `Staging.bind` (the hook in primitive.py): boxes of higher
+levels (a `grad` inside the traced function) dispatch as usual, and what reaches
+the trace's level is recorded. Arrays and Variables from outside the function
+(its closure, a layer's weights) become captured inputs, read again at every
+call; Python scalars become literals.
+
+Simplifications happen as equations are recorded, never in a rewrite loop:
+ops on literals alone are computed at once, `x * 1`, `x + 0`, `x - 0`, `x / 1` and
+reshapes, broadcasts and casts that change nothing return their input, and an
+equation equal to an earlier one (same op, inputs, parameters) is merged into it.
+Equations no output needs are dropped at the end.
+
+Conversions that need a traced value (`bool`, `float`, `int`, `np.asarray`, a
+branch on it) raise `TracerConversionError`, naming the user's line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..autograd.api.creation import like
+from ..autograd.box_ops import BoxOps
+from ..autograd.forward import Dual
+from ..autograd.levels import Box, new_transform_level, transform_running
+from ..autograd.primitive import NonDifferentiable, Primitive, _highest_box, unbox_all
+from ..autograd.reverse import Variable
+from .ir import Equation, Literal, Program, Var
+
+_PACKAGE = str(Path(__file__).resolve().parent.parent)
+# np.shape, np.zeros_like, ...: they read only shapes and dtypes, which the trace fixes
+_SHAPE_ONLY = frozenset(like)
+_BITWISE = {
+    "and": NonDifferentiable("bitwise_and", np.bitwise_and),
+    "or": NonDifferentiable("bitwise_or", np.bitwise_or),
+    "xor": NonDifferentiable("bitwise_xor", np.bitwise_xor),
+    "not": NonDifferentiable("invert", np.invert),
+}
+_IDENTITY_ELEMENT = {"multiply": 1, "divide": 1, "add": 0, "subtract": 0}
+# in a program nothing is written in place, so these return their input when they change nothing
+_NO_OP_IF_SAME_TYPE = {"reshape", "broadcast_to", "sum_to", "astype", "copy", "positive"}
+
+
+class TracerConversionError(TypeError):
+    """A traced value was needed as a Python or NumPy value while tracing."""
+
+
+def user_line() -> str:
+    """`file:line` of the innermost frame outside tinytorch (and NumPy): the user's code."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if not name.startswith(_PACKAGE) and "numpy" not in name and not name.startswith("<frozen"):
+            return f"{Path(name).name}:{frame.f_lineno}"
+        frame = frame.f_back
+    return ""
+
+
+class Tracer(Box, BoxOps):
+    """A value of a function being traced: the program variable it stands for."""
+
+    __slots__ = ("_var", "_staging", "_example")
+    _opaque = True
+
+    def __init__(self, staging: Staging, var: Var, concrete: Any) -> None:
+        self._staging = staging
+        self._var = var
+        self._example = concrete
+        self._level = staging.level
+        self._nested = False
+
+    # the value while tracing is one example, not the value at the next call: nothing
+    # may read it except the recording itself (shapes and dtypes are fixed by the key)
+    @property
+    def _value(self) -> Any:
+        raise self._conversion_error("reading the value of")
+
+    shape = property(lambda self: self._var.shape)
+    dtype = property(lambda self: self._var.dtype)
+    ndim = property(lambda self: len(self._var.shape))
+    size = property(lambda self: int(np.prod(self._var.shape, dtype=np.int64)))
+
+    def __repr__(self) -> str:
+        return f"Tracer({self._var.type_string()})"
+
+    def __len__(self) -> int:
+        if not self._var.shape:
+            raise TypeError("len() of a 0-d traced array")
+        return self._var.shape[0]
+
+    def _conversion_error(self, what: str) -> TracerConversionError:
+        return TracerConversionError(
+            f"{what} a traced array ({self._var.type_string()}) at {user_line()}: under tt.jit its value is "
+            "not known while the function is traced. Ways out: make the argument static "
+            "(tt.jit(f, static_argnums=...)), choose with tt.where instead of branching, "
+            "or call the function without tt.jit"
+        )
+
+    def __bool__(self) -> bool:
+        raise self._conversion_error("bool() of (a branch on)")
+
+    def __float__(self) -> float:
+        raise self._conversion_error("float() of")
+
+    def __int__(self) -> int:
+        raise self._conversion_error("int() of")
+
+    def __index__(self) -> int:
+        raise self._conversion_error("using as an index")
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        raise self._conversion_error("converting to a NumPy array")
+
+    def item(self) -> Any:
+        raise self._conversion_error(".item() of")
+
+    def tolist(self) -> Any:
+        raise self._conversion_error(".tolist() of")
+
+    def __format__(self, format_spec: str) -> str:
+        raise self._conversion_error("formatting")
+
+    def _carries_derivative(self) -> bool:
+        return False
+
+    # masks combined in rules (`(x >= lo) & (x <= hi)`): NumPy's bitwise ufuncs, staged
+    def __and__(self, other: Any) -> Tracer:
+        return _BITWISE["and"](self, other)
+
+    def __rand__(self, other: Any) -> Tracer:
+        return _BITWISE["and"](other, self)
+
+    def __or__(self, other: Any) -> Tracer:
+        return _BITWISE["or"](self, other)
+
+    def __ror__(self, other: Any) -> Tracer:
+        return _BITWISE["or"](other, self)
+
+    def __xor__(self, other: Any) -> Tracer:
+        return _BITWISE["xor"](self, other)
+
+    def __rxor__(self, other: Any) -> Tracer:
+        return _BITWISE["xor"](other, self)
+
+    def __invert__(self) -> Tracer:
+        return _BITWISE["not"](self)
+
+    def _update_in_place(self, functional: Any, key: Any, value: Any, ufunc: Any = None) -> None:
+        raise NotImplementedError(
+            f"an in-place update of a traced array at {user_line()} (x[i] = v, x += v): tt.jit does not "
+            "stage in-place updates yet; write it as a new array (y = x + v, tt.where), or call without tt.jit"
+        )
+
+    @staticmethod
+    def _apply(prim: Any, level: int, deep: bool, args: tuple, kwargs: dict) -> Tracer:
+        staging = current()
+        if staging is None or staging.level != level:
+            raise RuntimeError(
+                "a traced array escaped its tt.jit trace (stored in a global or an attribute "
+                "while tracing); return it from the function instead"
+            )
+        return staging.record(prim, args, kwargs)
+
+
+class Staging:
+    """The recording of one trace: its level, equations and captured inputs."""
+
+    def __init__(self) -> None:
+        self.level = new_transform_level()
+        self.equations: list[Equation] = []
+        self.inputs: list[Var] = []
+        self.captured: dict[int, tuple[Var, Any]] = {}  # id(source) -> (var, source)
+        self._numbers = itertools.count(1)
+        self._merged: dict = {}  # equation key -> Tracer, for merging equal equations
+        self.ops_seen = 0
+
+    def new_input(self, value: np.ndarray) -> Tracer:
+        tracer = self._tracer(value)
+        self.inputs.append(tracer._var)
+        return tracer
+
+    def _tracer(self, concrete: Any) -> Tracer:
+        concrete = concrete if isinstance(concrete, (np.ndarray, np.generic)) else np.asarray(concrete)
+        return Tracer(self, Var(next(self._numbers), concrete.shape, concrete.dtype), concrete)
+
+    def bind(self, op: Any, args: tuple, kwargs: dict) -> Any:
+        """Apply op while tracing: dispatch to boxes above the trace's level, else record."""
+        top, nested = _highest_box(args)
+        if top is not None and top._level > self.level:
+            if isinstance(op, Primitive):
+                return top._apply(op, top._level, nested, args, kwargs)
+            args = tuple(self._seen_here(a) for a in args)  # a comparison: its boxes carry no derivative
+        return self.record(op, args, kwargs)
+
+    def _seen_here(self, x: Any) -> Any:
+        """x with the boxes of levels above the trace's removed: what the trace sees."""
+        while isinstance(x, Box) and x._level > self.level:
+            x = x._value
+        return x
+
+    def atom(self, x: Any) -> Var | Literal:
+        """What an argument is in the program: a variable (traced, or read from outside
+        at every call) or a literal (a Python value: scalars, shapes, dtypes, indices)."""
+        if isinstance(x, Tracer):
+            if x._staging is not self:
+                raise RuntimeError("a traced array of another tt.jit trace was used here; return it from its function")
+            return x._var
+        if isinstance(x, (Box, np.ndarray)):
+            return self.capture(x)
+        return Literal(x)
+
+    def capture(self, source: Any) -> Var:
+        """The variable standing for an array or box from outside the function, read at every call."""
+        found = self.captured.get(id(source))
+        if found is None:
+            value = np.asarray(unbox_all(source))
+            found = self.captured[id(source)] = (Var(next(self._numbers), value.shape, value.dtype), source)
+        return found[0]
+
+    def concrete(self, x: Any) -> Any:
+        return x._example if isinstance(x, Tracer) else unbox_all(x)
+
+    def record(self, op: Any, args: tuple, kwargs: dict) -> Any:
+        self.ops_seen += 1
+        values = [self.concrete(a) for a in args]
+        if op.name in _SHAPE_ONLY and isinstance(op, NonDifferentiable):
+            return op.impl(*values, **kwargs)
+        if not any(isinstance(a, (Box, np.ndarray)) for a in args):
+            return op.impl(*values, **kwargs)  # Python values alone: a constant, computed now
+        atoms = tuple(self.atom(a) for a in args)
+        x = args[0]
+        if _is_identity(op, x, atoms):
+            return x
+        key = _merge_key(op, atoms, kwargs)
+        if key in self._merged:
+            return self._merged[key]
+        value = op.impl(*values, **kwargs)
+        if op.name in _NO_OP_IF_SAME_TYPE and isinstance(x, Tracer) and _same_type(value, x):
+            return x
+        out = self._tracer(value)
+        self.equations.append(Equation(op, atoms, dict(kwargs), out._var, user_line()))
+        self._merged[key] = out
+        return out
+
+    def output(self, x: Any) -> Var | Literal:
+        """An output of the traced function, as the program returns it."""
+        x = self._seen_here(x)
+        if isinstance(x, Tracer):
+            return self.atom(x)
+        if isinstance(x, (Box, np.ndarray)):
+            return self.capture(x)
+        return Literal(x)
+
+    def program(self, outputs: list) -> Program:
+        captured = [var for var, _ in self.captured.values()]
+        sources = [source for _, source in self.captured.values()]
+        recorded = len(self.equations)
+        equations = _live(self.equations, outputs)
+        stats = [
+            ("ops traced", self.ops_seen, self.ops_seen),
+            ("merged, folded and identities removed while recording", self.ops_seen, recorded),
+            ("dead code removed", recorded, len(equations)),
+        ]
+        return Program(list(self.inputs), captured, sources, equations, outputs, stats)
+
+
+def _is_identity(op: Any, x: Any, atoms: tuple) -> bool:
+    """Whether op(x, literal) is x itself: x * 1, x / 1, x + 0, x - 0 of x's own shape and dtype."""
+    identity = _IDENTITY_ELEMENT.get(op.name)
+    if identity is None or len(atoms) != 2 or not isinstance(x, Tracer) or not isinstance(atoms[1], Literal):
+        return False
+    other = atoms[1].value
+    return type(other) in (int, float) and other == identity and np.result_type(x.dtype, other) == x.dtype
+
+
+def _same_type(value: Any, x: Tracer) -> bool:
+    return np.shape(value) == x.shape and np.result_type(value) == x.dtype
+
+
+_KEYED_BY_VALUE = (bool, int, float, str, tuple, type(None), np.dtype, np.generic, type)
+
+
+def _literal_key(value: Any) -> tuple:
+    """Equal keys for equal Python values (repr tells 0.0 from -0.0, and nan from itself);
+    objects such as indices are equal only to themselves."""
+    text = repr(value) if isinstance(value, _KEYED_BY_VALUE) else None
+    if text is not None and len(text) < 200:
+        return ("value", type(value), text)
+    return ("object", id(value))
+
+
+def _merge_key(op: Any, atoms: tuple, kwargs: dict) -> tuple:
+    parts = tuple(("var", a.number) if isinstance(a, Var) else _literal_key(a.value) for a in atoms)
+    return (op, parts, tuple((k, _literal_key(v)) for k, v in sorted(kwargs.items())))
+
+
+def _live(equations: list, outputs: list) -> list:
+    """The equations some output needs, in order."""
+    needed = {v.number for v in outputs if isinstance(v, Var)}
+    kept = []
+    for eq in reversed(equations):
+        if eq.out.number in needed:
+            kept.append(eq)
+            needed.update(a.number for a in eq.inputs if isinstance(a, Var))
+    return kept[::-1]
+
+
+# --- which thread is tracing ---------------------------------------------------------------
+
+
+class _Local(threading.local):
+    def __init__(self) -> None:
+        self.stack: list[Staging] = []
+
+
+_local = _Local()
+_hook_lock = threading.Lock()
+_tracing_threads = 0
+
+
+def current() -> Staging | None:
+    """The trace this thread is recording, if any."""
+    return _local.stack[-1] if _local.stack else None
+
+
+def _staged(original: Any) -> Any:
+    """Primitive.__call__ (or NonDifferentiable's) while some thread traces: this
+    thread's calls go to its trace, other threads' run as usual."""
+
+    def call(op: Any, *args: Any, **kwargs: Any) -> Any:
+        staging = current()
+        if staging is None:
+            return original(op, *args, **kwargs)
+        return staging.bind(op, args, kwargs)
+
+    return call
+
+
+def _staged_apply(original: Any) -> Any:
+    """A box kind's _apply while some thread traces. Operators such as `x * 2.0` call
+    it directly; a box from outside the function (a layer's weights) must be recorded
+    too, so that the program reads it at every call."""
+
+    def apply(prim: Any, level: int, nested: bool, args: tuple, kwargs: dict) -> Any:
+        staging = current()
+        if staging is not None and level < staging.level:
+            return staging.record(prim, args, kwargs)
+        return original(prim, level, nested, args, kwargs)
+
+    return staticmethod(apply)
+
+
+# Installed while any thread traces, removed after: eager calls pay nothing for tt.jit
+# (a test in Primitive.__call__ instead cost 1-2% of a scalar op, analysis/overhead.py).
+_HOOKS = [
+    (Primitive, "__call__", _staged),
+    (NonDifferentiable, "__call__", _staged),
+    (Variable, "_apply", lambda original: _staged_apply(original.__func__)),
+    (Dual, "_apply", lambda original: _staged_apply(original.__func__)),
+]
+_originals: list = []
+
+
+def _install_hooks() -> None:
+    for cls, name, staged in _HOOKS:
+        original = cls.__dict__[name]
+        _originals.append((cls, name, original))
+        setattr(cls, name, staged(original))
+
+
+def _remove_hooks() -> None:
+    while _originals:
+        cls, name, original = _originals.pop()
+        setattr(cls, name, original)
+
+
+@contextlib.contextmanager
+def tracing(staging: Staging) -> Iterator[None]:
+    """Record this thread's primitive calls into `staging`."""
+    global _tracing_threads
+    with _hook_lock:
+        _tracing_threads += 1
+        if _tracing_threads == 1:
+            _install_hooks()
+    _local.stack.append(staging)
+    try:
+        with transform_running(staging.level):
+            yield
+    finally:
+        _local.stack.pop()
+        with _hook_lock:
+            _tracing_threads -= 1
+            if _tracing_threads == 0:
+                _remove_hooks()
