@@ -43,7 +43,11 @@ def backprop(
     for node, g in seeds:
         _accumulate(cotangents, node, g)
     leaves = {}
-    for node in in_backward_order(seeds, stop):
+    # popped, not iterated: the sweep keeps no node it has passed, so their values go as it goes
+    stack = in_backward_order(seeds, stop)[::-1]
+    take = stack.pop
+    while stack:
+        node = take()
         g = cotangents.pop(node)  # every node in the order was reached through an edge
         if node._prim is None or (stop and node in stop):
             leaves[node] = g
