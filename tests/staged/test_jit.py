@@ -1,0 +1,277 @@
+"""tt.jit's contract: the cache and its key, what is read at every call, refusals that
+name the user's line, containers, dtypes, threads, and the generated code."""
+
+import threading
+import traceback
+import warnings
+
+import numpy as np
+import pytest
+
+import tinytorch as tt
+from tinytorch.autograd import Dual, Variable, grad, hessian, jacobian, primitive, value_and_grad
+from tinytorch.core import SGD, Dense, MSELoss, ReLU, Sequential
+from tinytorch.staged import TracerConversionError
+
+rng = np.random.default_rng(0)
+
+
+def f(x):
+    return tt.sum(tt.tanh(x) ** 2) + tt.sum(x * x)
+
+
+def f_numpy(x):
+    return np.sum(np.tanh(x) ** 2) + np.sum(x * x)
+
+
+# --- the cache --------------------------------------------------------------------------------
+
+
+def test_values_reuse_the_trace_and_shapes_retrace():
+    g = tt.jit(f)
+    for x in (np.ones(3), rng.standard_normal(3), rng.standard_normal(3)):
+        np.testing.assert_allclose(g(x), f_numpy(x), rtol=1e-14)
+    assert g.cache_info() == (2, 1, 64, 1)
+    g(np.ones(4))
+    g(np.ones(4, dtype=np.float32))
+    assert g.cache_info().misses == 3 and g.cache_info().currsize == 3
+
+
+def test_python_numbers_are_traced_not_baked_in():
+    scale = tt.jit(lambda x, a: x * a)
+    np.testing.assert_array_equal(scale(np.ones(2), 2.0), [2.0, 2.0])
+    np.testing.assert_array_equal(scale(np.ones(2), 3.0), [3.0, 3.0])
+    assert scale.cache_info().misses == 1
+
+
+def test_static_arguments_key_the_cache_by_value():
+    power = tt.jit(lambda x, n: x**n, static_argnums=1)
+    np.testing.assert_array_equal(power(np.full(2, 2.0), 3), [8.0, 8.0])
+    np.testing.assert_array_equal(power(np.full(2, 2.0), 2), [4.0, 4.0])
+    assert power.cache_info().misses == 2
+    named = tt.jit(lambda x, mode="sum": tt.sum(x) if mode == "sum" else tt.max(x), static_argnames="mode")
+    assert named(np.arange(3.0), mode="max") == 2.0 and named(np.arange(3.0)) == 3.0
+    with pytest.raises(TypeError, match="hashable"):
+        power(np.ones(2), [1, 2])
+
+
+def test_retracing_warns_once_naming_what_changed():
+    g = tt.jit(f)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for n in range(1, 13):
+            g(np.ones(n))
+    messages = [str(w.message) for w in caught]
+    assert len(messages) == 1 and "shapes or dtypes" in messages[0]
+
+
+def test_the_cache_is_bounded():
+    g = tt.jit(f)
+    g.maxsize = 4
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for n in range(1, 10):
+            g(np.ones(n))
+    assert g.cache_info().currsize == 4
+
+
+# --- what is read at every call -----------------------------------------------------------------
+
+
+def test_closure_arrays_and_variables_are_read_at_every_call():
+    A = np.ones(3)
+    W = Variable(np.ones(3))
+    g = tt.jit(lambda x: tt.sum(A * x) + tt.sum((W * 2.0) * x))
+    assert g(np.ones(3)) == 9.0
+    A[:] = 2.0
+    W.data[:] = 3.0
+    assert g(np.ones(3)) == 6.0 + 18.0
+    assert g.cache_info().misses == 1
+
+
+def test_module_parameters_updated_by_an_optimizer_are_seen():
+    model = Sequential(Dense(3, 8), ReLU(), Dense(8, 1))
+    X, Y = rng.standard_normal((16, 3)), rng.standard_normal((16, 1))
+    loss = MSELoss()
+    staged = tt.jit(lambda X, Y: loss(model(X), Y))
+    optimizer = SGD(model.parameters(), lr=0.1)
+    for _ in range(3):
+        eager = loss(model(X), Y)
+        with tt.autograd.no_grad():
+            np.testing.assert_allclose(staged(X, Y), eager.item(), rtol=1e-12)
+        optimizer.zero_grad()
+        eager.backward()
+        optimizer.step()
+
+
+def test_a_captured_variable_that_requires_grad_gets_its_gradient():
+    W = Variable(np.array([1.0, 2.0]), requires_grad=True)
+    g = tt.jit(lambda x: tt.sum(tt.sin(W * x)))
+    out = g(np.array([0.5, 0.25]))
+    out.backward()
+    np.testing.assert_allclose(W.grad, np.cos(W.data * [0.5, 0.25]) * [0.5, 0.25], rtol=1e-14)
+
+
+def test_python_side_effects_run_once_while_tracing():
+    calls = []
+
+    def noisy(x):
+        calls.append(1)
+        return x * 2.0
+
+    g = tt.jit(noisy)
+    g(np.ones(2))
+    g(np.ones(2))
+    assert len(calls) == 1
+
+
+# --- composition with the transforms ----------------------------------------------------------
+
+
+def test_transforms_inside_and_outside_agree_with_eager():
+    x = rng.standard_normal(4)
+    np.testing.assert_allclose(tt.jit(grad(f))(x), grad(f)(x), rtol=1e-13)
+    np.testing.assert_allclose(grad(tt.jit(f))(x), grad(f)(x), rtol=1e-13)
+    np.testing.assert_allclose(tt.jit(hessian(f))(x), hessian(f)(x), rtol=1e-13)
+    np.testing.assert_allclose(hessian(tt.jit(f))(x), hessian(f)(x), rtol=1e-13)
+    second = 6 * np.sin(0.3) * np.cos(0.3) ** 2 - 3 * np.sin(0.3) ** 3  # d2/ds2 sin(s)^3
+    np.testing.assert_allclose(grad(grad(tt.jit(lambda s: tt.sin(s) ** 3)))(0.3), second, rtol=1e-13)
+    value, gradient = tt.jit(value_and_grad(f))(x)
+    np.testing.assert_allclose(value, f_numpy(x), rtol=1e-14)
+    np.testing.assert_allclose(gradient, 2 * np.tanh(x) * (1 - np.tanh(x) ** 2) + 2 * x, rtol=1e-13)
+    d = tt.jit(f)(Dual(x, np.ones(4)))
+    np.testing.assert_allclose(d.tangent, np.sum(gradient), rtol=1e-13)
+    np.testing.assert_allclose(tt.jit(jacobian(tt.sin))(x), np.diag(np.cos(x)), rtol=1e-15)
+
+
+def test_nested_jit_is_part_of_the_outer_trace():
+    inner = tt.jit(lambda x: x * 3.0)
+    outer = tt.jit(lambda x: inner(x) + 1.0)
+    np.testing.assert_array_equal(outer(np.ones(2)), [4.0, 4.0])
+    assert inner.cache_info().misses == 0
+
+
+def test_custom_primitives_are_staged():
+    @primitive
+    def cube(x):
+        return x**3
+
+    cube.defvjp(lambda g, ans, x: g * 3 * x**2)
+    x = np.array([0.5, -2.0])
+    np.testing.assert_allclose(tt.jit(cube)(x), x**3)
+    np.testing.assert_allclose(tt.jit(grad(lambda x: tt.sum(cube(x))))(x), 3 * x**2)
+
+
+def test_containers_in_and_out():
+    g = tt.jit(lambda p: {"sum": tt.sum(p["a"]) + p["b"][0], "pair": (p["a"] * 2.0, p["b"][1])})
+    out = g({"a": np.ones(2), "b": [np.array(3.0), np.array(4.0)]})
+    assert out["sum"] == 5.0 and np.array_equal(out["pair"][0], [2.0, 2.0]) and out["pair"][1] == 4.0
+
+
+def test_float32_stays_float32():
+    x = np.ones(3, dtype=np.float32)
+    assert tt.jit(f)(x).dtype == np.float32
+    assert tt.jit(grad(f))(x).dtype == np.float32
+
+
+# --- refusals that name the line --------------------------------------------------------------
+
+
+def branch(x):
+    if tt.sum(x) > 0:  # the line the error must name
+        return x
+    return -x
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [branch, lambda x: float(tt.sum(x)), lambda x: int(tt.sum(x)), lambda x: np.asarray(x), lambda x: x.item()],
+    ids=["branch", "float", "int", "asarray", "item"],
+)
+def test_conversions_of_traced_values_raise_naming_the_line(fn):
+    with pytest.raises(TracerConversionError, match=r"test_jit\.py:\d+.*static_argnums.*tt\.where.*without tt\.jit"):
+        tt.jit(fn)(np.ones(2))
+
+
+def test_in_place_updates_of_traced_arrays_raise():
+    def update(x):
+        y = x * 1.5
+        y[0] = 0.0
+        return y
+
+    with pytest.raises(NotImplementedError, match="in-place update"):
+        tt.jit(update)(np.ones(2))
+
+
+def test_a_traced_array_that_escapes_is_refused():
+    leaked = []
+    tt.jit(lambda x: leaked.append(x * 2.0) or x)(np.ones(2))
+    with pytest.raises(RuntimeError, match="escaped"):
+        leaked[0] + 1.0
+
+
+# --- the program and the generated code ----------------------------------------------------------
+
+
+def test_make_ir_prints_one_equation_a_line_and_reports_simplifications():
+    program = tt.make_ir(lambda x: tt.sum(x * 1.0 + tt.sin(x) + tt.sin(x)))(np.ones(3))
+    text = str(program)
+    assert text.count("sin") == 1  # merged
+    assert "multiply" not in text  # x * 1
+    assert text.splitlines()[0].startswith("{ lambda v1:f64[3]")
+    assert len(text.splitlines()) == len(program.equations) + 2
+    stats = {what: (before, after) for what, before, after in program.stats}
+    assert stats["ops traced"][0] > len(program.equations)
+    assert "digraph" in program.to_dot() and program.to_dot().count("->") >= len(program.equations)
+
+
+def test_dead_code_is_removed():
+    def wasteful(x):
+        tt.exp(x)  # never used
+        return tt.sin(x)
+
+    program = tt.make_ir(wasteful)(np.ones(2))
+    assert [eq.op.name for eq in program.equations] == ["sin"]
+
+
+def test_generated_code_names_the_user_lines_and_frees_temporaries():
+    g = tt.jit(f)
+    source = g.code(np.ones(3))
+    assert "test_jit.py:" in source and "del " in source
+    assert source.count("\n") >= len(tt.make_ir(f)(np.ones(3)).equations)
+
+
+def test_an_error_inside_generated_code_shows_its_line():
+    solve = tt.jit(lambda a, b: tt.linalg.solve(a, b))
+    solve(np.eye(2), np.ones(2))
+    with pytest.raises(np.linalg.LinAlgError) as error:
+        solve(np.zeros((2, 2)), np.ones(2))
+    text = "".join(traceback.format_exception(error.value))
+    assert "<tinytorch.jit" in text and "solve" in text
+
+
+# --- threads ------------------------------------------------------------------------------------
+
+
+def test_threads_share_the_cache_and_eager_work_is_unaffected():
+    g = tt.jit(f)
+    xs = [rng.standard_normal(5) for _ in range(8)]
+    results, errors = {}, []
+
+    def work(i):
+        try:
+            for _ in range(20):
+                results[i] = (g(xs[i]), grad(f)(xs[i]))  # staged and eager, interleaved across threads
+        except Exception as e:  # reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    for i, (value, gradient) in results.items():
+        np.testing.assert_allclose(value, f_numpy(xs[i]), rtol=1e-14)
+        np.testing.assert_allclose(gradient, 2 * np.tanh(xs[i]) * (1 - np.tanh(xs[i]) ** 2) + 2 * xs[i], rtol=1e-13)
+    assert g.cache_info().currsize == 1
