@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd.primitive import Primitive
+from ..autograd.primitive import Primitive, registry
+from .emit import EMITTERS
 from .ir import Program, Var
 
 _counter = itertools.count(1)
@@ -28,7 +29,7 @@ class Generated:
     """The source of a program and the function compiled from it."""
 
     def __init__(self, program: Program, name: str) -> None:
-        self.namespace: dict[str, Any] = {}
+        self.namespace: dict[str, Any] = {"np": np}
         self._names: dict[int, str] = {}  # id(object) -> its name in the namespace
         self.source = self._write(program, name)
         self.filename = f"<tinytorch.jit {name} #{next(_counter)}>"
@@ -63,10 +64,7 @@ class Generated:
         kept = {v.number for v in program.inputs + program.captured}
         kept |= {v.number for v in program.outputs if isinstance(v, Var)}
         for i, eq in enumerate(program.equations):
-            impl = eq.op.array_impl if isinstance(eq.op, Primitive) else eq.op.impl
-            args = [self._atom(a) for a in eq.inputs]
-            args += [f"{k}={self._literal(v)}" for k, v in eq.params.items()]
-            line = f"    {eq.out.name} = {self._bind(impl, eq.op.name)}({', '.join(args)})"
+            line = f"    {eq.out.name} = {self._expression(eq)}"
             lines.append(f"{line}  # {eq.where}" if eq.where else line)
             dead = sorted({a.number for a in eq.inputs if isinstance(a, Var) and last_use[a.number] == i} - kept)
             if dead:
@@ -74,6 +72,18 @@ class Generated:
         outputs = [self._output(v) for v in program.outputs]
         lines.append(f"    return ({''.join(o + ', ' for o in outputs)})")
         return "\n".join(lines) + "\n"
+
+    def _expression(self, eq: Any) -> str:
+        """The equation's right-hand side: direct NumPy where emit.py knows the primitive, else its impl."""
+        args = [self._atom(a) for a in eq.inputs]
+        emitter = EMITTERS.get(eq.op.name)
+        if emitter is not None and not eq.params and registry.get(eq.op.name) is eq.op:
+            expression = emitter(eq, args)
+            if expression is not None:
+                return expression
+        impl = eq.op.array_impl if isinstance(eq.op, Primitive) else eq.op.impl
+        args += [f"{k}={self._literal(v)}" for k, v in eq.params.items()]
+        return f"{self._bind(impl, eq.op.name)}({', '.join(args)})"
 
     def _output(self, atom: Any) -> str:
         if isinstance(atom, Var):
@@ -95,4 +105,3 @@ def _last_uses(program: Program) -> dict[int, int]:
             if isinstance(a, Var):
                 last[a.number] = i
     return last
-
