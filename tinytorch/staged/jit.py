@@ -124,7 +124,7 @@ class Jitted:
         self.static_argnames = frozenset((static_argnames,) if isinstance(static_argnames, str) else static_argnames)
         self.maxsize = maxsize
         self._cache: OrderedDict = OrderedDict()
-        self._by_arrays: dict = {}  # (shape, dtype) of each argument -> compiled, for all-array calls
+        self._by_structure: dict = {}  # _plain_key of the arguments -> compiled
         self._lock = threading.Lock()
         self._hits = self._misses = 0
         self._last_key: tuple | None = None
@@ -133,20 +133,21 @@ class Jitted:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if current() is not None:  # inside another function being traced: part of its trace
             return self.fun(*args, **kwargs)
-        # fast path, measured (analysis/staged.py): arrays as the only arguments, keyed by their
-        # shapes and dtypes alone; building the general signature costs about 10 us a call
-        key = None if kwargs or self.static_argnums else _arrays_key(args)
-        compiled = self._by_arrays.get(key) if key is not None else None
+        # fast path, measured (analysis/staged.py): plain arrays and numbers in tuples, lists and
+        # dicts, keyed by one walk over them; the general signature costs 10-15 us a call
+        leaves: list = []
+        key = None if kwargs or self.static_argnums else _plain_key(args, leaves)
+        compiled = self._by_structure.get(key) if key is not None else None
         if compiled is not None:
             with self._lock:
                 self._hits += 1
             if not compiled.boxes or not compiled.differentiated():
-                return compiled.run(args)
+                return compiled.run(leaves)
             return self.fun(*args, **kwargs)
         signature = _Signature(self, args, kwargs)
         compiled = self._compiled(signature)
         if key is not None:
-            self._by_arrays[key] = compiled
+            self._by_structure[key] = compiled
         if any(isinstance(leaf, Box) for leaf in signature.leaves) or compiled.differentiated():
             return self.fun(*args, **kwargs)
         return compiled.run(signature.leaves)
@@ -166,7 +167,7 @@ class Jitted:
             self._cache[signature.key] = compiled
             if len(self._cache) > self.maxsize:
                 self._cache.popitem(last=False)
-                self._by_arrays.clear()
+                self._by_structure.clear()
         return compiled
 
     def _warn_if_retracing(self, key: tuple) -> None:
@@ -196,14 +197,37 @@ class Jitted:
             return CacheInfo(self._hits, self._misses, self.maxsize, len(self._cache))
 
 
-def _arrays_key(args: tuple) -> tuple | None:
-    """(shape, dtype) of each argument when all are plain ndarrays, else None."""
-    key = []
-    for a in args:
-        if type(a) is not np.ndarray:
-            return None
-        key.append((a.shape, a.dtype))
-    return tuple(key)
+_NUMBERS = (float, int, bool)
+
+
+def _plain_key(tree: Any, leaves: list) -> Any:
+    """A hashable key of the structure, shapes and dtypes of arguments made only of plain
+    arrays and Python numbers in tuples, lists and dicts, collecting the leaves in
+    tree.flatten's order; None for anything else (boxes, NumPy scalars, None)."""
+    kind = type(tree)
+    if kind is np.ndarray:
+        leaves.append(tree)
+        return tree.shape, tree.dtype
+    if kind in _NUMBERS:
+        leaves.append(tree)
+        return kind
+    if kind is tuple or kind is list:
+        parts = []
+        for child in tree:
+            part = _plain_key(child, leaves)
+            if part is None:
+                return None
+            parts.append(part)
+        return kind, tuple(parts)
+    if kind is dict:
+        parts = []
+        for name, child in tree.items():
+            part = _plain_key(child, leaves)
+            if part is None:
+                return None
+            parts.append((name, part))
+        return kind, tuple(parts)
+    return None
 
 
 def _python_name(fun: Callable) -> str:
