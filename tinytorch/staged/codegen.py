@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.primitive import Primitive, registry
-from .emit import EMITTERS
+from .emit import EMITTERS, SCALAR_EMITTERS
 from .ir import Program, Var
 
 _counter = itertools.count(1)
@@ -29,7 +29,7 @@ class Generated:
     """The source of a program and the function compiled from it."""
 
     def __init__(self, program: Program, name: str) -> None:
-        self.namespace: dict[str, Any] = {"np": np}
+        self.namespace: dict[str, Any] = {"np": np, "math": math}
         self._names: dict[int, str] = {}  # id(object) -> its name in the namespace
         self.source = self._write(program, name)
         self.filename = f"<tinytorch.jit {name} #{next(_counter)}>"
@@ -60,13 +60,18 @@ class Generated:
     def _write(self, program: Program, name: str) -> str:
         params = [v.name for v in program.inputs + program.captured]
         lines = [f"def {name}({', '.join(params)}):"]
+        # float64 scalars become Python floats (emit.py says why); these variables hold one
+        self.floats = {v.number for v in program.inputs + program.captured if _is_float_scalar(v)}
+        lines += [f"    v{n} = float(v{n})" for n in sorted(self.floats)]
         last_use = _last_uses(program)
         kept = {v.number for v in program.inputs + program.captured}
         kept |= {v.number for v in program.outputs if isinstance(v, Var)}
         for i, eq in enumerate(program.equations):
             line = f"    {eq.out.name} = {self._expression(eq)}"
             lines.append(f"{line}  # {eq.where}" if eq.where else line)
-            dead = sorted({a.number for a in eq.inputs if isinstance(a, Var) and last_use[a.number] == i} - kept)
+            # arrays are freed at their last use; a Python float costs nothing to keep
+            dead = {a.number for a in eq.inputs if isinstance(a, Var) and last_use[a.number] == i}
+            dead = sorted(dead - kept - self.floats)
             if dead:
                 lines.append(f"    del {', '.join(f'v{n}' for n in dead)}")
         outputs = [self._output(v) for v in program.outputs]
@@ -74,10 +79,24 @@ class Generated:
         return "\n".join(lines) + "\n"
 
     def _expression(self, eq: Any) -> str:
-        """The equation's right-hand side: direct NumPy where emit.py knows the primitive, else its impl."""
+        """The equation's right-hand side: Python float arithmetic on float64 scalars, direct
+        NumPy where emit.py knows the primitive, else its impl."""
         args = [self._atom(a) for a in eq.inputs]
+        known = not eq.params and registry.get(eq.op.name) is eq.op
+        scalar = SCALAR_EMITTERS.get(eq.op.name)
+        if scalar is not None and known and _is_float_scalar(eq.out) and all(self._is_float(a) for a in eq.inputs):
+            self.floats.add(eq.out.number)
+            # a float64 literal is written as a Python float: the same value, and only floats meet it here
+            return scalar(
+                eq, [code if isinstance(a, Var) else repr(float(a.value)) for a, code in zip(eq.inputs, args)]
+            )
+        # anything else sees a NumPy scalar, as in eager execution (with its methods: .reshape, .sum)
+        args = [
+            f"np.float64({code})" if self._is_float(a) and isinstance(a, Var) else code
+            for a, code in zip(eq.inputs, args)
+        ]
         emitter = EMITTERS.get(eq.op.name)
-        if emitter is not None and not eq.params and registry.get(eq.op.name) is eq.op:
+        if emitter is not None and known:
             expression = emitter(eq, args)
             if expression is not None:
                 return expression
@@ -85,12 +104,21 @@ class Generated:
         args += [f"{k}={self._literal(v)}" for k, v in eq.params.items()]
         return f"{self._bind(impl, eq.op.name)}({', '.join(args)})"
 
+    def _is_float(self, atom: Any) -> bool:
+        if isinstance(atom, Var):
+            return atom.number in self.floats
+        return type(atom.value) in (float, int, np.float64) and math.isfinite(atom.value)
+
     def _output(self, atom: Any) -> str:
         if isinstance(atom, Var):
-            return atom.name
+            return f"np.float64({atom.name})" if atom.number in self.floats else atom.name
         if isinstance(atom.value, np.ndarray):
             return f"{self._bind(atom.value, 'c')}.copy()"  # a constant output: a new array each call
         return self._literal(atom.value)
+
+
+def _is_float_scalar(v: Var) -> bool:
+    return v.shape == () and v.dtype == np.float64
 
 
 def _inline(value: Any) -> bool:

@@ -7,6 +7,13 @@ known, so an equation can be written as the NumPy expression it amounts to:
 code of its inputs and returns an expression, or None to call the impl as it is.
 Each expression computes what the impl computes on these shapes, the same NumPy
 calls in the same order, so results are identical.
+
+float64 scalars are Python floats in generated code (`SCALAR_EMITTERS`): Python's
+arithmetic costs a fifth of NumPy's on scalars. Only operations whose Python form
+gives what NumPy gives are written so (+, -, *, sin, cos, tanh, abs; not division,
+exp, log or powers, which raise in Python where NumPy returns inf or nan); sin,
+cos and tanh come from the C library through `math`, and may differ from NumPy's
+in the last bit.
 """
 
 from __future__ import annotations
@@ -101,4 +108,21 @@ EMITTERS: dict[str, Emitter] = {
     "sum_to": _sum_to,
     "transpose": _transpose,
     "sum": _sum,
+}
+
+
+def _scalar(template: str) -> Emitter:
+    return lambda eq, a: template.format(*a)
+
+
+SCALAR_EMITTERS: dict[str, Emitter] = {
+    "add": _scalar("{0} + {1}"),
+    "subtract": _scalar("{0} - {1}"),
+    "multiply": _scalar("{0} * {1}"),
+    "negative": _scalar("-{0}"),
+    "square": _scalar("{0} * {0}"),
+    "absolute": _scalar("abs({0})"),
+    "sin": _scalar("math.sin({0})"),
+    "cos": _scalar("math.cos({0})"),
+    "tanh": _scalar("math.tanh({0})"),
 }
