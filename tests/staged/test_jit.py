@@ -89,6 +89,19 @@ def test_closure_arrays_and_variables_are_read_at_every_call():
     assert g.cache_info().misses == 1
 
 
+def test_index_arrays_and_masks_changed_in_place_trace_again():
+    idx = np.array([0, 2])
+    mask = np.array([True, False, True, False])
+    g = tt.jit(lambda x: tt.sum(x[idx]) + tt.sum(x[mask] * 10.0))
+    x = np.arange(4.0)
+    assert g(x) == 2.0 + 20.0
+    idx[1] = 3
+    mask[:] = [False, True, False, True]
+    assert g(x) == 3.0 + 40.0  # as eager execution reads them now
+    assert g.cache_info().misses == 2 and g.cache_info().currsize == 1
+    assert g(x) == 43.0 and g.cache_info().misses == 2
+
+
 def test_module_parameters_updated_by_an_optimizer_are_seen():
     model = Sequential(Dense(3, 8), ReLU(), Dense(8, 1))
     X, Y = rng.standard_normal((16, 3)), rng.standard_normal((16, 1))

@@ -93,9 +93,9 @@ def _names(code: types.CodeType) -> set:
     return names
 
 
-def reachable(*roots: Any) -> tuple[list, dict]:
+def reachable(*roots: Any, arrays: list | None = None) -> tuple[list, dict]:
     """The random generators and the Variables (by id) reachable from `roots` (see the
-    module docstring)."""
+    module docstring); the plain arrays too, appended to `arrays` when it is given."""
     generator_types, global_generators = _generators()
     found, variables, stack = [], {}, list(roots)
     seen = set(map(id, global_generators))
@@ -103,6 +103,10 @@ def reachable(*roots: Any) -> tuple[list, dict]:
         obj = stack.pop()
         if isinstance(obj, reverse.Variable):
             variables[id(obj)] = obj
+            continue
+        if arrays is not None and type(obj) is np.ndarray and id(obj) not in seen:
+            seen.add(id(obj))
+            arrays.append(obj)
             continue
         if obj is None or isinstance(obj, _OPAQUE) or id(obj) in seen:
             continue

@@ -4,8 +4,10 @@ The cache key of a call: the structure of the arguments, the shape and dtype of
 every array among them (Python numbers count as 0-d arrays: traced, not baked
 in) and the values of the static arguments. A new key traces again; new values do
 not. Arrays and Variables the function reads from outside are read again at every
-call, so updating a layer's weights is seen by the next call; other Python values
-it reads (numbers, flags) are constants of the trace.
+call, so updating a layer's weights is seen by the next call. Integer and boolean
+arrays it can reach (indices, masks: part of the program, not inputs) are compared
+with a copy at every call, and a change traces again. Other Python values it reads
+(numbers, flags) are constants of the trace.
 
 A call runs the generated code when nothing in it is being differentiated. When an
 argument, or a captured Variable, carries a derivative (under `grad`, `jvp`, a
@@ -26,6 +28,7 @@ import numpy as np
 
 from ..autograd.levels import Box, grad_mode
 from ..autograd.primitive import unbox_all
+from ..autograd.reach import reachable
 from ..autograd.reverse import Variable
 from ..autograd.tree import LEAF, TreeDef, flatten, unflatten
 from .codegen import Generated
@@ -77,9 +80,10 @@ def _leaf_type(leaf: Any) -> tuple:
 class _Compiled:
     """A trace of the function for one signature, and its generated code."""
 
-    def __init__(self, program: Program, out_tree: TreeDef, name: str) -> None:
+    def __init__(self, program: Program, out_tree: TreeDef, name: str, watched: list) -> None:
         self.program = program
         self.out_tree = out_tree
+        self.watched = watched
         self.generated = Generated(program, name)
         self.boxes = [source for source in program.sources if isinstance(source, Box)]
         # captured plain arrays are passed as they are: the same objects, read at each call
@@ -92,6 +96,11 @@ class _Compiled:
         out = self.generated.function(*inputs, *captured)
         return out[0] if self.out_tree is LEAF else unflatten(self.out_tree, out)
 
+    def stale(self) -> bool:
+        """Whether an integer or boolean array the trace may have read as an index (not as an
+        input: an index is part of the program) was changed since: then it traces again."""
+        return any(a.shape != copy.shape or not np.array_equal(a, copy) for a, copy in self.watched)
+
     def differentiated(self) -> bool:
         """Whether a captured box is being differentiated now (a weight that requires grad)."""
         for source in self.boxes:
@@ -101,6 +110,14 @@ class _Compiled:
             elif isinstance(source, Box) and source._carries_derivative():
                 return True
         return False
+
+
+def watched_arrays(fun: Callable) -> list:
+    """(array, copy) of the integer and boolean arrays fun can reach (reach.py's search):
+    indices and masks, which a trace keeps as part of the program."""
+    arrays: list = []
+    reachable(fun, arrays=arrays)
+    return [(a, a.copy()) for a in arrays if a.dtype.kind in "biu"]
 
 
 def trace(fun: Callable, signature: _Signature) -> tuple[Program, TreeDef]:
@@ -138,6 +155,9 @@ class Jitted:
         leaves: list = []
         key = None if kwargs or self.static_argnums else _plain_key(args, leaves)
         compiled = self._by_structure.get(key) if key is not None else None
+        if compiled is not None and compiled.watched and compiled.stale():
+            self._discard(compiled)
+            compiled = None
         if compiled is not None:
             with self._lock:
                 self._hits += 1
@@ -152,15 +172,27 @@ class Jitted:
             return self.fun(*args, **kwargs)
         return compiled.run(signature.leaves)
 
+    def _discard(self, compiled: _Compiled) -> None:
+        """Forget a trace whose watched arrays changed."""
+        with self._lock:
+            for table in (self._cache, self._by_structure):
+                for key in [k for k, v in table.items() if v is compiled]:
+                    del table[key]
+
     def _compiled(self, signature: _Signature) -> _Compiled:
         with self._lock:
             compiled = self._cache.get(signature.key)
+            if compiled is not None and compiled.watched and compiled.stale():
+                compiled = None
+                del self._cache[signature.key]
+                self._by_structure.clear()
             if compiled is not None:
                 self._hits += 1
                 self._cache.move_to_end(signature.key)
                 return compiled
+        watched = watched_arrays(self.fun)
         program, out_tree = trace(self.fun, signature)
-        compiled = _Compiled(program, out_tree, _python_name(self.fun))
+        compiled = _Compiled(program, out_tree, _python_name(self.fun), watched)
         with self._lock:
             self._misses += 1
             self._warn_if_retracing(signature.key)
