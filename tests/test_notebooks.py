@@ -6,6 +6,7 @@ import re
 
 import nbformat
 import pytest
+from nbclient.exceptions import CellExecutionError
 
 from tinytorch import notebooks
 
@@ -28,6 +29,21 @@ def test_the_five_notebooks_are_there():
 @pytest.mark.parametrize("path", PATHS, ids=[p.stem for p in PATHS])
 def test_notebook_runs_top_to_bottom(path, tmp_path):
     notebooks.execute(path, save_to=tmp_path / path.name)  # raises on any error or failed assertion
+
+
+def test_a_failed_run_writes_nothing(tmp_path):
+    path, copy = tmp_path / "failing.ipynb", tmp_path / "copy.ipynb"
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell("x = 1"), nbformat.v4.new_code_cell("assert x == 2, 'fails'")]
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, path)
+    committed = path.read_bytes()
+    with pytest.raises(CellExecutionError, match="fails"):
+        notebooks.execute(path)  # in place
+    assert path.read_bytes() == committed, "a failed run overwrote the notebook"
+    with pytest.raises(CellExecutionError, match="fails"):
+        notebooks.execute(path, save_to=copy)
+    assert not copy.exists()
 
 
 @pytest.mark.parametrize("path", PATHS, ids=[p.stem for p in PATHS])

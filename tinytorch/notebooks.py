@@ -37,7 +37,8 @@ def find(names: list[str]) -> list[Path]:
 def execute(path: Path, save_to: Path | None = None, timeout: int = 600) -> None:
     """Run the notebook at `path` top to bottom in a fresh kernel, its working directory
     notebooks/, and write it with its outputs to `save_to` (default: in place).
-    A cell that raises (a failed assertion too) raises nbclient's CellExecutionError."""
+    A cell that raises (a failed assertion too) raises nbclient's CellExecutionError, which
+    names the cell; then nothing is written, so a failed run never replaces a committed notebook."""
     import nbformat
     from nbclient import NotebookClient
 
@@ -49,7 +50,5 @@ def execute(path: Path, save_to: Path | None = None, timeout: int = 600) -> None
         record_timing=False,  # no timestamps in the committed files
         resources={"metadata": {"path": str(NOTEBOOKS)}},
     )
-    try:
-        client.execute()
-    finally:
-        nbformat.write(notebook, save_to or path)
+    client.execute()  # raises before anything is written
+    nbformat.write(notebook, save_to or path)
