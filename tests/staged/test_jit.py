@@ -125,6 +125,22 @@ def test_a_captured_variable_that_requires_grad_gets_its_gradient():
     np.testing.assert_allclose(W.grad, np.cos(W.data * [0.5, 0.25]) * [0.5, 0.25], rtol=1e-14)
 
 
+def test_reverse_mode_through_a_jitted_call_is_one_compiled_node():
+    W = Variable(np.array([[1.0, -2.0], [0.5, 3.0]]), requires_grad=True)
+    g = tt.jit(lambda x: tt.sum(tt.tanh(x @ W) ** 2))
+    x = np.array([[0.3, -0.1]])
+    out = g(x)
+    assert "jit_call" in repr(out)  # the compiled program is one node of the graph
+    out.backward(create_graph=True)
+    t = np.tanh(x @ W.data)
+    expected = x.T @ (2 * t * (1 - t**2))
+    np.testing.assert_allclose(W.grad.data, expected, rtol=1e-13)
+    # the gradient is itself differentiable: its VJP is a compiled call again
+    hessian_row = grad(lambda w: tt.sum(grad(lambda v: tt.sum(tt.jit(lambda u: tt.sum(tt.tanh(x @ u) ** 2))(v)))(w)))
+    eager_row = grad(lambda w: tt.sum(grad(lambda v: tt.sum(tt.tanh(x @ v) ** 2))(w)))
+    np.testing.assert_allclose(hessian_row(W.data), eager_row(W.data), rtol=1e-12)
+
+
 def test_python_side_effects_run_once_while_tracing():
     calls = []
 

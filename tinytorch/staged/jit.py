@@ -9,10 +9,11 @@ arrays it can reach (indices, masks: part of the program, not inputs) are compar
 with a copy at every call, and a change traces again. Other Python values it reads
 (numbers, flags) are constants of the trace.
 
-A call runs the generated code when nothing in it is being differentiated. When an
-argument, or a captured Variable, carries a derivative (under `grad`, `jvp`, a
-`Variable` that requires grad), the call runs the function itself instead: exact
-in every mode and to any order, at eager speed.
+A call runs the generated code when nothing in it is being differentiated. In
+reverse mode (under `grad`, or reading a `Variable` that requires grad) a
+one-output function runs as one primitive whose VJP is compiled as well (call.py);
+in forward mode, or with several outputs, the call runs the function itself:
+exact in every mode and to any order, at eager speed.
 """
 
 from __future__ import annotations
@@ -31,9 +32,10 @@ from ..autograd.primitive import unbox_all
 from ..autograd.reach import reachable
 from ..autograd.reverse import Variable
 from ..autograd.tree import LEAF, TreeDef, flatten, unflatten
+from .call import JIT_CALL, pullback_function
 from .codegen import Generated
-from .ir import Program
-from .tracer import Staging, current, tracing
+from .ir import Program, Var
+from .tracer import Staging, TracerConversionError, current, tracing
 
 CacheInfo = namedtuple("CacheInfo", ["hits", "misses", "maxsize", "currsize"])
 _RETRACES_BEFORE_WARNING = 8
@@ -84,6 +86,7 @@ class _Compiled:
         self.program = program
         self.out_tree = out_tree
         self.watched = watched
+        self.pullbacks: dict = {}
         self.generated = Generated(program, name)
         self.boxes = [source for source in program.sources if isinstance(source, Box)]
         # captured plain arrays are passed as they are: the same objects, read at each call
@@ -95,6 +98,14 @@ class _Compiled:
         captured = sources if self.arrays_only else [unbox_all(source) for source in sources]
         out = self.generated.function(*inputs, *captured)
         return out[0] if self.out_tree is LEAF else unflatten(self.out_tree, out)
+
+    def pullback(self, wanted: tuple) -> Callable:
+        """The VJP of this program for the inputs numbered `wanted` (call.py): jitted, or run
+        as it is when its trace needs the values of an input (labels that index the logits)."""
+        found = self.pullbacks.get(wanted)
+        if found is None:
+            found = self.pullbacks[wanted] = _staged_or_eager(pullback_function(self.program, wanted))
+        return found
 
     def stale(self) -> bool:
         """Whether an integer or boolean array the trace may have read as an index (not as an
@@ -163,14 +174,31 @@ class Jitted:
                 self._hits += 1
             if not compiled.boxes or not compiled.differentiated():
                 return compiled.run(leaves)
-            return self.fun(*args, **kwargs)
+            return self._differentiated_call(compiled, leaves, args, kwargs)
         signature = _Signature(self, args, kwargs)
         compiled = self._compiled(signature)
         if key is not None:
             self._by_structure[key] = compiled
         if any(isinstance(leaf, Box) for leaf in signature.leaves) or compiled.differentiated():
-            return self.fun(*args, **kwargs)
+            return self._differentiated_call(compiled, signature.leaves, args, kwargs)
         return compiled.run(signature.leaves)
+
+    def _differentiated_call(self, compiled: _Compiled, leaves: list, args: tuple, kwargs: dict) -> Any:
+        """A call whose inputs are being differentiated: in reverse mode, with one output, the
+        compiled program as one primitive whose VJP is compiled too (call.py); otherwise (forward
+        mode, several outputs) the function itself, which is exact in every mode."""
+        inputs = [*leaves, *compiled.program.sources]
+        wanted = tuple(
+            i
+            for i, x in enumerate(inputs)
+            if isinstance(x, Variable) and x._requires_grad and x._level > grad_mode.floor and x.dtype.kind == "f"
+        )
+        plain_variables = all(isinstance(x, Variable) and not x._nested for x in inputs if isinstance(x, Box))
+        one_output = compiled.out_tree is LEAF and isinstance(compiled.program.outputs[0], Var)
+        if not (wanted and plain_variables and one_output):
+            return self.fun(*args, **kwargs)
+        inputs = [x if isinstance(x, Box) else np.asarray(x) for x in inputs]
+        return JIT_CALL(*inputs, compiled=compiled, wanted=wanted)
 
     def _discard(self, compiled: _Compiled) -> None:
         """Forget a trace whose watched arrays changed."""
@@ -260,6 +288,21 @@ def _plain_key(tree: Any, leaves: list) -> Any:
             parts.append((name, part))
         return kind, tuple(parts)
     return None
+
+
+def _staged_or_eager(fun: Callable) -> Callable:
+    """fun jitted, falling back to fun itself for good when tracing it needs a traced value."""
+    jitted: list = [Jitted(fun)]
+
+    def call(*args: Any) -> Any:
+        if jitted:
+            try:
+                return jitted[0](*args)
+            except TracerConversionError:
+                jitted.clear()
+        return fun(*args)
+
+    return call
 
 
 def _python_name(fun: Callable) -> str:
