@@ -2,20 +2,28 @@
 
 When the arguments of a jitted function, or the Variables it reads from outside,
 are being differentiated in reverse mode (`grad(tt.jit(f))`, a loss whose layer
-weights require grad), the call is applied as the primitive `JIT_CALL`: its impl
-runs the generated code and its VJP rule is the jitted VJP of the same program
-(`evaluate` differentiated by `vjp`, traced once per set of differentiated inputs).
-The rule recomputes the program's forward pass, as a checkpointed block does. With
-`create_graph` the rule's own call is differentiated the same way, to any order.
+weights require grad), the call is applied as the primitive `JIT_CALL`.
+
+The VJP of the program (`evaluate` differentiated by `vjp`) is traced once per set
+of differentiated inputs, with the cotangent as an input, and `split` in two by
+dependence on it: the equations that do not read the cotangent are the forward
+pass, which the impl runs, keeping the values the others read (the residuals, as
+JAX's partial evaluation does); the rest is the backward pass, which the VJP rule
+runs on them. With `create_graph`, or after the residuals were used
+(`retain_graph`), the rule is the jitted VJP itself, recomputing the forward pass
+as a checkpointed block does, and differentiable again, to any order.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from ..autograd.levels import Box
 from ..autograd.primitive import Primitive
 from ..autograd.transforms import vjp
+from .codegen import Generated
 from .ir import Program, Var
+from .tracer import live
 
 
 def evaluate(program: Program, *values: Any) -> list:
@@ -27,12 +35,30 @@ def evaluate(program: Program, *values: Any) -> list:
     return [env[v.number] if isinstance(v, Var) else v.value for v in program.outputs]
 
 
-def _impl(*values: Any, compiled: Any, wanted: tuple) -> Any:
-    return compiled.generated.function(*values)[0]
+class Residuals:
+    """What one call's forward pass keeps for its backward pass (used once)."""
+
+    __slots__ = ("kept",)
+
+    def __init__(self) -> None:
+        self.kept: list | None = None
 
 
-def _vjp(g: Any, ans: Any, *values: Any, compiled: Any, wanted: tuple) -> list:
-    cotangents = compiled.pullback(wanted)(list(values), g)
+def _impl(*values: Any, compiled: Any, wanted: tuple, residuals: Residuals) -> Any:
+    halves = compiled.halves(wanted, values)
+    if halves is None:
+        return compiled.generated.function(*values)[0]
+    out, *residuals.kept = halves.forward(*values)
+    return out
+
+
+def _vjp(g: Any, ans: Any, *values: Any, compiled: Any, wanted: tuple, residuals: Residuals) -> list:
+    plain = not any(isinstance(x, Box) for x in (g, *values))
+    if plain and residuals.kept is not None:
+        kept, residuals.kept = residuals.kept, None
+        cotangents = compiled.halves(wanted, values).backward(*values, g, *kept)
+    else:
+        cotangents = compiled.pullback(wanted)(list(values), g)
     pulled: list = [None] * len(values)
     for i, c in zip(wanted, cotangents):
         pulled[i] = c
@@ -55,3 +81,48 @@ def pullback_function(program: Program, wanted: tuple) -> Any:
         return vjp(of_wanted, *[values[i] for i in wanted])[1](g)
 
     return pullback
+
+
+def joint_function(program: Program, wanted: tuple) -> Any:
+    """(values, g) -> (the output, then the cotangents of the values numbered `wanted`)."""
+
+    def joint(values: list, g: Any) -> tuple:
+        def of_wanted(*xs: Any) -> Any:
+            full = list(values)
+            for i, x in zip(wanted, xs):
+                full[i] = x
+            return evaluate(program, *full)[0]
+
+        out, pull = vjp(of_wanted, *[values[i] for i in wanted])
+        return (out, *pull(g))
+
+    return joint
+
+
+class Halves:
+    """A joint program split by dependence on the cotangent, its last input (see the module docstring)."""
+
+    def __init__(self, joint: Program, name: str) -> None:
+        inputs, g = joint.inputs[:-1], joint.inputs[-1]
+        reads_g = {g.number}
+        forward, backward = [], []
+        for eq in joint.equations:
+            if any(isinstance(a, Var) and a.number in reads_g for a in eq.inputs):
+                backward.append(eq)
+                reads_g.add(eq.out.number)
+            else:
+                forward.append(eq)
+        made = {eq.out.number: eq.out for eq in forward}
+        read = [a for eq in backward for a in eq.inputs] + joint.outputs[1:]
+        kept = list({a.number: a for a in read if isinstance(a, Var) and a.number in made}.values())
+        forward = live(forward, [joint.outputs[0], *kept])
+        first = Program(inputs, joint.captured, joint.sources, forward, [joint.outputs[0], *kept])
+        second = Program([*inputs, g, *kept], joint.captured, joint.sources, backward, joint.outputs[1:])
+        self.forward = _bound(Generated(first, f"{name}_forward"), joint.sources)
+        self.backward = _bound(Generated(second, f"{name}_backward"), joint.sources)
+
+
+def _bound(generated: Generated, sources: list) -> Any:
+    """The generated function with the program's captured arrays passed at every call."""
+    function = generated.function
+    return lambda *args: function(*args, *sources)

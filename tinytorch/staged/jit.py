@@ -32,7 +32,7 @@ from ..autograd.primitive import unbox_all
 from ..autograd.reach import reachable
 from ..autograd.reverse import Variable
 from ..autograd.tree import LEAF, TreeDef, flatten, unflatten
-from .call import JIT_CALL, pullback_function
+from .call import JIT_CALL, Halves, Residuals, joint_function, pullback_function
 from .codegen import Generated
 from .ir import Program, Var
 from .tracer import Staging, TracerConversionError, current, tracing
@@ -87,6 +87,7 @@ class _Compiled:
         self.out_tree = out_tree
         self.watched = watched
         self.pullbacks: dict = {}
+        self.split: dict = {}
         self.generated = Generated(program, name)
         self.boxes = [source for source in program.sources if isinstance(source, Box)]
         # captured plain arrays are passed as they are: the same objects, read at each call
@@ -106,6 +107,22 @@ class _Compiled:
         if found is None:
             found = self.pullbacks[wanted] = _staged_or_eager(pullback_function(self.program, wanted))
         return found
+
+    def halves(self, wanted: tuple, values: tuple) -> Halves | None:
+        """The VJP of this program for the inputs numbered `wanted`, split into a forward pass
+        that keeps residuals and a backward pass that uses them (call.py); None when its
+        trace needs the values of an input. Traced at the first call, from its values."""
+        if wanted not in self.split:
+            out = self.program.outputs[0]
+            joint = Jitted(joint_function(self.program, wanted))
+            example = (list(values), np.ones(out.shape, out.dtype))
+            try:
+                program, _ = trace(joint.fun, _Signature(joint, example, {}))
+            except TracerConversionError:
+                self.split[wanted] = None
+            else:
+                self.split[wanted] = Halves(program, self.generated.function.__name__)
+        return self.split[wanted]
 
     def stale(self) -> bool:
         """Whether an integer or boolean array the trace may have read as an index (not as an
@@ -198,7 +215,7 @@ class Jitted:
         if not (wanted and plain_variables and one_output):
             return self.fun(*args, **kwargs)
         inputs = [x if isinstance(x, Box) else np.asarray(x) for x in inputs]
-        return JIT_CALL(*inputs, compiled=compiled, wanted=wanted)
+        return JIT_CALL(*inputs, compiled=compiled, wanted=wanted, residuals=Residuals())
 
     def _discard(self, compiled: _Compiled) -> None:
         """Forget a trace whose watched arrays changed."""

@@ -268,7 +268,7 @@ class Staging:
         captured = [var for var, _ in self.captured.values()]
         sources = [source for _, source in self.captured.values()]
         recorded = len(self.equations)
-        equations = _live(self.equations, outputs)
+        equations = live(self.equations, outputs)
         stats = [
             ("ops traced", self.ops_seen, self.ops_seen),
             ("merged, folded and identities removed while recording", self.ops_seen, recorded),
@@ -307,7 +307,7 @@ def _merge_key(op: Any, atoms: tuple, kwargs: dict) -> tuple:
     return (op, parts, tuple((k, _literal_key(v)) for k, v in sorted(kwargs.items())))
 
 
-def _live(equations: list, outputs: list) -> list:
+def live(equations: list, outputs: list) -> list:
     """The equations some output needs, in order."""
     needed = {v.number for v in outputs if isinstance(v, Var)}
     kept = []
