@@ -10,7 +10,7 @@ import pytest
 
 import tinytorch as tt
 from tinytorch.autograd import Dual, Variable, grad, hessian, jacobian, primitive, value_and_grad
-from tinytorch.core import SGD, Dense, MSELoss, ReLU, Sequential
+from tinytorch.core import SGD, Dense, Dropout, MSELoss, ReLU, Sequential
 from tinytorch.staged import TracerConversionError
 
 rng = np.random.default_rng(0)
@@ -220,6 +220,20 @@ def branch(x):
 def test_conversions_of_traced_values_raise_naming_the_line(fn):
     with pytest.raises(TracerConversionError, match=r"test_jit\.py:\d+.*static_argnums.*tt\.where.*without tt\.jit"):
         tt.jit(fn)(np.ones(2))
+
+
+def test_random_draws_while_tracing_are_refused():
+    generator = np.random.default_rng(0)
+    model = Sequential(Dense(3, 4), ReLU(), Dropout(0.5), Dense(4, 1))
+    for fn in (
+        lambda x: x * (generator.random(3) < 0.5),
+        lambda x: x * np.random.rand(3),  # noqa: NPY002 (the legacy global state)
+        lambda x: model(x.reshape(1, 3)),  # a Dropout layer in training mode
+    ):
+        with pytest.raises(NotImplementedError, match="draws random numbers"):
+            tt.jit(fn)(np.ones(3))
+    model.eval()  # no draws: staged
+    assert tt.jit(lambda x: model(x.reshape(1, 3)))(np.ones(3)).shape == (1, 1)
 
 
 def test_in_place_updates_of_traced_arrays_raise():

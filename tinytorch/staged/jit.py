@@ -7,7 +7,8 @@ not. Arrays and Variables the function reads from outside are read again at ever
 call, so updating a layer's weights is seen by the next call. Integer and boolean
 arrays it can reach (indices, masks: part of the program, not inputs) are compared
 with a copy at every call, and a change traces again. Other Python values it reads
-(numbers, flags) are constants of the trace.
+(numbers, flags) are constants of the trace; a function that draws random numbers
+while traced is refused, since the draws would be constants too.
 
 A call runs the generated code when nothing in it is being differentiated. In
 reverse mode (under `grad`, or reading a `Variable` that requires grad) a
@@ -29,7 +30,7 @@ import numpy as np
 
 from ..autograd.levels import Box, grad_mode
 from ..autograd.primitive import unbox_all
-from ..autograd.reach import reachable
+from ..autograd.reach import GLOBAL_STATES, accessors, reachable
 from ..autograd.reverse import Variable
 from ..autograd.tree import LEAF, TreeDef, flatten, unflatten
 from .call import JIT_CALL, Halves, Residuals, joint_function, pullback_function
@@ -140,12 +141,35 @@ class _Compiled:
         return False
 
 
-def watched_arrays(fun: Callable) -> list:
+def watched_arrays(fun: Callable) -> tuple[list, list]:
     """(array, copy) of the integer and boolean arrays fun can reach (reach.py's search):
-    indices and masks, which a trace keeps as part of the program."""
+    indices and masks, which a trace keeps as part of the program; and the random states
+    it can reach, with their values now."""
     arrays: list = []
-    reachable(fun, arrays=arrays)
-    return [(a, a.copy()) for a in arrays if a.dtype.kind in "biu"]
+    generators, _ = reachable(fun, arrays=arrays)
+    states = [(get, get()) for get, _ in GLOBAL_STATES + [accessors(gen) for gen in generators]]
+    return [(a, a.copy()) for a in arrays if a.dtype.kind in "biu"], states
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equality of random states, which hold arrays."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return np.array_equal(a, b)
+    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    return a == b
+
+
+def refuse_random_draws(states: list, fun: Callable) -> None:
+    """Random numbers drawn while tracing would be constants of the program: the same at every call."""
+    if any(not _same(get(), before) for get, before in states):
+        raise NotImplementedError(
+            f"tt.jit({getattr(fun, '__name__', 'f')}): the function draws random numbers (NumPy's or Python's "
+            "generators) while it is traced, so every call would reuse the same draws. Draw them outside and "
+            "pass them as arguments (a dropout mask, noise), or call the function without tt.jit"
+        )
 
 
 def trace(fun: Callable, signature: _Signature) -> tuple[Program, TreeDef]:
@@ -235,8 +259,9 @@ class Jitted:
                 self._hits += 1
                 self._cache.move_to_end(signature.key)
                 return compiled
-        watched = watched_arrays(self.fun)
+        watched, states = watched_arrays(self.fun)
         program, out_tree = trace(self.fun, signature)
+        refuse_random_draws(states, self.fun)
         compiled = _Compiled(program, out_tree, _python_name(self.fun), watched)
         with self._lock:
             self._misses += 1
