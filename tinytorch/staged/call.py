@@ -68,17 +68,23 @@ def _vjp(g: Any, ans: Any, *values: Any, compiled: Any, wanted: tuple, residuals
 JIT_CALL = Primitive("jit_call", _impl, vjp_joint=_vjp, variadic=True, register=False)
 
 
+def _of_wanted(program: Program, values: list, wanted: tuple) -> Any:
+    """The program's output as a function of the values numbered `wanted`, the others fixed."""
+
+    def of_wanted(*xs: Any) -> Any:
+        full = list(values)
+        for i, x in zip(wanted, xs):
+            full[i] = x
+        return evaluate(program, *full)[0]
+
+    return of_wanted
+
+
 def pullback_function(program: Program, wanted: tuple) -> Any:
     """(values, g) -> the cotangents of the values numbered `wanted`, for a one-output program."""
 
     def pullback(values: list, g: Any) -> tuple:
-        def of_wanted(*xs: Any) -> Any:
-            full = list(values)
-            for i, x in zip(wanted, xs):
-                full[i] = x
-            return evaluate(program, *full)[0]
-
-        return vjp(of_wanted, *[values[i] for i in wanted])[1](g)
+        return vjp(_of_wanted(program, values, wanted), *[values[i] for i in wanted])[1](g)
 
     return pullback
 
@@ -87,13 +93,7 @@ def joint_function(program: Program, wanted: tuple) -> Any:
     """(values, g) -> (the output, then the cotangents of the values numbered `wanted`)."""
 
     def joint(values: list, g: Any) -> tuple:
-        def of_wanted(*xs: Any) -> Any:
-            full = list(values)
-            for i, x in zip(wanted, xs):
-                full[i] = x
-            return evaluate(program, *full)[0]
-
-        out, pull = vjp(of_wanted, *[values[i] for i in wanted])
+        out, pull = vjp(_of_wanted(program, values, wanted), *[values[i] for i in wanted])
         return (out, *pull(g))
 
     return joint
