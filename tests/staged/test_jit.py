@@ -89,6 +89,35 @@ def test_closure_arrays_and_variables_are_read_at_every_call():
     assert g.cache_info().misses == 1
 
 
+def test_a_jitted_gradient_reads_closure_arrays_at_every_call_too():
+    W = np.ones((3, 2))
+    x = np.array([0.1, -0.2])
+    g = tt.jit(grad(lambda v: tt.sum(tt.tanh(W @ v))))
+    g(x)
+    W *= 3.0  # reverse mode saves its operands: under jit they must not be copies made while tracing
+    np.testing.assert_allclose(g(x), W.T @ (1 - np.tanh(W @ x) ** 2), rtol=1e-14)
+
+
+def test_rebinding_a_closure_or_global_name_traces_again():
+    W = np.ones(3)
+    g = tt.jit(lambda x: tt.sum(W * x))
+    assert g(np.ones(3)) == 3.0
+    W = np.full(3, 2.0)  # a new array under the same name
+    assert g(np.ones(3)) == 6.0 and g.cache_info().misses == 2
+    global GLOBAL_WEIGHTS
+    GLOBAL_WEIGHTS = np.ones(2)
+    h = tt.jit(value_and_grad(lambda x: tt.sum(GLOBAL_WEIGHTS * x * x)))
+    h(np.ones(2))
+    GLOBAL_WEIGHTS = np.full(2, 5.0)
+    value, gradient = h(np.ones(2))
+    assert value == 10.0 and np.array_equal(gradient, [10.0, 10.0])
+
+
+def test_adding_zero_is_kept_for_the_sign_of_zero():
+    with np.errstate(divide="ignore"):
+        assert tt.jit(lambda x: 1.0 / (x + 0.0))(np.array([-0.0]))[0] == np.inf  # -0.0 + 0.0 is +0.0
+
+
 def test_index_arrays_and_masks_changed_in_place_trace_again():
     idx = np.array([0, 2])
     mask = np.array([True, False, True, False])

@@ -84,12 +84,12 @@ def _generators() -> tuple:
     return kinds, (np.random.random.__self__, random.random.__self__)
 
 
-def _names(code: types.CodeType) -> set:
+def code_names(code: types.CodeType) -> set:
     """The names a function's code (lambdas and comprehensions inside included) looks up."""
     names = set(code.co_names)
     for const in code.co_consts:
         if isinstance(const, types.CodeType):
-            names |= _names(const)
+            names |= code_names(const)
     return names
 
 
@@ -120,7 +120,7 @@ def reachable(*roots: Any, arrays: list | None = None) -> tuple[list, dict]:
             if not all(isinstance(v, _PLAIN) for v in itertools.islice(values, 8)):
                 stack.extend(values)
         elif isinstance(obj, types.FunctionType):
-            names = _names(obj.__code__)
+            names = code_names(obj.__code__)
             held = [obj.__globals__[n] for n in names if n in obj.__globals__]
             for cell in obj.__closure__ or ():
                 with contextlib.suppress(ValueError):  # a cell not yet filled

@@ -3,6 +3,7 @@ boxes) and checking what goes into a box."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -10,6 +11,11 @@ import numpy as np
 from .levels import Box
 
 _NUMPY_VALUES = (np.ndarray, np.generic)
+
+# Set by tinytorch.staged while a function is traced: whether this thread is tracing. A
+# traced program must read the arrays the function reads at every call, not copies made
+# once while tracing.
+borrowing: Callable[[], bool] | None = None
 
 
 def box_or_array(x: Any, *, plain: bool = False) -> Any:
@@ -82,6 +88,8 @@ def saved_operand(a: Any) -> Any:
     cannot change the gradient; complex ones refused."""
     if type(a) in PLAIN_SCALARS or isinstance(a, Box):
         return a
+    if isinstance(a, np.ndarray) and borrowing is not None and borrowing():
+        return real_operand(a)  # traced by tt.jit: the program reads the caller's array at every call
     if isinstance(a, (np.ndarray, list)) or (hasattr(type(a), "__array__") and not isinstance(a, np.generic)):
         a = np.array(a)
     return real_operand(a)

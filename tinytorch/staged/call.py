@@ -18,7 +18,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ..autograd.levels import Box
+from ..autograd.passes import output_node, pull_back, record
 from ..autograd.primitive import Primitive
 from ..autograd.transforms import vjp
 from .codegen import Generated
@@ -54,7 +57,7 @@ def _impl(*values: Any, compiled: Any, wanted: tuple, residuals: Residuals) -> A
 
 def _vjp(g: Any, ans: Any, *values: Any, compiled: Any, wanted: tuple, residuals: Residuals) -> list:
     plain = not any(isinstance(x, Box) for x in (g, *values))
-    if plain and residuals.kept is not None:
+    if plain and residuals.kept is not None and np.shape(g) == compiled.program.outputs[0].shape:
         kept, residuals.kept = residuals.kept, None
         cotangents = compiled.halves(wanted, values).backward(*values, g, *kept)
     else:
@@ -81,10 +84,17 @@ def _of_wanted(program: Program, values: list, wanted: tuple) -> Any:
 
 
 def pullback_function(program: Program, wanted: tuple) -> Any:
-    """(values, g) -> the cotangents of the values numbered `wanted`, for a one-output program."""
+    """(values, g) -> the cotangents of the values numbered `wanted`, for a one-output program.
+    g may carry leading batch axes (a block of cotangents, as jacrev pulls back): the
+    engine's own reverse pass takes them, as every rule does."""
+    out_ndim = len(program.outputs[0].shape)
 
-    def pullback(values: list, g: Any) -> tuple:
-        return vjp(_of_wanted(program, values, wanted), *[values[i] for i in wanted])[1](g)
+    def pullback(values: list, g: Any) -> list:
+        xs = tuple(values[i] for i in wanted)
+        recording = record(_of_wanted(program, values, wanted), xs, {}, tuple(range(len(xs))), "vjp")
+        node = output_node(recording.out, recording.level)
+        seeds = [] if node is None else [(node, g)]
+        return pull_back(recording, seeds, np.shape(g)[: np.ndim(g) - out_ndim], retain=False)
 
     return pullback
 

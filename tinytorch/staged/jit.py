@@ -19,8 +19,10 @@ exact in every mode and to any order, at eager speed.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
+import types
 import warnings
 from collections import OrderedDict, namedtuple
 from collections.abc import Callable
@@ -30,7 +32,7 @@ import numpy as np
 
 from ..autograd.levels import Box, grad_mode
 from ..autograd.primitive import unbox_all
-from ..autograd.reach import GLOBAL_STATES, accessors, reachable
+from ..autograd.reach import GLOBAL_STATES, accessors, code_names, reachable
 from ..autograd.reverse import Variable
 from ..autograd.tree import LEAF, TreeDef, flatten, unflatten
 from .call import JIT_CALL, Halves, Residuals, joint_function, pullback_function
@@ -83,10 +85,12 @@ def _leaf_type(leaf: Any) -> tuple:
 class _Compiled:
     """A trace of the function for one signature, and its generated code."""
 
-    def __init__(self, program: Program, out_tree: TreeDef, name: str, watched: list) -> None:
+    def __init__(self, program: Program, out_tree: TreeDef, name: str, watched: list, bindings: list) -> None:
         self.program = program
         self.out_tree = out_tree
         self.watched = watched
+        self.bindings = bindings
+        self.checks = bool(watched or bindings)
         self.pullbacks: dict = {}
         self.split: dict = {}
         self.generated = Generated(program, name)
@@ -126,9 +130,12 @@ class _Compiled:
         return self.split[wanted]
 
     def stale(self) -> bool:
-        """Whether an integer or boolean array the trace may have read as an index (not as an
-        input: an index is part of the program) was changed since: then it traces again."""
-        return any(a.shape != copy.shape or not np.array_equal(a, copy) for a, copy in self.watched)
+        """Whether the trace no longer describes the function: an integer or boolean array it
+        may have read as an index (part of the program, not an input) was changed, or a name
+        through which it read a captured array now names another object. Then it traces again."""
+        return any(read() is not source for read, source in self.bindings) or any(
+            a.shape != copy.shape or not np.array_equal(a, copy) for a, copy in self.watched
+        )
 
     def differentiated(self) -> bool:
         """Whether a captured box is being differentiated now (a weight that requires grad)."""
@@ -149,6 +156,40 @@ def watched_arrays(fun: Callable) -> tuple[list, list]:
     generators, _ = reachable(fun, arrays=arrays)
     states = [(get, get()) for get, _ in GLOBAL_STATES + [accessors(gen) for gen in generators]]
     return [(a, a.copy()) for a in arrays if a.dtype.kind in "biu"], states
+
+
+def names_of(fun: Callable, sources: list) -> list:
+    """(read, source): how fun, or a function it closes over or names as a global, reads each
+    captured source directly (a closure cell, a global name), so that rebinding the name to
+    another array is seen. Sources reached through objects (a layer's attribute) are not followed."""
+    wanted = {id(source) for source in sources}
+    found, stack, seen = [], [fun], set()
+    while stack:
+        f = stack.pop()
+        if id(f) in seen:
+            continue
+        seen.add(id(f))
+        if isinstance(f, functools.partial):
+            stack.append(f.func)
+        elif isinstance(f, types.MethodType):
+            stack.append(f.__func__)
+        elif isinstance(f, types.FunctionType):
+            for cell in f.__closure__ or ():
+                with contextlib.suppress(ValueError):  # a cell not yet filled
+                    _bound_to(cell.cell_contents, lambda cell=cell: cell.cell_contents, wanted, found, stack)
+            names, scope = code_names(f.__code__), f.__globals__
+            for name in names & scope.keys():
+                _bound_to(scope[name], lambda name=name, scope=scope: scope.get(name), wanted, found, stack)
+        elif callable(f) and hasattr(f, "__dict__"):  # a transform's object (Jacobian, Jitted): what it wraps
+            stack.extend(v for v in vars(f).values() if callable(v))
+    return found
+
+
+def _bound_to(value: Any, read: Callable, wanted: set, found: list, stack: list) -> None:
+    if id(value) in wanted:
+        found.append((read, value))
+    elif isinstance(value, (types.FunctionType, functools.partial, types.MethodType)):
+        stack.append(value)
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -207,7 +248,7 @@ class Jitted:
         leaves: list = []
         key = None if kwargs or self.static_argnums else _plain_key(args, leaves)
         compiled = self._by_structure.get(key) if key is not None else None
-        if compiled is not None and compiled.watched and compiled.stale():
+        if compiled is not None and compiled.checks and compiled.stale():
             self._discard(compiled)
             compiled = None
         if compiled is not None:
@@ -251,7 +292,7 @@ class Jitted:
     def _compiled(self, signature: _Signature) -> _Compiled:
         with self._lock:
             compiled = self._cache.get(signature.key)
-            if compiled is not None and compiled.watched and compiled.stale():
+            if compiled is not None and compiled.checks and compiled.stale():
                 compiled = None
                 del self._cache[signature.key]
                 self._by_structure.clear()
@@ -262,7 +303,8 @@ class Jitted:
         watched, states = watched_arrays(self.fun)
         program, out_tree = trace(self.fun, signature)
         refuse_random_draws(states, self.fun)
-        compiled = _Compiled(program, out_tree, _python_name(self.fun), watched)
+        bindings = names_of(self.fun, program.sources)
+        compiled = _Compiled(program, out_tree, _python_name(self.fun), watched, bindings)
         with self._lock:
             self._misses += 1
             self._warn_if_retracing(signature.key)

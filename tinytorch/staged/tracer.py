@@ -11,7 +11,7 @@ the trace's level is recorded. Arrays and Variables from outside the function
 call; Python scalars become literals.
 
 Simplifications happen as equations are recorded, never in a rewrite loop:
-ops on literals alone are computed at once, `x * 1`, `x + 0`, `x - 0`, `x / 1` and
+ops on literals alone are computed at once, `x * 1`, `x - 0`, `x / 1` and
 reshapes, broadcasts and casts that change nothing return their input, and an
 equation equal to an earlier one (same op, inputs, parameters) is merged into it.
 Equations no output needs are dropped at the end.
@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd import values
 from ..autograd.api.creation import like
 from ..autograd.box_ops import BoxOps
 from ..autograd.forward import Dual
@@ -49,7 +50,8 @@ _BITWISE = {
     "xor": NonDifferentiable("bitwise_xor", np.bitwise_xor),
     "not": NonDifferentiable("invert", np.invert),
 }
-_IDENTITY_ELEMENT = {"multiply": 1, "divide": 1, "add": 0, "subtract": 0}
+# not x + 0: it turns -0.0 into 0.0
+_IDENTITY_ELEMENT = {"multiply": 1, "divide": 1, "subtract": 0}
 # in a program nothing is written in place, so these return their input when they change nothing
 _NO_OP_IF_SAME_TYPE = {"reshape", "broadcast_to", "sum_to", "astype", "copy", "positive"}
 
@@ -278,7 +280,7 @@ class Staging:
 
 
 def _is_identity(op: Any, x: Any, atoms: tuple) -> bool:
-    """Whether op(x, literal) is x itself: x * 1, x / 1, x + 0, x - 0 of x's own shape and dtype."""
+    """Whether op(x, literal) is x itself: x * 1, x / 1, x - 0 of x's own shape and dtype."""
     identity = _IDENTITY_ELEMENT.get(op.name)
     if identity is None or len(atoms) != 2 or not isinstance(x, Tracer) or not isinstance(atoms[1], Literal):
         return False
@@ -379,12 +381,14 @@ def _install_hooks() -> None:
         original = cls.__dict__[name]
         _originals.append((cls, name, original))
         setattr(cls, name, staged(original))
+    values.borrowing = lambda: current() is not None
 
 
 def _remove_hooks() -> None:
     while _originals:
         cls, name, original = _originals.pop()
         setattr(cls, name, original)
+    values.borrowing = None
 
 
 @contextlib.contextmanager
