@@ -48,7 +48,7 @@ class Literal:
         self.value = value
 
     def __repr__(self) -> str:
-        return repr(self.value.item() if isinstance(self.value, np.generic) else self.value)
+        return _short(self.value.item() if isinstance(self.value, np.generic) else self.value)
 
 
 @dataclass
@@ -69,6 +69,8 @@ class Equation:
 
 def _short(value: Any) -> str:
     text = repr(value)
+    if " at 0x" in text:  # an object without a readable repr: its kind, not its address
+        return f"<{type(value).__name__}>"
     return text if len(text) <= 40 else text[:37] + "..."
 
 
