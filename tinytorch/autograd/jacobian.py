@@ -33,6 +33,7 @@ from .passes import (
     zeros_like,
 )
 from .tree import flatten, unflatten
+from .values import engine_constant
 
 
 def _basis_block(start: int, stop: int, offset: int, size: int, shape: tuple, dtype: Any) -> Any:
@@ -41,10 +42,10 @@ def _basis_block(start: int, stop: int, offset: int, size: int, shape: tuple, dt
     if lo >= hi:
         return None
     if (start, stop) == (offset, offset + size):
-        return np.eye(size, dtype=dtype).reshape((size,) + shape)
+        return engine_constant(np.eye(size, dtype=dtype).reshape((size,) + shape))
     block = np.zeros((stop - start, size), dtype)
     block[np.arange(lo - start, hi - start), np.arange(lo - offset, hi - offset)] = 1
-    return block.reshape((stop - start,) + shape)
+    return engine_constant(block.reshape((stop - start,) + shape))
 
 
 def _offsets(values: list) -> list[int]:

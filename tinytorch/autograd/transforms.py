@@ -31,7 +31,7 @@ from .passes import (
 )
 from .primitive import dtype_of, shape_of
 from .tree import flatten, tree_map, unflatten
-from .values import as_value, real_floats
+from .values import as_value, engine_constant, real_floats
 
 
 def value_and_grad(f: Callable, argnums: Argnums = 0, has_aux: bool = False) -> Callable:
@@ -62,7 +62,7 @@ def value_and_grad(f: Callable, argnums: Argnums = 0, has_aux: bool = False) -> 
                 "(use jacobian or vjp for non-scalar outputs)"
             )
         node = output_node(out, level)
-        seeds = [] if node is None else [(node, np.ones(shape_of(value), dtype_of(value)))]
+        seeds = [] if node is None else [(node, engine_constant(np.ones(shape_of(value), dtype_of(value))))]
         grads = unflatten(recording.treedef, pull_back(recording, seeds, (), retain=False))
         if has_aux:
             return (value, tree_map(lambda a: output_value(a, level), aux)), grads

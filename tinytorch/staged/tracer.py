@@ -188,6 +188,11 @@ class Staging:
         self._numbers = itertools.count(1)
         self._merged: dict = {}  # equation key -> Tracer, for merging equal equations
         self.ops_seen = 0
+        # arrays the engine made from shapes alone, and the results of folding them: constants
+        self.constants: dict[int, np.ndarray] = {}
+
+    def note_constant(self, array: np.ndarray) -> None:
+        self.constants[id(array)] = array
 
     def new_input(self, value: np.ndarray) -> Tracer:
         tracer = self._tracer(value)
@@ -220,9 +225,14 @@ class Staging:
             if x._staging is not self:
                 raise RuntimeError("a traced array of another tt.jit trace was used here; return it from its function")
             return x._var
+        if isinstance(x, np.ndarray) and id(x) in self.constants:
+            return Literal(x[()] if x.ndim == 0 else x)
         if isinstance(x, (Box, np.ndarray)):
             return self.capture(x)
         return Literal(x)
+
+    def _is_constant(self, x: Any) -> bool:
+        return not isinstance(x, (Box, np.ndarray)) or (isinstance(x, np.ndarray) and id(x) in self.constants)
 
     def capture(self, source: Any) -> Var:
         """The variable standing for an array or box from outside the function, read at every call."""
@@ -240,12 +250,18 @@ class Staging:
         values = [self.concrete(a) for a in args]
         if op.name in _SHAPE_ONLY and isinstance(op, NonDifferentiable):
             return op.impl(*values, **kwargs)
-        if not any(isinstance(a, (Box, np.ndarray)) for a in args):
-            return op.impl(*values, **kwargs)  # Python values alone: a constant, computed now
+        if all(self._is_constant(a) for a in args):  # Python values and constants alone: computed now
+            value = op.impl(*values, **kwargs)
+            if isinstance(value, np.ndarray):
+                self.note_constant(value)
+            return value
         atoms = tuple(self.atom(a) for a in args)
         x = args[0]
         if _is_identity(op, x, atoms):
             return x
+        same = _times_ones(op, args, atoms)
+        if same is not None:
+            return same
         key = _merge_key(op, atoms, kwargs)
         if key in self._merged:
             return self._merged[key]
@@ -286,6 +302,23 @@ def _is_identity(op: Any, x: Any, atoms: tuple) -> bool:
         return False
     other = atoms[1].value
     return type(other) in (int, float) and other == identity and np.result_type(x.dtype, other) == x.dtype
+
+
+def _times_ones(op: Any, args: tuple, atoms: tuple) -> Tracer | None:
+    """x, when op(x, ones) or op(ones, x) multiplies it by a constant array of ones that
+    changes neither its shape nor its dtype (a seed, a block of the identity of size one)."""
+    if op.name != "multiply" or len(args) != 2:
+        return None
+    for x, ones in ((args[0], atoms[1]), (args[1], atoms[0])):
+        if isinstance(x, Tracer) and isinstance(ones, Literal) and isinstance(ones.value, (np.ndarray, np.generic)):
+            value = np.asarray(ones.value)
+            if (
+                np.broadcast_shapes(value.shape, x.shape) == x.shape
+                and np.result_type(value, x.dtype) == x.dtype
+                and bool(np.all(value == 1))
+            ):
+                return x
+    return None
 
 
 def _same_type(value: Any, x: Tracer) -> bool:
@@ -338,6 +371,12 @@ def current() -> Staging | None:
     return _local.stack[-1] if _local.stack else None
 
 
+def _note_constant(array: np.ndarray) -> None:
+    staging = current()
+    if staging is not None:
+        staging.note_constant(array)
+
+
 def _staged(original: Any) -> Any:
     """Primitive.__call__ (or NonDifferentiable's) while some thread traces: this
     thread's calls go to its trace, other threads' run as usual."""
@@ -382,6 +421,7 @@ def _install_hooks() -> None:
         _originals.append((cls, name, original))
         setattr(cls, name, staged(original))
     values.borrowing = lambda: current() is not None
+    values.made_constant = _note_constant
 
 
 def _remove_hooks() -> None:
@@ -389,6 +429,7 @@ def _remove_hooks() -> None:
         cls, name, original = _originals.pop()
         setattr(cls, name, original)
     values.borrowing = None
+    values.made_constant = None
 
 
 @contextlib.contextmanager
