@@ -12,7 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "autograd"))
 from primitive_cases import ALL_CASES  # noqa: E402
 
 import tinytorch as tt  # noqa: E402
-from tinytorch.autograd import grad, jvp  # noqa: E402
+from tinytorch.autograd import grad, jacfwd, jvp  # noqa: E402
 from tinytorch.staged import TracerConversionError  # noqa: E402
 
 # Cases whose api function reads the values of its arguments while building the call (a mask,
@@ -67,6 +67,9 @@ def check_through_jit(case) -> None:
     vs = tuple(rng.standard_normal(x.shape) for x in xs)
     second = lambda *xs: jvp(grad(g, argnums=argnums), xs, vs)[1]  # noqa: E731 (a Hessian-vector product)
     same(tt.jit(second)(*xs), second(*xs), f"{case.id}: jit(jvp(grad))")
+    # forward mode around a compiled call: its JVP rule, and batched tangents from jacfwd
+    same(jvp(tt.jit(g), xs, vs)[1], jvp(g, xs, vs)[1], f"{case.id}: jvp(jit)")
+    same(jacfwd(tt.jit(g), argnums)(*xs), jacfwd(g, argnums)(*xs), f"{case.id}: jacfwd(jit)")
 
 
 @pytest.mark.parametrize("case", ALL_CASES, ids=[c.id for c in ALL_CASES])

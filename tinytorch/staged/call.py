@@ -1,8 +1,10 @@
 """A compiled function called under reverse mode: one primitive whose VJP is compiled too.
 
 When the arguments of a jitted function, or the Variables it reads from outside,
-are being differentiated in reverse mode (`grad(tt.jit(f))`, a loss whose layer
-weights require grad), the call is applied as the primitive `JIT_CALL`.
+are being differentiated (`grad(tt.jit(f))`, a loss whose layer weights require
+grad, `jvp` or `jacfwd` around it), the call is applied as the primitive
+`JIT_CALL`. Its JVP rule is the jitted forward pass of the program with tangents
+(batched as jacfwd pushes them).
 
 The VJP of the program (`evaluate` differentiated by `vjp`) is traced once per set
 of differentiated inputs, with the cotangent as an input, and `split` in two by
@@ -21,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.levels import Box
-from ..autograd.passes import output_node, pull_back, record
+from ..autograd.passes import output_node, pull_back, push_forward, record
 from ..autograd.primitive import Primitive
 from ..autograd.transforms import vjp
 from .codegen import Generated
@@ -48,7 +50,7 @@ class Residuals:
 
 
 def _impl(*values: Any, compiled: Any, wanted: tuple, residuals: Residuals) -> Any:
-    halves = compiled.halves(wanted, values)
+    halves = compiled.halves(wanted, values) if wanted else None
     if halves is None:
         return compiled.generated.function(*values)[0]
     out, *residuals.kept = halves.forward(*values)
@@ -68,7 +70,14 @@ def _vjp(g: Any, ans: Any, *values: Any, compiled: Any, wanted: tuple, residuals
     return pulled
 
 
-JIT_CALL = Primitive("jit_call", _impl, vjp_joint=_vjp, variadic=True, register=False)
+def _jvp(tangents: list, ans: Any, *values: Any, compiled: Any, wanted: tuple, residuals: Residuals) -> Any:
+    moving = tuple(i for i, t in enumerate(tangents) if t is not None)
+    if not moving:
+        return None
+    return compiled.pushforward(moving)(list(values), [tangents[i] for i in moving])
+
+
+JIT_CALL = Primitive("jit_call", _impl, jvp_joint=_jvp, vjp_joint=_vjp, variadic=True, register=False)
 
 
 def _of_wanted(program: Program, values: list, wanted: tuple) -> Any:
@@ -97,6 +106,18 @@ def pullback_function(program: Program, wanted: tuple) -> Any:
         return pull_back(recording, seeds, np.shape(g)[: np.ndim(g) - out_ndim], retain=False)
 
     return pullback
+
+
+def pushforward_function(program: Program, moving: tuple) -> Any:
+    """(values, tangents) -> the output's tangent from tangents of the values numbered `moving`
+    (None: zero). Tangents may carry leading batch axes, as jacfwd pushes them."""
+
+    def pushforward(values: list, tangents: list) -> Any:
+        xs = tuple(values[i] for i in moving)
+        pushed = push_forward(_of_wanted(program, values, moving), xs, {}, tuple(range(len(xs))), tangents)
+        return pushed.tangents[0]
+
+    return pushforward
 
 
 def joint_function(program: Program, wanted: tuple) -> Any:

@@ -30,12 +30,13 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd.forward import Dual
 from ..autograd.levels import Box, grad_mode
 from ..autograd.primitive import unbox_all
 from ..autograd.reach import GLOBAL_STATES, accessors, code_names, reachable
 from ..autograd.reverse import Variable
 from ..autograd.tree import LEAF, TreeDef, flatten, unflatten
-from .call import JIT_CALL, Halves, Residuals, joint_function, pullback_function
+from .call import JIT_CALL, Halves, Residuals, joint_function, pullback_function, pushforward_function
 from .codegen import Generated
 from .ir import Program, Var
 from .tracer import Staging, TracerConversionError, current, tracing
@@ -92,6 +93,7 @@ class _Compiled:
         self.bindings = bindings
         self.checks = bool(watched or bindings)
         self.pullbacks: dict = {}
+        self.pushforwards: dict = {}
         self.split: dict = {}
         self.generated = Generated(program, name)
         self.boxes = [source for source in program.sources if isinstance(source, Box)]
@@ -111,6 +113,13 @@ class _Compiled:
         found = self.pullbacks.get(wanted)
         if found is None:
             found = self.pullbacks[wanted] = _staged_or_eager(pullback_function(self.program, wanted))
+        return found
+
+    def pushforward(self, moving: tuple) -> Callable:
+        """The forward-mode pass of this program for tangents of the inputs numbered `moving`."""
+        found = self.pushforwards.get(moving)
+        if found is None:
+            found = self.pushforwards[moving] = _staged_or_eager(pushforward_function(self.program, moving))
         return found
 
     def halves(self, wanted: tuple, values: tuple) -> Halves | None:
@@ -266,18 +275,20 @@ class Jitted:
         return compiled.run(signature.leaves)
 
     def _differentiated_call(self, compiled: _Compiled, leaves: list, args: tuple, kwargs: dict) -> Any:
-        """A call whose inputs are being differentiated: in reverse mode, with one output, the
-        compiled program as one primitive whose VJP is compiled too (call.py); otherwise (forward
-        mode, several outputs) the function itself, which is exact in every mode."""
+        """A call whose inputs are being differentiated: with one output and boxes of one level,
+        the compiled program as one primitive whose VJP and JVP are compiled too (call.py);
+        otherwise (several outputs, nested boxes) the function itself, exact in every mode."""
         inputs = [*leaves, *compiled.program.sources]
         wanted = tuple(
             i
             for i, x in enumerate(inputs)
             if isinstance(x, Variable) and x._requires_grad and x._level > grad_mode.floor and x.dtype.kind == "f"
         )
-        plain_variables = all(isinstance(x, Variable) and not x._nested for x in inputs if isinstance(x, Box))
+        boxes = [x for x in inputs if isinstance(x, Box)]
+        one_level = all(isinstance(x, (Variable, Dual)) and not x._nested for x in boxes)
         one_output = compiled.out_tree is LEAF and isinstance(compiled.program.outputs[0], Var)
-        if not (wanted and plain_variables and one_output):
+        moving = any(isinstance(x, Dual) and x._tangent is not None for x in boxes)
+        if not ((wanted or moving) and one_level and one_output):
             return self.fun(*args, **kwargs)
         inputs = [x if isinstance(x, Box) else np.asarray(x) for x in inputs]
         return JIT_CALL(*inputs, compiled=compiled, wanted=wanted, residuals=Residuals())
