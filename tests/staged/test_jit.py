@@ -170,6 +170,21 @@ def test_reverse_mode_through_a_jitted_call_is_one_compiled_node():
     np.testing.assert_allclose(hessian_row(W.data), eager_row(W.data), rtol=1e-12)
 
 
+def test_jit_as_a_method_decorator_binds_the_instance():
+    class Scaled(Dense):
+        @tt.jit
+        def forward(self, x):
+            return tt.tanh(super().forward(x)) * 2.0
+
+    layer = Scaled(3, 2)
+    x = rng.standard_normal((4, 3))
+    expected = np.tanh(x @ layer.weights.data + layer.bias.data) * 2.0
+    with tt.autograd.no_grad():
+        np.testing.assert_allclose(layer(x), expected, rtol=1e-14)
+    layer(x).sum().backward()  # the weights require grad: a compiled call with its VJP
+    np.testing.assert_allclose(layer.bias.grad, (2.0 * (1 - expected**2 / 4)).sum(axis=0), rtol=1e-12)
+
+
 def test_python_side_effects_run_once_while_tracing():
     calls = []
 

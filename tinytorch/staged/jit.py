@@ -24,6 +24,7 @@ import functools
 import threading
 import types
 import warnings
+import weakref
 from collections import OrderedDict, namedtuple
 from collections.abc import Callable
 from typing import Any
@@ -244,10 +245,26 @@ class Jitted:
         self.maxsize = maxsize
         self._cache: OrderedDict = OrderedDict()
         self._by_structure: dict = {}  # _plain_key of the arguments -> compiled
+        self._methods: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # instance -> Jitted
         self._lock = threading.Lock()
         self._hits = self._misses = 0
         self._last_key: tuple | None = None
         self._warned = False
+
+    def __get__(self, obj: Any, owner: Any = None) -> Any:
+        """As a method (`@tt.jit` on a layer's `forward`): jitted once per instance, with the
+        instance in its closure, so its arrays and Variables are captured inputs."""
+        if obj is None:
+            return self
+        bound = self._methods.get(obj)
+        if bound is None:
+            bound = self._methods[obj] = Jitted(
+                functools.partial(self.fun, obj),
+                tuple(i - 1 for i in self.static_argnums if i > 0),
+                tuple(self.static_argnames),
+                self.maxsize,
+            )
+        return bound
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if current() is not None:  # inside another function being traced: part of its trace
