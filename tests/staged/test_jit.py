@@ -305,7 +305,7 @@ def test_make_ir_prints_one_equation_a_line_and_reports_simplifications():
     text = str(program)
     assert text.count("sin") == 1  # merged
     assert "multiply" not in text  # x * 1
-    assert text.splitlines()[0].startswith("{ lambda v1:f64[3]")
+    assert text.splitlines()[0].startswith("{ lambda x:f64[3]")  # the argument's own name
     assert len(text.splitlines()) == len(program.equations) + 2
     stats = {what: (before, after) for what, before, after in program.stats}
     assert stats["ops traced"][0] > len(program.equations)

@@ -62,7 +62,9 @@ class Generated:
         lines = [f"def {name}({', '.join(params)}):"]
         # float64 scalars become Python floats (emit.py says why); these variables hold one
         self.floats = {v.number for v in program.inputs + program.captured if _is_float_scalar(v)}
-        lines += [f"    v{n} = float(v{n})" for n in sorted(self.floats)]
+        names = {v.number: v.name for v in program.inputs + program.captured}
+        names.update((eq.out.number, eq.out.name) for eq in program.equations)
+        lines += [f"    {names[n]} = float({names[n]})" for n in sorted(self.floats)]
         last_use = _last_uses(program)
         kept = {v.number for v in program.inputs + program.captured}
         kept |= {v.number for v in program.outputs if isinstance(v, Var)}
@@ -73,7 +75,7 @@ class Generated:
             dead = {a.number for a in eq.inputs if isinstance(a, Var) and last_use[a.number] == i}
             dead = sorted(dead - kept - self.floats)
             if dead:
-                lines.append(f"    del {', '.join(f'v{n}' for n in dead)}")
+                lines.append(f"    del {', '.join(names[n] for n in dead)}")
         outputs = [self._output(v) for v in program.outputs]
         lines.append(f"    return ({''.join(o + ', ' for o in outputs)})")
         return "\n".join(lines) + "\n"

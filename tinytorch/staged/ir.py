@@ -20,16 +20,17 @@ _DTYPE_NAMES = {"float64": "f64", "float32": "f32", "float16": "f16", "int64": "
 class Var:
     """A value of the program: its shape and dtype are known when it is made."""
 
-    __slots__ = ("number", "shape", "dtype")
+    __slots__ = ("number", "shape", "dtype", "label")
 
     def __init__(self, number: int, shape: tuple, dtype: np.dtype) -> None:
         self.number = number
         self.shape = shape
         self.dtype = dtype
+        self.label: str | None = None  # the user's name for it (an argument's), where known
 
     @property
     def name(self) -> str:
-        return f"v{self.number}"
+        return self.label or f"v{self.number}"
 
     def type_string(self) -> str:
         kind = _DTYPE_NAMES.get(self.dtype.name, self.dtype.name)
@@ -68,6 +69,9 @@ class Equation:
 
 
 def _short(value: Any) -> str:
+    if isinstance(value, np.ndarray):  # a constant array: its type, on one line
+        kind = _DTYPE_NAMES.get(value.dtype.name, value.dtype.name)
+        return f"const:{kind}[{','.join(map(str, value.shape))}]"
     text = repr(value)
     if " at 0x" in text:  # an object without a readable repr: its kind, not its address
         return f"<{type(value).__name__}>"

@@ -21,6 +21,9 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import inspect
+import keyword
+import re
 import threading
 import types
 import warnings
@@ -82,6 +85,34 @@ def _leaf_type(leaf: Any) -> tuple:
     if value.dtype == object:
         raise TypeError(f"tt.jit: an argument of type {type(leaf).__name__} is neither an array nor a number")
     return value.shape, value.dtype.str
+
+
+# names a generated function cannot give an argument: its own globals and v1, c_0, sin_2, ...
+_TAKEN = re.compile(r"^(np|math|float|abs|v\d+|\w+_\d+)$")
+
+
+def _argument_names(fun: Callable, signature: _Signature) -> list:
+    """The parameter name of each dynamic leaf that is a whole argument (not in a container),
+    None for the others: the generated code and the program use the user's names."""
+    try:
+        parameters = list(inspect.signature(fun).parameters.values())
+    except (TypeError, ValueError):  # a builtin or an object without a signature
+        parameters = []
+    dynamic_args, dynamic_kwargs = unflatten(signature.treedef, list(range(len(signature.leaves))))
+    positions = [i for i in range(signature.positions) if i not in signature.static_args]
+    names: list = [None] * len(signature.leaves)
+    for position, arg in zip(positions, dynamic_args):
+        if isinstance(arg, int) and position < len(parameters) and parameters[position].kind in _POSITIONAL:
+            names[arg] = parameters[position].name
+    for name, arg in dynamic_kwargs.items():
+        if isinstance(arg, int):
+            names[arg] = name
+    taken = getattr(fun, "__name__", "")
+    usable = lambda n: n.isidentifier() and not keyword.iskeyword(n) and not _TAKEN.match(n) and n != taken  # noqa: E731
+    return [n if n and usable(n) else None for n in names]
+
+
+_POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
 
 
 class _Compiled:
@@ -227,6 +258,8 @@ def trace(fun: Callable, signature: _Signature) -> tuple[Program, TreeDef]:
     """Run fun once on Tracers for the signature's dynamic leaves; the Program it recorded."""
     staging = Staging()
     inputs = [staging.new_input(np.array(unbox_all(leaf))) for leaf in signature.leaves]
+    for tracer, label in zip(inputs, _argument_names(fun, signature)):
+        tracer._var.label = label
     args, kwargs = signature.rebuild(inputs)
     with tracing(staging):
         out = fun(*args, **kwargs)
@@ -447,8 +480,8 @@ def make_ir(fun: Callable, *, static_argnums: int | tuple = (), static_argnames:
 
     >>> import numpy as np, tinytorch as tt
     >>> print(tt.make_ir(lambda x: tt.sum(x * 2.0))(np.ones(3)))
-    { lambda v1:f64[3] .
-        v2:f64[3] = multiply v1 2.0
+    { lambda x:f64[3] .
+        v2:f64[3] = multiply x 2.0
         v3:f64[] = sum v2 (-1,) False
       in (v3) }
     """
