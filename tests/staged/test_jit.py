@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import tinytorch as tt
-from tinytorch.autograd import Dual, Variable, grad, hessian, jacobian, primitive, value_and_grad
+from tinytorch.autograd import Dual, Variable, grad, hessian, jacfwd, jacobian, primitive, value_and_grad
 from tinytorch.core import SGD, Dense, Dropout, MSELoss, ReLU, Sequential
 from tinytorch.staged import TracerConversionError
 
@@ -96,6 +96,21 @@ def test_a_jitted_gradient_reads_closure_arrays_at_every_call_too():
     g(x)
     W *= 3.0  # reverse mode saves its operands: under jit they must not be copies made while tracing
     np.testing.assert_allclose(g(x), W.T @ (1 - np.tanh(W @ x) ** 2), rtol=1e-14)
+
+
+def test_derivatives_of_products_with_closure_arrays_read_them_at_every_call():
+    # the rules combine plain operands with NumPy's operators (t @ a.T): a captured array
+    # must reach them as its Tracer, or A @ eye would be computed once, while tracing
+    A = rng.standard_normal((6, 4)) / 4
+    x = rng.standard_normal(4)
+    f = lambda v: tt.logsumexp(A @ v) + 0.5 * (v @ v)  # noqa: E731
+    staged = [tt.jit(hessian(f)), tt.jit(jacfwd(lambda v: tt.tanh(A @ v))), tt.jit(jacobian(lambda v: A @ v))]
+    for g in staged:
+        g(x)
+    A *= 2.0
+    np.testing.assert_allclose(staged[0](x), hessian(f)(x), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(staged[1](x), jacfwd(lambda v: tt.tanh(A @ v))(x), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(staged[2](x), A, rtol=1e-15)
 
 
 def test_rebinding_a_closure_or_global_name_traces_again():

@@ -190,6 +190,7 @@ class Staging:
         self.ops_seen = 0
         # arrays the engine made from shapes alone, and the results of folding them: constants
         self.constants: dict[int, np.ndarray] = {}
+        self._traced: dict[int, Tracer] = {}  # id(captured array) -> its Tracer
 
     def note_constant(self, array: np.ndarray) -> None:
         self.constants[id(array)] = array
@@ -233,6 +234,15 @@ class Staging:
 
     def _is_constant(self, x: Any) -> bool:
         return not isinstance(x, (Box, np.ndarray)) or (isinstance(x, np.ndarray) and id(x) in self.constants)
+
+    def traced(self, array: np.ndarray) -> Any:
+        """The Tracer standing for an array from outside (captured), or a constant as it is."""
+        if id(array) in self.constants:
+            return array
+        found = self._traced.get(id(array))
+        if found is None:
+            found = self._traced[id(array)] = Tracer(self, self.capture(array), array)
+        return found
 
     def capture(self, source: Any) -> Var:
         """The variable standing for an array or box from outside the function, read at every call."""
@@ -390,6 +400,10 @@ def _staged(original: Any) -> Any:
     return call
 
 
+def _outside_floats(a: Any, staging: Staging) -> bool:
+    return type(a) is np.ndarray and a.dtype.kind == "f" and id(a) not in staging.constants
+
+
 def _staged_apply(original: Any) -> Any:
     """A box kind's _apply while some thread traces. Operators such as `x * 2.0` call
     it directly; a box from outside the function (a layer's weights) must be recorded
@@ -397,8 +411,17 @@ def _staged_apply(original: Any) -> Any:
 
     def apply(prim: Any, level: int, nested: bool, args: tuple, kwargs: dict) -> Any:
         staging = current()
-        if staging is not None and level < staging.level:
-            return staging.record(prim, args, kwargs)
+        if staging is not None:
+            if level < staging.level:
+                return staging.record(prim, args, kwargs)
+            # an array from outside, as an operand of a derivative's op: its Tracer, so that
+            # the rules (which may combine plain operands with NumPy's operators) record their
+            # use of it instead of computing with the values it has now
+            # (integer and boolean arrays stay as they are: indices and labels are part of the
+            # program, watched for changes by jit.py)
+            if any(_outside_floats(a, staging) for a in args):
+                args = tuple(staging.traced(a) if _outside_floats(a, staging) else a for a in args)
+                nested = True
         return original(prim, level, nested, args, kwargs)
 
     return staticmethod(apply)
