@@ -295,6 +295,14 @@ def test_random_draws_while_tracing_are_refused():
     assert tt.jit(lambda x: model(x.reshape(1, 3)))(np.ones(3)).shape == (1, 1)
 
 
+def test_plain_masks_combine_with_traced_ones():
+    # fmax's rule: isnan(returned) & ~isnan(other), with one operand a constant (found by the fuzzer)
+    f = lambda x: tt.fmax(1.39, tt.sin(x))  # noqa: E731
+    x = np.array([0.3, 2.0])
+    np.testing.assert_array_equal(tt.jit(grad(lambda x: tt.sum(f(x))))(x), grad(lambda x: tt.sum(f(x)))(x))
+    assert np.array_equal(tt.jit(lambda x: np.bool_(True) & (x > 0.5))(x), [False, True])
+
+
 def test_in_place_updates_of_traced_arrays_raise():
     def update(x):
         y = x * 1.5

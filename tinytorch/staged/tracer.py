@@ -51,6 +51,7 @@ _BITWISE = {
     "not": NonDifferentiable("invert", np.invert),
 }
 # not x + 0: it turns -0.0 into 0.0
+_BITWISE_UFUNCS = {np.bitwise_and: "and", np.bitwise_or: "or", np.bitwise_xor: "xor", np.invert: "not"}
 _IDENTITY_ELEMENT = {"multiply": 1, "divide": 1, "subtract": 0}
 # in a program nothing is written in place, so these return their input when they change nothing
 _NO_OP_IF_SAME_TYPE = {"reshape", "broadcast_to", "sum_to", "astype", "copy", "positive"}
@@ -159,6 +160,13 @@ class Tracer(Box, BoxOps):
 
     def __invert__(self) -> Tracer:
         return _BITWISE["not"](self)
+
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        # a plain mask combined with a traced one (np.bool_ & Tracer) reaches NumPy's ufunc
+        staged = _BITWISE_UFUNCS.get(ufunc)
+        if staged is not None and method == "__call__" and not kwargs:
+            return _BITWISE[staged](*inputs)
+        return BoxOps.__array_ufunc__(self, ufunc, method, *inputs, **kwargs)
 
     def _update_in_place(self, functional: Any, key: Any, value: Any, ufunc: Any = None) -> None:
         raise NotImplementedError(
