@@ -128,3 +128,9 @@ def test_info_through_head_prints_its_first_line():
     )
     assert result.stdout.startswith("tinytorch ") and result.stdout.count("\n") == 1
     assert "Traceback" not in result.stderr and "Error" not in result.stderr, result.stderr
+
+
+def test_demo_shows_a_staged_hessian_equal_to_the_closed_form(demo):
+    found = re.search(r"the same Hessian, staged: max error ([\d.e+-]+)", demo)
+    assert found, demo
+    assert float(found.group(1)) < 1e-12
