@@ -94,8 +94,8 @@ def code_names(code: types.CodeType) -> set:
 
 
 def reachable(*roots: Any, arrays: list | None = None) -> tuple[list, dict]:
-    """The random generators and the Variables (by id) reachable from `roots` (see the
-    module docstring); the plain arrays too, appended to `arrays` when it is given."""
+    """The random generators and Variables (by id) reachable from `roots` (see the module
+    docstring); the plain arrays too, into `arrays` if given."""
     generator_types, global_generators = _generators()
     found, variables, stack = [], {}, list(roots)
     seen = set(map(id, global_generators))
@@ -104,11 +104,8 @@ def reachable(*roots: Any, arrays: list | None = None) -> tuple[list, dict]:
         if isinstance(obj, reverse.Variable):
             variables[id(obj)] = obj
             continue
-        if arrays is not None and type(obj) is np.ndarray and id(obj) not in seen:
-            seen.add(id(obj))
-            arrays.append(obj)
-            continue
         if obj is None or isinstance(obj, _OPAQUE) or id(obj) in seen:
+            _note_array(obj, arrays, seen)
             continue
         seen.add(id(obj))
         if isinstance(obj, generator_types):
@@ -145,6 +142,13 @@ def reachable(*roots: Any, arrays: list | None = None) -> tuple[list, dict]:
                 stack.extend(_slot_values(obj))
             stack.append(type(obj))
     return found, variables
+
+
+def _note_array(obj: Any, arrays: list | None, seen: set) -> None:
+    """Add a plain array met for the first time to `arrays`, when arrays are collected."""
+    if arrays is not None and type(obj) is np.ndarray and id(obj) not in seen:
+        seen.add(id(obj))
+        arrays.append(obj)
 
 
 def _attributes(held: list, names: set) -> list:
