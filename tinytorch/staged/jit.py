@@ -19,13 +19,8 @@ exact in every mode and to any order, at eager speed.
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import inspect
-import keyword
-import re
 import threading
-import types
 import warnings
 import weakref
 from collections import OrderedDict, namedtuple
@@ -37,82 +32,18 @@ import numpy as np
 from ..autograd.forward import Dual
 from ..autograd.levels import Box, grad_mode
 from ..autograd.primitive import unbox_all
-from ..autograd.reach import GLOBAL_STATES, accessors, code_names, reachable
 from ..autograd.reverse import Variable
 from ..autograd.tree import LEAF, TreeDef, flatten, unflatten
 from .call import JIT_CALL, Halves, Residuals, joint_function, pullback_function, pushforward_function
 from .codegen import Generated
+from .hooks import current, tracing
 from .ir import Program, Var
-from .tracer import Staging, TracerConversionError, current, tracing
+from .reads import names_of, refuse_random_draws, watched_arrays
+from .signature import Signature, argument_names, plain_key
+from .tracer import Staging, TracerConversionError
 
 CacheInfo = namedtuple("CacheInfo", ["hits", "misses", "maxsize", "currsize"])
 _RETRACES_BEFORE_WARNING = 8
-
-
-class _Signature:
-    """One call's arguments, split into what the trace takes as inputs and what is static."""
-
-    def __init__(self, jitted: Jitted, args: tuple, kwargs: dict) -> None:
-        static_args = {i: a for i, a in enumerate(args) if i in jitted.static_argnums}
-        static_kwargs = {k: v for k, v in kwargs.items() if k in jitted.static_argnames}
-        dynamic = (
-            [a for i, a in enumerate(args) if i not in static_args],
-            {k: v for k, v in kwargs.items() if k not in static_kwargs},
-        )
-        self.leaves, self.treedef = flatten(dynamic)
-        self.static_args, self.static_kwargs = static_args, static_kwargs
-        self.positions = len(args)
-        static = (tuple(sorted(static_args.items())), tuple(sorted(static_kwargs.items())))
-        try:
-            hash(static)
-        except TypeError:
-            raise TypeError("tt.jit: static arguments must be hashable (numbers, strings, tuples)") from None
-        self.types = tuple(_leaf_type(leaf) for leaf in self.leaves)
-        self.key = (self.treedef, self.types, static)
-
-    def rebuild(self, leaves: list) -> tuple[tuple, dict]:
-        """The call's arguments with the dynamic leaves replaced by `leaves`."""
-        dynamic_args, dynamic_kwargs = unflatten(self.treedef, leaves)
-        dynamic_args = iter(dynamic_args)
-        args = tuple(
-            self.static_args[i] if i in self.static_args else next(dynamic_args) for i in range(self.positions)
-        )
-        return args, {**dynamic_kwargs, **self.static_kwargs}
-
-
-def _leaf_type(leaf: Any) -> tuple:
-    value = np.asarray(unbox_all(leaf)) if not isinstance(leaf, np.ndarray) else leaf
-    if value.dtype == object:
-        raise TypeError(f"tt.jit: an argument of type {type(leaf).__name__} is neither an array nor a number")
-    return value.shape, value.dtype.str
-
-
-# names a generated function cannot give an argument: its own globals and v1, c_0, sin_2, ...
-_TAKEN = re.compile(r"^(np|math|float|abs|v\d+|\w+_\d+)$")
-
-
-def _argument_names(fun: Callable, signature: _Signature) -> list:
-    """The parameter name of each dynamic leaf that is a whole argument (not in a container),
-    None for the others: the generated code and the program use the user's names."""
-    try:
-        parameters = list(inspect.signature(fun).parameters.values())
-    except (TypeError, ValueError):  # a builtin or an object without a signature
-        parameters = []
-    dynamic_args, dynamic_kwargs = unflatten(signature.treedef, list(range(len(signature.leaves))))
-    positions = [i for i in range(signature.positions) if i not in signature.static_args]
-    names: list = [None] * len(signature.leaves)
-    for position, arg in zip(positions, dynamic_args):
-        if isinstance(arg, int) and position < len(parameters) and parameters[position].kind in _POSITIONAL:
-            names[arg] = parameters[position].name
-    for name, arg in dynamic_kwargs.items():
-        if isinstance(arg, int):
-            names[arg] = name
-    taken = getattr(fun, "__name__", "")
-    usable = lambda n: n.isidentifier() and not keyword.iskeyword(n) and not _TAKEN.match(n) and n != taken  # noqa: E731
-    return [n if n and usable(n) else None for n in names]
-
-
-_POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
 
 
 class _Compiled:
@@ -163,7 +94,7 @@ class _Compiled:
             joint = Jitted(joint_function(self.program, wanted))
             example = (list(values), np.ones(out.shape, out.dtype))
             try:
-                program, _ = trace(joint.fun, _Signature(joint, example, {}))
+                program, _ = trace(joint.fun, Signature(joint, example, {}))
             except TracerConversionError:
                 self.split[wanted] = None
             else:
@@ -189,76 +120,11 @@ class _Compiled:
         return False
 
 
-def watched_arrays(fun: Callable) -> tuple[list, list]:
-    """(array, copy) of the integer and boolean arrays fun can reach (reach.py's search):
-    indices and masks, which a trace keeps as part of the program; and the random states
-    it can reach, with their values now."""
-    arrays: list = []
-    generators, _ = reachable(fun, arrays=arrays)
-    states = [(get, get()) for get, _ in GLOBAL_STATES + [accessors(gen) for gen in generators]]
-    return [(a, a.copy()) for a in arrays if a.dtype.kind in "biu"], states
-
-
-def names_of(fun: Callable, sources: list) -> list:
-    """(read, source): how fun, or a function it closes over or names as a global, reads each
-    captured source directly (a closure cell, a global name), so that rebinding the name to
-    another array is seen. Sources reached through objects (a layer's attribute) are not followed."""
-    wanted = {id(source) for source in sources}
-    found, stack, seen = [], [fun], set()
-    while stack:
-        f = stack.pop()
-        if id(f) in seen:
-            continue
-        seen.add(id(f))
-        if isinstance(f, functools.partial):
-            stack.append(f.func)
-        elif isinstance(f, types.MethodType):
-            stack.append(f.__func__)
-        elif isinstance(f, types.FunctionType):
-            for cell in f.__closure__ or ():
-                with contextlib.suppress(ValueError):  # a cell not yet filled
-                    _bound_to(cell.cell_contents, lambda cell=cell: cell.cell_contents, wanted, found, stack)
-            names, scope = code_names(f.__code__), f.__globals__
-            for name in names & scope.keys():
-                _bound_to(scope[name], lambda name=name, scope=scope: scope.get(name), wanted, found, stack)
-        elif callable(f) and hasattr(f, "__dict__"):  # a transform's object (Jacobian, Jitted): what it wraps
-            stack.extend(v for v in vars(f).values() if callable(v))
-    return found
-
-
-def _bound_to(value: Any, read: Callable, wanted: set, found: list, stack: list) -> None:
-    if id(value) in wanted:
-        found.append((read, value))
-    elif isinstance(value, (types.FunctionType, functools.partial, types.MethodType)):
-        stack.append(value)
-
-
-def _same(a: Any, b: Any) -> bool:
-    """Equality of random states, which hold arrays."""
-    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-        return np.array_equal(a, b)
-    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
-    return a == b
-
-
-def refuse_random_draws(states: list, fun: Callable) -> None:
-    """Random numbers drawn while tracing would be constants of the program: the same at every call."""
-    if any(not _same(get(), before) for get, before in states):
-        raise NotImplementedError(
-            f"tt.jit({getattr(fun, '__name__', 'f')}): the function draws random numbers (NumPy's or Python's "
-            "generators) while it is traced, so every call would reuse the same draws. Draw them outside and "
-            "pass them as arguments (a dropout mask, noise), or call the function without tt.jit"
-        )
-
-
-def trace(fun: Callable, signature: _Signature) -> tuple[Program, TreeDef]:
+def trace(fun: Callable, signature: Signature) -> tuple[Program, TreeDef]:
     """Run fun once on Tracers for the signature's dynamic leaves; the Program it recorded."""
     staging = Staging()
     inputs = [staging.new_input(np.array(unbox_all(leaf))) for leaf in signature.leaves]
-    for tracer, label in zip(inputs, _argument_names(fun, signature)):
+    for tracer, label in zip(inputs, argument_names(fun, signature)):
         tracer._var.label = label
     args, kwargs = signature.rebuild(inputs)
     with tracing(staging):
@@ -305,7 +171,7 @@ class Jitted:
         # fast path, measured (analysis/staged.py): plain arrays and numbers in tuples, lists and
         # dicts, keyed by one walk over them; the general signature costs 10-15 us a call
         leaves: list = []
-        key = None if kwargs or self.static_argnums else _plain_key(args, leaves)
+        key = None if kwargs or self.static_argnums else plain_key(args, leaves)
         compiled = self._by_structure.get(key) if key is not None else None
         if compiled is not None and compiled.checks and compiled.stale():
             self._discard(compiled)
@@ -316,7 +182,7 @@ class Jitted:
             if not compiled.boxes or not compiled.differentiated():
                 return compiled.run(leaves)
             return self._differentiated_call(compiled, leaves, args, kwargs)
-        signature = _Signature(self, args, kwargs)
+        signature = Signature(self, args, kwargs)
         compiled = self._compiled(signature)
         if key is not None:
             self._by_structure[key] = compiled
@@ -350,7 +216,7 @@ class Jitted:
                 for key in [k for k, v in table.items() if v is compiled]:
                     del table[key]
 
-    def _compiled(self, signature: _Signature) -> _Compiled:
+    def _compiled(self, signature: Signature) -> _Compiled:
         with self._lock:
             compiled = self._cache.get(signature.key)
             if compiled is not None and compiled.checks and compiled.stale():
@@ -394,45 +260,12 @@ class Jitted:
 
     def code(self, *args: Any, **kwargs: Any) -> str:
         """The generated Python source for the signature of these arguments."""
-        return self._compiled(_Signature(self, args, kwargs)).generated.source
+        return self._compiled(Signature(self, args, kwargs)).generated.source
 
     def cache_info(self) -> CacheInfo:
         """(hits, misses, maxsize, currsize), as functools.lru_cache reports them."""
         with self._lock:
             return CacheInfo(self._hits, self._misses, self.maxsize, len(self._cache))
-
-
-_NUMBERS = (float, int, bool)
-
-
-def _plain_key(tree: Any, leaves: list) -> Any:
-    """A hashable key of the structure, shapes and dtypes of arguments made only of plain
-    arrays and Python numbers in tuples, lists and dicts, collecting the leaves in
-    tree.flatten's order; None for anything else (boxes, NumPy scalars, None)."""
-    kind = type(tree)
-    if kind is np.ndarray:
-        leaves.append(tree)
-        return tree.shape, tree.dtype
-    if kind in _NUMBERS:
-        leaves.append(tree)
-        return kind
-    if kind is tuple or kind is list:
-        parts = []
-        for child in tree:
-            part = _plain_key(child, leaves)
-            if part is None:
-                return None
-            parts.append(part)
-        return kind, tuple(parts)
-    if kind is dict:
-        parts = []
-        for name, child in tree.items():
-            part = _plain_key(child, leaves)
-            if part is None:
-                return None
-            parts.append((name, part))
-        return kind, tuple(parts)
-    return None
 
 
 def _staged_or_eager(fun: Callable) -> Callable:
@@ -488,6 +321,6 @@ def make_ir(fun: Callable, *, static_argnums: int | tuple = (), static_argnames:
     jitted = Jitted(fun, static_argnums, static_argnames)
 
     def traced(*args: Any, **kwargs: Any) -> Program:
-        return trace(fun, _Signature(jitted, args, kwargs))[0]
+        return trace(fun, Signature(jitted, args, kwargs))[0]
 
     return traced
