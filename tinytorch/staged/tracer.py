@@ -4,7 +4,7 @@ A `Tracer` is a box of its own kind, at a transform level like every other box,
 holding the variable it stands for and the concrete value it has while tracing
 (shapes and dtypes come from running each op once, so no op needs a shape rule).
 While a function is traced, every call of a primitive or a non-differentiable
-function goes through `Staging.bind` (the hook in primitive.py): boxes of higher
+function goes through `Staging.bind` (the hooks of hooks.py): boxes of higher
 levels (a `grad` inside the traced function) dispatch as usual, and what reaches
 the trace's level is recorded. Arrays and Variables from outside the function
 (its closure, a layer's weights) become captured inputs, read again at every
@@ -45,8 +45,8 @@ _BITWISE = {
     "xor": NonDifferentiable("bitwise_xor", np.bitwise_xor),
     "not": NonDifferentiable("invert", np.invert),
 }
-# not x + 0: it turns -0.0 into 0.0
 _BITWISE_UFUNCS = {np.bitwise_and: "and", np.bitwise_or: "or", np.bitwise_xor: "xor", np.invert: "not"}
+# not x + 0: it turns -0.0 into 0.0
 _IDENTITY_ELEMENT = {"multiply": 1, "divide": 1, "subtract": 0}
 # in a program nothing is written in place, so these return their input when they change nothing
 _NO_OP_IF_SAME_TYPE = {"reshape", "broadcast_to", "sum_to", "astype", "copy", "positive"}
@@ -288,12 +288,7 @@ class Staging:
 
     def output(self, x: Any) -> Var | Literal:
         """An output of the traced function, as the program returns it."""
-        x = self._seen_here(x)
-        if isinstance(x, Tracer):
-            return self.atom(x)
-        if isinstance(x, (Box, np.ndarray)):
-            return self.capture(x)
-        return Literal(x)
+        return self.atom(self._seen_here(x))
 
     def program(self, outputs: list) -> Program:
         captured = [var for var, _ in self.captured.values()]
