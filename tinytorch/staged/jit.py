@@ -10,10 +10,10 @@ with a copy at every call, and a change traces again. Other Python values it rea
 (numbers, flags) are constants of the trace; a function that draws random numbers
 while traced is refused, since the draws would be constants too.
 
-A call runs the generated code when nothing in it is being differentiated. In
-reverse mode (under `grad`, or reading a `Variable` that requires grad) a
-one-output function runs as one primitive whose VJP is compiled as well (call.py);
-in forward mode, or with several outputs, the call runs the function itself:
+A call runs the generated code when nothing in it is being differentiated. Under
+a transform (`grad`, `jvp`, a `Variable` that requires grad) a one-output function
+runs as one primitive whose VJP and JVP are compiled as well (call.py); with
+several outputs, or boxes nested in boxes, the call runs the function itself:
 exact in every mode and to any order, at eager speed.
 """
 
@@ -55,8 +55,7 @@ class _Compiled:
         self.watched = watched
         self.bindings = bindings
         self.checks = bool(watched or bindings)
-        self.pullbacks: dict = {}
-        self.pushforwards: dict = {}
+        self.derivatives: dict = {}  # (pullback_function or pushforward_function, inputs) -> callable
         self.split: dict = {}
         self.generated = Generated(program, name)
         self.boxes = [source for source in program.sources if isinstance(source, Box)]
@@ -71,18 +70,19 @@ class _Compiled:
         return out[0] if self.out_tree is LEAF else unflatten(self.out_tree, out)
 
     def pullback(self, wanted: tuple) -> Callable:
-        """The VJP of this program for the inputs numbered `wanted` (call.py): jitted, or run
-        as it is when its trace needs the values of an input (labels that index the logits)."""
-        found = self.pullbacks.get(wanted)
-        if found is None:
-            found = self.pullbacks[wanted] = _staged_or_eager(pullback_function(self.program, wanted))
-        return found
+        """The VJP of this program for the inputs numbered `wanted` (call.py)."""
+        return self._derivative(pullback_function, wanted)
 
     def pushforward(self, moving: tuple) -> Callable:
         """The forward-mode pass of this program for tangents of the inputs numbered `moving`."""
-        found = self.pushforwards.get(moving)
+        return self._derivative(pushforward_function, moving)
+
+    def _derivative(self, make: Callable, numbers: tuple) -> Callable:
+        """make(program, numbers), jitted once per kind and inputs, or run as it is when its
+        trace needs the values of an input (labels that index the logits)."""
+        found = self.derivatives.get((make, numbers))
         if found is None:
-            found = self.pushforwards[moving] = _staged_or_eager(pushforward_function(self.program, moving))
+            found = self.derivatives[make, numbers] = _staged_or_eager(make(self.program, numbers))
         return found
 
     def halves(self, wanted: tuple, values: tuple) -> Halves | None:
@@ -111,13 +111,15 @@ class _Compiled:
 
     def differentiated(self) -> bool:
         """Whether a captured box is being differentiated now (a weight that requires grad)."""
-        for source in self.boxes:
-            if isinstance(source, Variable):
-                if source._requires_grad and source._level > grad_mode.floor:
-                    return True
-            elif isinstance(source, Box) and source._carries_derivative():
-                return True
-        return False
+        return any(
+            _recording(source) if isinstance(source, Variable) else source._carries_derivative()
+            for source in self.boxes
+        )
+
+
+def _recording(x: Variable) -> bool:
+    """Whether reverse mode records x's uses now: it requires grad, above the no_grad floor."""
+    return x._requires_grad and x._level > grad_mode.floor
 
 
 def trace(fun: Callable, signature: Signature) -> tuple[Program, TreeDef]:
@@ -143,7 +145,7 @@ class Jitted:
         self.static_argnames = frozenset((static_argnames,) if isinstance(static_argnames, str) else static_argnames)
         self.maxsize = maxsize
         self._cache: OrderedDict = OrderedDict()
-        self._by_structure: dict = {}  # _plain_key of the arguments -> compiled
+        self._by_structure: dict = {}  # plain_key of the arguments -> compiled
         self._methods: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # instance -> Jitted
         self._lock = threading.Lock()
         self._hits = self._misses = 0
@@ -172,10 +174,7 @@ class Jitted:
         # dicts, keyed by one walk over them; the general signature costs 10-15 us a call
         leaves: list = []
         key = None if kwargs or self.static_argnums else plain_key(args, leaves)
-        compiled = self._by_structure.get(key) if key is not None else None
-        if compiled is not None and compiled.checks and compiled.stale():
-            self._discard(compiled)
-            compiled = None
+        compiled = self._current(self._by_structure.get(key) if key is not None else None)
         if compiled is not None:
             with self._lock:
                 self._hits += 1
@@ -196,9 +195,7 @@ class Jitted:
         otherwise (several outputs, nested boxes) the function itself, exact in every mode."""
         inputs = [*leaves, *compiled.program.sources]
         wanted = tuple(
-            i
-            for i, x in enumerate(inputs)
-            if isinstance(x, Variable) and x._requires_grad and x._level > grad_mode.floor and x.dtype.kind == "f"
+            i for i, x in enumerate(inputs) if isinstance(x, Variable) and _recording(x) and x.dtype.kind == "f"
         )
         boxes = [x for x in inputs if isinstance(x, Box)]
         one_level = all(isinstance(x, (Variable, Dual)) and not x._nested for x in boxes)
@@ -209,24 +206,26 @@ class Jitted:
         inputs = [x if isinstance(x, Box) else np.asarray(x) for x in inputs]
         return JIT_CALL(*inputs, compiled=compiled, wanted=wanted, residuals=Residuals())
 
-    def _discard(self, compiled: _Compiled) -> None:
-        """Forget a trace whose watched arrays changed."""
+    def _current(self, compiled: _Compiled | None) -> _Compiled | None:
+        """compiled, or None (and forgotten) when what it read has changed since (stale)."""
+        if compiled is None or not compiled.checks or not compiled.stale():
+            return compiled
         with self._lock:
             for table in (self._cache, self._by_structure):
                 for key in [k for k, v in table.items() if v is compiled]:
                     del table[key]
+        return None
 
     def _compiled(self, signature: Signature) -> _Compiled:
         with self._lock:
             compiled = self._cache.get(signature.key)
-            if compiled is not None and compiled.checks and compiled.stale():
-                compiled = None
-                del self._cache[signature.key]
-                self._by_structure.clear()
-            if compiled is not None:
+        compiled = self._current(compiled)
+        if compiled is not None:
+            with self._lock:
                 self._hits += 1
-                self._cache.move_to_end(signature.key)
-                return compiled
+                if signature.key in self._cache:
+                    self._cache.move_to_end(signature.key)
+            return compiled
         watched, states = watched_arrays(self.fun)
         program, out_tree = trace(self.fun, signature)
         refuse_random_draws(states, self.fun)
