@@ -23,9 +23,8 @@ from typing import Any
 import numpy as np
 
 from ..autograd.levels import Box
-from ..autograd.passes import output_node, pull_back, push_forward, record
+from ..autograd.passes import output_node, output_value, pull_back, push_forward, record
 from ..autograd.primitive import Primitive
-from ..autograd.transforms import vjp
 from .codegen import Generated
 from .ir import Program, Var
 from .tracer import live
@@ -92,20 +91,21 @@ def _of_wanted(program: Program, values: list, wanted: tuple) -> Any:
     return of_wanted
 
 
+def _pulled(program: Program, values: list, wanted: tuple, g: Any) -> tuple[Any, list]:
+    """The output, and the cotangents of the values numbered `wanted`. g may carry leading
+    batch axes (a block of cotangents, as jacrev pulls back): the engine's own reverse pass
+    takes them, as every rule does."""
+    xs = tuple(values[i] for i in wanted)
+    recording = record(_of_wanted(program, values, wanted), xs, {}, tuple(range(len(xs))), "vjp")
+    node = output_node(recording.out, recording.level)
+    seeds = [] if node is None else [(node, g)]
+    batch = np.shape(g)[: np.ndim(g) - len(program.outputs[0].shape)]
+    return output_value(recording.out, recording.level), pull_back(recording, seeds, batch, retain=False)
+
+
 def pullback_function(program: Program, wanted: tuple) -> Any:
-    """(values, g) -> the cotangents of the values numbered `wanted`, for a one-output program.
-    g may carry leading batch axes (a block of cotangents, as jacrev pulls back): the
-    engine's own reverse pass takes them, as every rule does."""
-    out_ndim = len(program.outputs[0].shape)
-
-    def pullback(values: list, g: Any) -> list:
-        xs = tuple(values[i] for i in wanted)
-        recording = record(_of_wanted(program, values, wanted), xs, {}, tuple(range(len(xs))), "vjp")
-        node = output_node(recording.out, recording.level)
-        seeds = [] if node is None else [(node, g)]
-        return pull_back(recording, seeds, np.shape(g)[: np.ndim(g) - out_ndim], retain=False)
-
-    return pullback
+    """(values, g) -> the cotangents of the values numbered `wanted`, for a one-output program."""
+    return lambda values, g: _pulled(program, values, wanted, g)[1]
 
 
 def pushforward_function(program: Program, moving: tuple) -> Any:
@@ -124,8 +124,8 @@ def joint_function(program: Program, wanted: tuple) -> Any:
     """(values, g) -> (the output, then the cotangents of the values numbered `wanted`)."""
 
     def joint(values: list, g: Any) -> tuple:
-        out, pull = vjp(_of_wanted(program, values, wanted), *[values[i] for i in wanted])
-        return (out, *pull(g))
+        out, cotangents = _pulled(program, values, wanted, g)
+        return (out, *cotangents)
 
     return joint
 
