@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ..autograd.rules.shape import aligned_shape, summed_axes
 from .ir import Equation, Var
 
 Emitter = Callable[[Equation, list], "str | None"]
@@ -53,10 +54,8 @@ def _broadcast_to(eq: Equation, a: list) -> str | None:
     if params is None:
         return None
     source, shape, ndim = params
-    cut = len(source) - ndim
-    if ndim < len(shape) and cut > 0:  # new axes go after the batch axes, not in front of them
-        expanded = source[:cut] + (1,) * (len(shape) - ndim) + source[cut:]
-        return f"np.broadcast_to({a[0]}.reshape({expanded}), {eq.out.shape})"
+    if ndim < len(shape) and len(source) > ndim:  # new axes go after the batch axes, not in front of them
+        return f"np.broadcast_to({a[0]}.reshape({aligned_shape(source, shape, ndim)}), {eq.out.shape})"
     return f"np.broadcast_to({a[0]}, {eq.out.shape})"
 
 
@@ -65,10 +64,7 @@ def _sum_to(eq: Equation, a: list) -> str | None:
     if params is None:
         return None
     source, shape, ndim = params
-    cut = len(source) - ndim
-    extra = ndim - len(shape)
-    kept = tuple(cut + extra + i for i, d in enumerate(shape) if d == 1 and source[cut + extra + i] != 1)
-    axes = tuple(range(cut, cut + extra)) + kept
+    axes = summed_axes(source, shape, ndim)
     if not axes:
         return f"{a[0]}.reshape({eq.out.shape})"
     return f"{a[0]}.sum(axis={axes}, keepdims=True).reshape({eq.out.shape})"

@@ -26,26 +26,36 @@ def _reshape(x, shape, ndim):
     return x.reshape(x.shape[: x.ndim - ndim] + shape)
 
 
+def aligned_shape(xshape, shape, ndim):
+    """x's shape with new axes of length 1 after its batch axes, so that it broadcasts
+    to `shape` over its last `ndim` axes (the batch axes lead, as NumPy would not put them)."""
+    cut = len(xshape) - ndim
+    return xshape[:cut] + (1,) * (len(shape) - ndim) + xshape[cut:]
+
+
+def summed_axes(xshape, shape, ndim):
+    """The axes to sum x (its last `ndim` axes broadcast from `shape`) over, back to `shape`."""
+    cut = len(xshape) - ndim
+    extra = ndim - len(shape)
+    kept = tuple(cut + extra + i for i, d in enumerate(shape) if d == 1 and xshape[cut + extra + i] != 1)
+    return tuple(range(cut, cut + extra)) + kept
+
+
 def _broadcast_to(x, shape, ndim):
     x = np.asarray(x)
-    cut = x.ndim - ndim
-    lead = x.shape[:cut]
+    lead = x.shape[: x.ndim - ndim]
     if ndim < len(shape):
-        x = x.reshape(lead + (1,) * (len(shape) - ndim) + x.shape[cut:])
+        x = x.reshape(aligned_shape(x.shape, shape, ndim))
     return np.broadcast_to(x, lead + shape)
 
 
 def _sum_to(x, shape, ndim):
     x = np.asarray(x)
     xshape = x.shape
-    cut = len(xshape) - ndim
-    extra = ndim - len(shape)
-    axes = tuple(range(cut, cut + extra)) + tuple(
-        cut + extra + i for i, d in enumerate(shape) if d == 1 and xshape[cut + extra + i] != 1
-    )
+    axes = summed_axes(xshape, shape, ndim)
     if axes:
         x = x.sum(axis=axes, keepdims=True)
-    return x.reshape(xshape[:cut] + shape)
+    return x.reshape(xshape[: len(xshape) - ndim] + shape)
 
 
 def trailing(x, ndim):
