@@ -16,16 +16,14 @@ _NUMPY_VALUES = (np.ndarray, np.generic)
 # traced program must read the arrays the function reads at every call, not copies made
 # once while tracing.
 borrowing: Callable[[], bool] | None = None
-# Also set while tracing: told of the arrays the engine makes from shapes alone (a seed of
+# Also set while tracing: marks the arrays the engine makes from shapes alone (a seed of
 # ones, a block of the identity), which a traced program may fold as constants.
-made_constant: Callable[[np.ndarray], None] | None = None
+made_constant: Callable[[np.ndarray], np.ndarray] | None = None
 
 
 def engine_constant(array: np.ndarray) -> np.ndarray:
     """`array`, made by the engine from shapes alone (see `made_constant`)."""
-    if made_constant is not None:
-        made_constant(array)
-    return array
+    return array if made_constant is None else made_constant(array)
 
 
 def box_or_array(x: Any, *, plain: bool = False) -> Any:

@@ -1,8 +1,13 @@
 """Generated code: a Program written out as one straight-line Python function.
 
-One line per equation, calling the primitive's NumPy implementation, with a
-comment naming the user's line that made it; each temporary is dropped after its
-last use, so memory goes as eager execution's would. The source is registered in
+Each line computes what one line of the user's code did, with a comment naming
+it: equations are written as the NumPy (or float) expressions they amount to, and
+a temporary read once, by an equation of the same user line, is written into its
+reader's expression instead of getting a line and a name of its own
+(`v5 = math.tanh(math.sin(x) * 1.01 + 0.1)`). Python then keeps it on its stack:
+storing every temporary in a local of its own made a chain of scalar ops twice as
+slow (analysis/staged.py). Each stored temporary is dropped after its last use,
+so memory goes as eager execution's would. The source is registered in
 `linecache`, so a traceback through it shows the generated line.
 """
 
@@ -18,9 +23,12 @@ import numpy as np
 
 from ..autograd.primitive import Primitive, registry
 from .emit import EMITTERS, SCALAR_EMITTERS
-from .ir import Program, Var
+from .ir import Equation, Program, Var
 
 _counter = itertools.count(1)
+# the longest expression written into another's line: readable lines, and far from
+# the parser's limit on nesting
+_LONGEST_INLINE = 80
 # written as themselves (exact types: NumPy's scalars subclass float and print as np.float64(...))
 _INLINE = (bool, int, str, type(None))
 
@@ -65,25 +73,42 @@ class Generated:
         names = {v.number: v.name for v in program.inputs + program.captured}
         names.update((eq.out.number, eq.out.name) for eq in program.equations)
         lines += [f"    {names[n]} = float({names[n]})" for n in sorted(self.floats)]
-        last_use = _last_uses(program)
+        inline = _written_into_reader(program)
+        pending: dict[int, tuple[str, set]] = {}  # temporaries waiting for their reader: code, names read
+        statements = []  # (variable, expression, where, numbers of the stored variables it reads)
+        for eq in program.equations:
+            args, reads = [], set()
+            for a in eq.inputs:
+                if isinstance(a, Var) and a.number in pending:
+                    code, read = pending.pop(a.number)
+                    args.append(code)  # emit.py adds the parentheses an operator needs
+                    reads |= read
+                else:
+                    args.append(self._atom(a))
+                    if isinstance(a, Var):
+                        reads.add(a.number)
+            expression = self._expression(eq, args)
+            if eq.out.number in inline and len(expression) <= _LONGEST_INLINE:
+                pending[eq.out.number] = (expression, reads)
+            else:
+                statements.append((eq.out, expression, eq.where, reads))
+        last_use = {n: i for i, (_, _, _, reads) in enumerate(statements) for n in reads}
         kept = {v.number for v in program.inputs + program.captured}
         kept |= {v.number for v in program.outputs if isinstance(v, Var)}
-        for i, eq in enumerate(program.equations):
-            line = f"    {eq.out.name} = {self._expression(eq)}"
-            lines.append(f"{line}  # {eq.where}" if eq.where else line)
+        for i, (out, expression, where, reads) in enumerate(statements):
+            line = f"    {out.name} = {expression}"
+            lines.append(f"{line}  # {where}" if where else line)
             # arrays are freed at their last use; a Python float costs nothing to keep
-            dead = {a.number for a in eq.inputs if isinstance(a, Var) and last_use[a.number] == i}
-            dead = sorted(dead - kept - self.floats)
+            dead = sorted(n for n in reads - kept - self.floats if last_use[n] == i)
             if dead:
                 lines.append(f"    del {', '.join(names[n] for n in dead)}")
         outputs = [self._output(v) for v in program.outputs]
         lines.append(f"    return ({''.join(o + ', ' for o in outputs)})")
         return "\n".join(lines) + "\n"
 
-    def _expression(self, eq: Any) -> str:
-        """The equation's right-hand side: Python float arithmetic on float64 scalars, direct
-        NumPy where emit.py knows the primitive, else its impl."""
-        args = [self._atom(a) for a in eq.inputs]
+    def _expression(self, eq: Any, args: list) -> str:
+        """The equation's right-hand side, given its inputs' code: Python float arithmetic on
+        float64 scalars, direct NumPy where emit.py knows the primitive, else its impl."""
         known = not eq.params and registry.get(eq.op.name) is eq.op
         scalar = SCALAR_EMITTERS.get(eq.op.name)
         if scalar is not None and known and _is_float_scalar(eq.out) and all(self._is_float(a) for a in eq.inputs):
@@ -127,11 +152,23 @@ def _inline(value: Any) -> bool:
     return type(value) in _INLINE or (type(value) is float and math.isfinite(value))
 
 
-def _last_uses(program: Program) -> dict[int, int]:
-    """The index of the last equation reading each variable."""
-    last: dict[int, int] = {}
-    for i, eq in enumerate(program.equations):
+def _written_into_reader(program: Program) -> set:
+    """The temporaries read once, by an equation of the same user line: each is written
+    into its reader's expression. Equations are pure, so computing one later, where it
+    is read, gives the same value."""
+    reads: dict[int, int] = {}
+    reader: dict[int, Equation] = {}
+    for eq in program.equations:
         for a in eq.inputs:
             if isinstance(a, Var):
-                last[a.number] = i
-    return last
+                reads[a.number] = reads.get(a.number, 0) + 1
+                reader[a.number] = eq
+    outputs = {v.number for v in program.outputs if isinstance(v, Var)}
+    return {
+        eq.out.number
+        for eq in program.equations
+        if reads.get(eq.out.number) == 1
+        and eq.out.number not in outputs
+        and eq.out.label is None
+        and reader[eq.out.number].where == eq.where
+    }

@@ -3,8 +3,10 @@
 While any thread traces a function for tt.jit, `Primitive.__call__`,
 `NonDifferentiable.__call__` and the `_apply` of Variable and Dual are replaced by
 hooks that send this thread's calls to its trace (`Staging.bind`, `Staging.record`)
-and let other threads run as usual; the originals are put back when the last
-trace ends, so eager calls pay nothing for tt.jit.
+and let other threads run as usual; backprop's step through a node is hooked too,
+so that its ops are written under the user's line that made the node. The
+originals are put back when the last trace ends, so eager calls pay nothing for
+tt.jit.
 """
 
 from __future__ import annotations
@@ -16,11 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..autograd import values
+from ..autograd import backprop, values
 from ..autograd.forward import Dual
 from ..autograd.levels import transform_running
 from ..autograd.primitive import NonDifferentiable, Primitive
 from ..autograd.reverse import Variable
+from .ir import constant
 
 if TYPE_CHECKING:
     from .tracer import Staging
@@ -41,10 +44,8 @@ def current() -> Staging | None:
     return _local.stack[-1] if _local.stack else None
 
 
-def _note_constant(array: np.ndarray) -> None:
-    staging = current()
-    if staging is not None:
-        staging.note_constant(array)
+def _constant(array: np.ndarray) -> np.ndarray:
+    return array if current() is None else constant(array)
 
 
 def _staged(original: Any) -> Any:
@@ -60,8 +61,8 @@ def _staged(original: Any) -> Any:
     return call
 
 
-def _outside_floats(a: Any, staging: Staging) -> bool:
-    return type(a) is np.ndarray and a.dtype.kind == "f" and id(a) not in staging.constants
+def _outside_floats(a: Any) -> bool:
+    return type(a) is np.ndarray and a.dtype.kind == "f"  # not a Constant, a subclass
 
 
 def _staged_apply(original: Any) -> Any:
@@ -79,12 +80,34 @@ def _staged_apply(original: Any) -> Any:
             # use of it instead of computing with the values it has now
             # (integer and boolean arrays stay as they are: indices and labels are part of the
             # program, watched for changes by jit.py)
-            if any(_outside_floats(a, staging) for a in args):
-                args = tuple(staging.traced(a) if _outside_floats(a, staging) else a for a in args)
+            if any(_outside_floats(a) for a in args):
+                args = tuple(staging.traced(a) if _outside_floats(a) else a for a in args)
                 nested = True
+            out = original(prim, level, nested, args, kwargs)
+            if isinstance(out, Variable):
+                staging.made_at[out] = staging.where()
+            return out
         return original(prim, level, nested, args, kwargs)
 
     return staticmethod(apply)
+
+
+def _staged_pull_back(original: Any) -> Any:
+    """backprop's step through one node while some thread traces: the ops it records
+    are written under the user's line that made the node."""
+
+    def pull_back(node: Any, *rest: Any) -> None:
+        staging = current()
+        if staging is None:
+            return original(node, *rest)
+        outer = staging.pulling_back
+        staging.pulling_back = staging.made_at.get(node, outer)
+        try:
+            return original(node, *rest)
+        finally:
+            staging.pulling_back = outer
+
+    return pull_back
 
 
 # Installed while any thread traces, removed after: eager calls pay nothing for tt.jit
@@ -94,6 +117,7 @@ _HOOKS = [
     (NonDifferentiable, "__call__", _staged),
     (Variable, "_apply", lambda original: _staged_apply(original.__func__)),
     (Dual, "_apply", lambda original: _staged_apply(original.__func__)),
+    (backprop, "_pull_back", _staged_pull_back),
 ]
 _originals: list = []
 
@@ -104,7 +128,7 @@ def _install_hooks() -> None:
         _originals.append((cls, name, original))
         setattr(cls, name, staged(original))
     values.borrowing = lambda: current() is not None
-    values.made_constant = _note_constant
+    values.made_constant = _constant
 
 
 def _remove_hooks() -> None:

@@ -52,6 +52,18 @@ class Literal:
         return _short(self.value.item() if isinstance(self.value, np.generic) else self.value)
 
 
+class Constant(np.ndarray):
+    """An array that depends on shapes and literals alone: a seed of ones, a block of
+    the identity (`values.engine_constant`), an op folded while recording. The program
+    holds it as a literal. NumPy's own operations keep the type, so what the rules
+    compute from one with plain NumPy (a seed times 0.5) is known to be constant too;
+    any other array from outside is read at every call."""
+
+
+def constant(array: np.ndarray) -> Constant:
+    return array.view(Constant)
+
+
 @dataclass
 class Equation:
     """`out = op(*inputs, **params)`; `where` is the user's line that made it."""

@@ -105,9 +105,14 @@ class _Compiled:
         """Whether the trace no longer describes the function: an integer or boolean array it
         may have read as an index (part of the program, not an input) was changed, or a name
         through which it read a captured array now names another object. Then it traces again."""
-        return any(read() is not source for read, source in self.bindings) or any(
-            a.shape != copy.shape or not np.array_equal(a, copy) for a, copy in self.watched
-        )
+        # loops, not any() over generators: this runs at every call (0.4 us less, analysis/staged.py)
+        for read, source in self.bindings:
+            if read() is not source:
+                return True
+        for a, copy in self.watched:
+            if a.shape != copy.shape or not np.array_equal(a, copy):
+                return True
+        return False
 
     def differentiated(self) -> bool:
         """Whether a captured box is being differentiated now (a weight that requires grad)."""

@@ -33,8 +33,9 @@ from ..autograd.api.creation import like
 from ..autograd.box_ops import BoxOps
 from ..autograd.levels import Box, new_transform_level
 from ..autograd.primitive import NonDifferentiable, Primitive, _highest_box, unbox_all
+from ..autograd.rules.shape import reshape_p
 from .hooks import current
-from .ir import Equation, Literal, Program, Var
+from .ir import Constant, Equation, Literal, Program, Var, constant
 
 _PACKAGE = str(Path(__file__).resolve().parent.parent)
 # np.shape, np.zeros_like, ...: they read only shapes and dtypes, which the trace fixes
@@ -56,15 +57,21 @@ class TracerConversionError(TypeError):
     """A traced value was needed as a Python or NumPy value while tracing."""
 
 
-def user_line() -> str:
-    """`file:line` of the innermost frame outside tinytorch (and NumPy): the user's code."""
+def _user_frame() -> Any:
+    """The innermost frame outside tinytorch (and NumPy): the user's code."""
     frame = sys._getframe(1)
     while frame is not None:
         name = frame.f_code.co_filename
         if not name.startswith(_PACKAGE) and "numpy" not in name and not name.startswith("<frozen"):
-            return f"{Path(name).name}:{frame.f_lineno}"
+            return frame
         frame = frame.f_back
-    return ""
+    return None
+
+
+def user_line() -> str:
+    """`file:line` of the user's code."""
+    frame = _user_frame()
+    return "" if frame is None else f"{Path(frame.f_code.co_filename).name}:{frame.f_lineno}"
 
 
 class Tracer(Box, BoxOps):
@@ -191,12 +198,14 @@ class Staging:
         self._numbers = itertools.count(1)
         self._merged: dict = {}  # equation key -> Tracer, for merging equal equations
         self.ops_seen = 0
-        # arrays the engine made from shapes alone, and the results of folding them: constants
-        self.constants: dict[int, np.ndarray] = {}
         self._traced: dict[int, Tracer] = {}  # id(captured array) -> its Tracer
-
-    def note_constant(self, array: np.ndarray) -> None:
-        self.constants[id(array)] = array
+        # the user's line that made each reverse-mode node: its backward pass is written
+        # under that line (`pulling_back`), not under the line that called the transform
+        self.made_at: dict = {}
+        self.pulling_back = ""
+        self._made_by: dict[int, Equation] = {}  # variable number -> the equation that made it
+        self._tracers: dict[int, Tracer] = {}  # variable number -> its Tracer
+        self._caller = _user_frame()  # where tt.jit was called: ops made there are the transforms' own
 
     def new_input(self, value: np.ndarray) -> Tracer:
         tracer = self._tracer(value)
@@ -205,7 +214,9 @@ class Staging:
 
     def _tracer(self, concrete: Any) -> Tracer:
         concrete = concrete if isinstance(concrete, (np.ndarray, np.generic)) else np.asarray(concrete)
-        return Tracer(self, Var(next(self._numbers), concrete.shape, concrete.dtype), concrete)
+        tracer = Tracer(self, Var(next(self._numbers), concrete.shape, concrete.dtype), concrete)
+        self._tracers[tracer._var.number] = tracer
+        return tracer
 
     def bind(self, op: Any, args: tuple, kwargs: dict) -> Any:
         """Apply op while tracing: dispatch to boxes above the trace's level, else record."""
@@ -229,18 +240,19 @@ class Staging:
             if x._staging is not self:
                 raise RuntimeError("a traced array of another tt.jit trace was used here; return it from its function")
             return x._var
-        if isinstance(x, np.ndarray) and id(x) in self.constants:
-            return Literal(x[()] if x.ndim == 0 else x)
+        if isinstance(x, Constant):
+            value = x.view(np.ndarray)
+            return Literal(value[()] if value.ndim == 0 else value)
         if isinstance(x, (Box, np.ndarray)):
             return self.capture(x)
         return Literal(x)
 
     def _is_constant(self, x: Any) -> bool:
-        return not isinstance(x, (Box, np.ndarray)) or (isinstance(x, np.ndarray) and id(x) in self.constants)
+        return not isinstance(x, (Box, np.ndarray)) or isinstance(x, Constant)
 
     def traced(self, array: np.ndarray) -> Any:
         """The Tracer standing for an array from outside (captured), or a constant as it is."""
-        if id(array) in self.constants:
+        if isinstance(array, Constant):
             return array
         found = self._traced.get(id(array))
         if found is None:
@@ -255,8 +267,21 @@ class Staging:
             found = self.captured[id(source)] = (Var(next(self._numbers), value.shape, value.dtype), source)
         return found[0]
 
+    def where(self) -> str:
+        """The user's line an op being recorded comes from; "" for a transform's own work
+        after the function returned (assembling a Jacobian's rows)."""
+        if self.pulling_back:
+            return self.pulling_back
+        frame = _user_frame()
+        if frame is None or frame is self._caller:
+            return ""
+        return f"{Path(frame.f_code.co_filename).name}:{frame.f_lineno}"
+
     def concrete(self, x: Any) -> Any:
-        return x._example if isinstance(x, Tracer) else unbox_all(x)
+        if isinstance(x, Tracer):
+            return x._example
+        x = unbox_all(x)
+        return x.view(np.ndarray) if isinstance(x, Constant) else x
 
     def record(self, op: Any, args: tuple, kwargs: dict) -> Any:
         self.ops_seen += 1
@@ -265,14 +290,16 @@ class Staging:
             return op.impl(*values, **kwargs)
         if all(self._is_constant(a) for a in args):  # Python values and constants alone: computed now
             value = op.impl(*values, **kwargs)
-            if isinstance(value, np.ndarray):
-                self.note_constant(value)
-            return value
+            return constant(value) if isinstance(value, np.ndarray) else value
         atoms = tuple(self.atom(a) for a in args)
         x = args[0]
         if _is_identity(op, x, atoms):
             return x
         same = _times_ones(op, args, atoms)
+        if same is None:
+            same = _times_identity(op, args, atoms)
+        if same is None:
+            same = self._diagonal_product(op, args)
         if same is not None:
             return same
         key = _merge_key(op, atoms, kwargs)
@@ -282,9 +309,22 @@ class Staging:
         if op.name in _NO_OP_IF_SAME_TYPE and isinstance(x, Tracer) and _same_type(value, x):
             return x
         out = self._tracer(value)
-        self.equations.append(Equation(op, atoms, dict(kwargs), out._var, user_line()))
+        self.equations.append(Equation(op, atoms, dict(kwargs), out._var, self.where()))
+        self._made_by[out._var.number] = self.equations[-1]
         self._merged[key] = out
         return out
+
+    def _diagonal_product(self, op: Any, args: tuple) -> Any:
+        """diag(s) @ m as s[:, None] * m, where diag(s) was made as a constant identity
+        times a vector (a Jacobian's basis through an elementwise op, then through a
+        matmul, in either mode): n^2 products instead of n^3, one equation for one."""
+        if op.name != "matmul" or len(args) != 2 or not all(isinstance(a, Tracer) for a in args):
+            return None
+        s = _diagonal(self._made_by.get(args[0]._var.number))
+        m = args[1]._var
+        if s is None or len(m.shape) != 2 or m.shape[0] != max(s.shape) or m.dtype != s.dtype:
+            return None
+        return reshape_p(self._tracers[s.number], (m.shape[0], 1), len(s.shape)) * args[1]
 
     def output(self, x: Any) -> Var | Literal:
         """An output of the traced function, as the program returns it."""
@@ -326,6 +366,46 @@ def _times_ones(op: Any, args: tuple, atoms: tuple) -> Tracer | None:
                 and bool(np.all(value == 1))
             ):
                 return x
+    return None
+
+
+def _times_identity(op: Any, args: tuple, atoms: tuple) -> Tracer | None:
+    """x, when op is I @ x or x @ I with a constant identity matrix that changes neither
+    its shape nor its dtype (a Jacobian's basis, pushed or pulled through a matmul)."""
+    if op.name != "matmul" or len(args) != 2:
+        return None
+    for x, eye, axis in ((args[1], atoms[0], -2), (args[0], atoms[1], -1)):
+        if not isinstance(x, Tracer) or not isinstance(eye, Literal) or not isinstance(eye.value, np.ndarray):
+            continue
+        value = eye.value
+        if (
+            value.ndim == 2
+            and value.shape[0] == value.shape[1]
+            and x.ndim >= 1
+            and x.shape[axis if x.ndim >= 2 else -1] == value.shape[0]
+            and np.result_type(value, x.dtype) == x.dtype
+            and np.array_equal(value, np.eye(value.shape[0]))
+        ):
+            return x
+    return None
+
+
+def _diagonal(eq: Equation | None) -> Tracer | None:
+    """s, when eq makes diag(s) as a constant n x n identity times a vector s of n (a
+    row or a column), with s's dtype."""
+    if eq is None or eq.op.name != "multiply" or eq.params or len(eq.out.shape) != 2:
+        return None
+    for eye, s in (eq.inputs, eq.inputs[::-1]):
+        if (
+            isinstance(s, Var)
+            and isinstance(eye, Literal)
+            and isinstance(eye.value, np.ndarray)
+            and eye.value.shape == eq.out.shape
+            and s.shape in ((eq.out.shape[0],), (1, eq.out.shape[0]), (eq.out.shape[0], 1))
+            and s.dtype == eq.out.dtype
+            and np.array_equal(eye.value, np.eye(eq.out.shape[0]))
+        ):
+            return s
     return None
 
 
