@@ -27,7 +27,7 @@ from ..autograd.passes import output_node, output_value, pull_back, push_forward
 from ..autograd.primitive import Primitive
 from .codegen import Generated
 from .ir import Program, Var
-from .tracer import live
+from .simplify import live
 
 
 def evaluate(program: Program, *values: Any) -> list:

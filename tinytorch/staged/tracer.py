@@ -11,10 +11,11 @@ the trace's level is recorded. Arrays and Variables from outside the function
 call; Python scalars become literals.
 
 Simplifications happen as equations are recorded, never in a rewrite loop:
-ops on literals alone are computed at once, `x * 1`, `x - 0`, `x / 1` and
-reshapes, broadcasts and casts that change nothing return their input, and an
-equation equal to an earlier one (same op, inputs, parameters) is merged into it.
-Equations no output needs are dropped at the end.
+ops on literals and constants alone are computed at once, the rules of
+simplify.py say when an equation is one of its inputs (`x * 1`, `I @ x`) or a
+cheaper product, reshapes, broadcasts and casts that change nothing return their
+input, and an equation equal to an earlier one (same op, inputs, parameters) is
+merged into it. Equations no output needs are dropped at the end.
 
 Conversions that need a traced value (`bool`, `float`, `int`, `np.asarray`, a
 branch on it) raise `TracerConversionError`, naming the user's line.
@@ -36,6 +37,7 @@ from ..autograd.primitive import NonDifferentiable, Primitive, _highest_box, unb
 from ..autograd.rules.shape import reshape_p
 from .hooks import current
 from .ir import Constant, Equation, Literal, Program, Var, constant
+from .simplify import NO_OP_IF_SAME_TYPE, live, merge_key, same_input, same_type, scaled_rows
 
 _PACKAGE = str(Path(__file__).resolve().parent.parent)
 # np.shape, np.zeros_like, ...: they read only shapes and dtypes, which the trace fixes
@@ -47,10 +49,6 @@ _BITWISE = {
     "not": NonDifferentiable("invert", np.invert),
 }
 _BITWISE_UFUNCS = {np.bitwise_and: "and", np.bitwise_or: "or", np.bitwise_xor: "xor", np.invert: "not"}
-# not x + 0: it turns -0.0 into 0.0
-_IDENTITY_ELEMENT = {"multiply": 1, "divide": 1, "subtract": 0}
-# in a program nothing is written in place, so these return their input when they change nothing
-_NO_OP_IF_SAME_TYPE = {"reshape", "broadcast_to", "sum_to", "astype", "copy", "positive"}
 
 
 class TracerConversionError(TypeError):
@@ -292,39 +290,24 @@ class Staging:
             value = op.impl(*values, **kwargs)
             return constant(value) if isinstance(value, np.ndarray) else value
         atoms = tuple(self.atom(a) for a in args)
-        x = args[0]
-        if _is_identity(op, x, atoms):
-            return x
-        same = _times_ones(op, args, atoms)
-        if same is None:
-            same = _times_identity(op, args, atoms)
-        if same is None:
-            same = self._diagonal_product(op, args)
-        if same is not None:
-            return same
-        key = _merge_key(op, atoms, kwargs)
+        same = same_input(op, atoms)
+        if same is not None and isinstance(args[same], Tracer):
+            return args[same]
+        s = scaled_rows(op, atoms, self._made_by)
+        if s is not None and s.number in self._tracers:  # diag(s) @ m: s as a column, times m
+            return reshape_p(self._tracers[s.number], (max(s.shape), 1), len(s.shape)) * args[1]
+        key = merge_key(op, atoms, kwargs)
         if key in self._merged:
             return self._merged[key]
         value = op.impl(*values, **kwargs)
-        if op.name in _NO_OP_IF_SAME_TYPE and isinstance(x, Tracer) and _same_type(value, x):
+        x = args[0]
+        if op.name in NO_OP_IF_SAME_TYPE and isinstance(x, Tracer) and same_type(value, x._var):
             return x
         out = self._tracer(value)
         self.equations.append(Equation(op, atoms, dict(kwargs), out._var, self.where()))
         self._made_by[out._var.number] = self.equations[-1]
         self._merged[key] = out
         return out
-
-    def _diagonal_product(self, op: Any, args: tuple) -> Any:
-        """diag(s) @ m as s[:, None] * m, where diag(s) was made as a constant identity
-        times a vector (a Jacobian's basis through an elementwise op, then through a
-        matmul, in either mode): n^2 products instead of n^3, one equation for one."""
-        if op.name != "matmul" or len(args) != 2 or not all(isinstance(a, Tracer) for a in args):
-            return None
-        s = _diagonal(self._made_by.get(args[0]._var.number))
-        m = args[1]._var
-        if s is None or len(m.shape) != 2 or m.shape[0] != max(s.shape) or m.dtype != s.dtype:
-            return None
-        return reshape_p(self._tracers[s.number], (m.shape[0], 1), len(s.shape)) * args[1]
 
     def output(self, x: Any) -> Var | Literal:
         """An output of the traced function, as the program returns it."""
@@ -341,101 +324,3 @@ class Staging:
             ("dead code removed", recorded, len(equations)),
         ]
         return Program(list(self.inputs), captured, sources, equations, outputs, stats)
-
-
-def _is_identity(op: Any, x: Any, atoms: tuple) -> bool:
-    """Whether op(x, literal) is x itself: x * 1, x / 1, x - 0 of x's own shape and dtype."""
-    identity = _IDENTITY_ELEMENT.get(op.name)
-    if identity is None or len(atoms) != 2 or not isinstance(x, Tracer) or not isinstance(atoms[1], Literal):
-        return False
-    other = atoms[1].value
-    return type(other) in (int, float) and other == identity and np.result_type(x.dtype, other) == x.dtype
-
-
-def _times_ones(op: Any, args: tuple, atoms: tuple) -> Tracer | None:
-    """x, when op(x, ones) or op(ones, x) multiplies it by a constant array of ones that
-    changes neither its shape nor its dtype (a seed, a block of the identity of size one)."""
-    if op.name != "multiply" or len(args) != 2:
-        return None
-    for x, ones in ((args[0], atoms[1]), (args[1], atoms[0])):
-        if isinstance(x, Tracer) and isinstance(ones, Literal) and isinstance(ones.value, (np.ndarray, np.generic)):
-            value = np.asarray(ones.value)
-            if (
-                np.broadcast_shapes(value.shape, x.shape) == x.shape
-                and np.result_type(value, x.dtype) == x.dtype
-                and bool(np.all(value == 1))
-            ):
-                return x
-    return None
-
-
-def _times_identity(op: Any, args: tuple, atoms: tuple) -> Tracer | None:
-    """x, when op is I @ x or x @ I with a constant identity matrix that changes neither
-    its shape nor its dtype (a Jacobian's basis, pushed or pulled through a matmul)."""
-    if op.name != "matmul" or len(args) != 2:
-        return None
-    for x, eye, axis in ((args[1], atoms[0], -2), (args[0], atoms[1], -1)):
-        if not isinstance(x, Tracer) or not isinstance(eye, Literal) or not isinstance(eye.value, np.ndarray):
-            continue
-        value = eye.value
-        if (
-            value.ndim == 2
-            and value.shape[0] == value.shape[1]
-            and x.ndim >= 1
-            and x.shape[axis if x.ndim >= 2 else -1] == value.shape[0]
-            and np.result_type(value, x.dtype) == x.dtype
-            and np.array_equal(value, np.eye(value.shape[0]))
-        ):
-            return x
-    return None
-
-
-def _diagonal(eq: Equation | None) -> Tracer | None:
-    """s, when eq makes diag(s) as a constant n x n identity times a vector s of n (a
-    row or a column), with s's dtype."""
-    if eq is None or eq.op.name != "multiply" or eq.params or len(eq.out.shape) != 2:
-        return None
-    for eye, s in (eq.inputs, eq.inputs[::-1]):
-        if (
-            isinstance(s, Var)
-            and isinstance(eye, Literal)
-            and isinstance(eye.value, np.ndarray)
-            and eye.value.shape == eq.out.shape
-            and s.shape in ((eq.out.shape[0],), (1, eq.out.shape[0]), (eq.out.shape[0], 1))
-            and s.dtype == eq.out.dtype
-            and np.array_equal(eye.value, np.eye(eq.out.shape[0]))
-        ):
-            return s
-    return None
-
-
-def _same_type(value: Any, x: Tracer) -> bool:
-    return np.shape(value) == x.shape and np.result_type(value) == x.dtype
-
-
-_KEYED_BY_VALUE = (bool, int, float, str, tuple, type(None), np.dtype, np.generic, type)
-
-
-def _literal_key(value: Any) -> tuple:
-    """Equal keys for equal Python values (repr tells 0.0 from -0.0, and nan from itself);
-    objects such as indices are equal only to themselves."""
-    text = repr(value) if isinstance(value, _KEYED_BY_VALUE) else None
-    if text is not None and len(text) < 200:
-        return ("value", type(value), text)
-    return ("object", id(value))
-
-
-def _merge_key(op: Any, atoms: tuple, kwargs: dict) -> tuple:
-    parts = tuple(("var", a.number) if isinstance(a, Var) else _literal_key(a.value) for a in atoms)
-    return (op, parts, tuple((k, _literal_key(v)) for k, v in sorted(kwargs.items())))
-
-
-def live(equations: list, outputs: list) -> list:
-    """The equations some output needs, in order."""
-    needed = {v.number for v in outputs if isinstance(v, Var)}
-    kept = []
-    for eq in reversed(equations):
-        if eq.out.number in needed:
-            kept.append(eq)
-            needed.update(a.number for a in eq.inputs if isinstance(a, Var))
-    return kept[::-1]
