@@ -49,6 +49,9 @@ def test_static_arguments_key_the_cache_by_value():
     np.testing.assert_array_equal(power(np.full(2, 2.0), 3), [8.0, 8.0])
     np.testing.assert_array_equal(power(np.full(2, 2.0), 2), [4.0, 4.0])
     assert power.cache_info().misses == 2
+    np.testing.assert_array_equal(power(np.full(2, 3.0), 3), [27.0, 27.0])  # the fast key holds static values
+    np.testing.assert_array_equal(power(np.full(2, 3.0), 2), [9.0, 9.0])
+    assert power.cache_info()[:2] == (2, 2)
     named = tt.jit(lambda x, mode="sum": tt.sum(x) if mode == "sum" else tt.max(x), static_argnames="mode")
     assert named(np.arange(3.0), mode="max") == 2.0 and named(np.arange(3.0)) == 3.0
     with pytest.raises(TypeError, match="hashable"):

@@ -178,7 +178,7 @@ class Jitted:
         # fast path, measured (analysis/staged.py): plain arrays and numbers in tuples, lists and
         # dicts, keyed by one walk over them; the general signature costs 10-15 us a call
         leaves: list = []
-        key = None if kwargs or self.static_argnums else plain_key(args, leaves)
+        key = None if kwargs else self._plain_key(args, leaves)
         compiled = self._current(self._by_structure.get(key) if key is not None else None)
         if compiled is not None:
             with self._lock:
@@ -193,6 +193,21 @@ class Jitted:
         if any(isinstance(leaf, Box) for leaf in signature.leaves) or compiled.differentiated():
             return self._differentiated_call(compiled, signature.leaves, args, kwargs)
         return compiled.run(signature.leaves)
+
+    def _plain_key(self, args: tuple, leaves: list) -> Any:
+        """The fast key of positional arguments (plain_key of the dynamic ones, and the
+        static values), collecting the dynamic leaves; None when the general signature is
+        needed (other kinds of arguments, unhashable static values)."""
+        if not self.static_argnums:
+            return plain_key(args, leaves)
+        static = self.static_argnums
+        key = plain_key(tuple(a for i, a in enumerate(args) if i not in static), leaves)
+        values = tuple(a for i, a in enumerate(args) if i in static)
+        try:
+            hash(values)
+        except TypeError:  # the general signature raises the error that says so
+            return None
+        return None if key is None else (key, values)
 
     def _differentiated_call(self, compiled: _Compiled, leaves: list, args: tuple, kwargs: dict) -> Any:
         """A call whose inputs are being differentiated: with one output and boxes of one level,
