@@ -1,10 +1,12 @@
 """What staged execution (tt.jit) costs, against hand-written NumPy and eager tinytorch.
 
 For each workload of issue 10: the hand-written NumPy (or plain Python) version, eager
-tinytorch and tt.jit of the same transform, timed interleaved (medians), with the
+tinytorch and tt.jit of the same transform, timed interleaved (medians of turns of
+about 2 ms of calls each, as a loop calls them), with the
 ratio to hand-written, the target ratio, the first call of the staged version
 (trace, simplify, generate, run) and the largest difference from the hand-written
-result.
+result. Then the peak memory (tracemalloc) of one call of the 784-256-10 MLP's
+gradient, eager and staged.
 
     python analysis/staged.py [--repeats 30]
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import math
 import time
+import tracemalloc
 
 import numpy as np
 from timing import interleaved_medians
@@ -136,6 +139,15 @@ def largest_difference(a, b) -> float:
     return max(float(np.max(np.abs(np.asarray(x) - np.asarray(y)))) for x, y in zip(a, b))
 
 
+def peak_mib(fn) -> float:
+    """The peak of memory allocated during one call of fn, beyond what was allocated before."""
+    tracemalloc.start()
+    fn()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak / 2**20
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=30)
@@ -150,12 +162,16 @@ def main() -> None:
         diff = largest_difference(result, by_hand())
         repeats = max(5, args.repeats // 5) if "RK4" in name or "chain" in name else args.repeats
         runs = {"numpy": by_hand, "eager": lambda f=eager, a=inputs: f(*a), "staged": lambda f=staged, a=inputs: f(*a)}
-        t = interleaved_medians(runs, repeats)
+        t = interleaved_medians(runs, repeats, budget=2e-3)  # as a loop calls them: 2 ms of calls a turn
         ratio_eager, ratio_staged = t["eager"] / t["numpy"], t["staged"] / t["numpy"]
         print(
             f"{name:54s} {t['numpy'] * 1e6:7.0f}us {ratio_eager:6.1f}x {ratio_staged:6.2f}x {target:6.2f}x "
             f"{'yes' if ratio_staged <= target else 'NO':>3s} {first * 1e3:7.1f}ms  {diff:.1e}"
         )
+    eager, staged, _, inputs = mlp_case(784, 256, 10, 128)
+    staged(*inputs)  # traced and compiled before measuring
+    eager_peak, staged_peak = peak_mib(lambda: eager(*inputs)), peak_mib(lambda: staged(*inputs))
+    print(f"peak memory of one MLP 784-256-10 gradient: eager {eager_peak:.2f} MiB, staged {staged_peak:.2f} MiB")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """tt.jit's contract: the cache and its key, what is read at every call, refusals that
 name the user's line, containers, dtypes, threads, and the generated code."""
 
+import collections
 import threading
 import traceback
 import warnings
@@ -257,6 +258,12 @@ def test_containers_in_and_out():
     g = tt.jit(lambda p: {"sum": tt.sum(p["a"]) + p["b"][0], "pair": (p["a"] * 2.0, p["b"][1])})
     out = g({"a": np.ones(2), "b": [np.array(3.0), np.array(4.0)]})
     assert out["sum"] == 5.0 and np.array_equal(out["pair"][0], [2.0, 2.0]) and out["pair"][1] == 4.0
+    assert "return {'sum': " in g.code({"a": np.ones(2), "b": [np.array(3.0), np.array(4.0)]})  # built in place
+    Pair = collections.namedtuple("Pair", "first second")
+    h = tt.jit(lambda x: [Pair(x * 2.0, None), {1: tt.sin(x)}])  # rebuilt from the flat outputs
+    first, second = h(np.ones(2))
+    assert type(first) is Pair and first.second is None and np.array_equal(first.first, [2.0, 2.0])
+    assert list(second) == [1] and np.array_equal(second[1], np.sin(np.ones(2)))
 
 
 def test_float32_stays_float32():

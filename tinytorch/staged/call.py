@@ -51,7 +51,7 @@ class Residuals:
 def _impl(*values: Any, compiled: Any, wanted: tuple, residuals: Residuals) -> Any:
     halves = compiled.halves(wanted, values) if wanted else None
     if halves is None:
-        return compiled.generated.function(*values)[0]
+        return compiled.generated.function(*values)  # one output, returned as it is
     out, *residuals.kept = halves.forward(*values)
     return out
 

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.primitive import Primitive, registry
+from ..autograd.tree import TreeDef
 from .emit import EMITTERS, SCALAR_EMITTERS
 from .ir import Equation, Program, Var
 
@@ -36,10 +37,13 @@ _INLINE = (bool, int, str, type(None))
 class Generated:
     """The source of a program and the function compiled from it."""
 
-    def __init__(self, program: Program, name: str) -> None:
+    def __init__(self, program: Program, name: str, out_tree: TreeDef | None = None) -> None:
         self.namespace: dict[str, Any] = {"np": np, "math": math}
         self._names: dict[int, str] = {}  # id(object) -> its name in the namespace
-        self.source = self._write(program, name)
+        # the function returns f's result as f does when its structure can be written as a
+        # literal (tuples, lists, dicts of str keys): rebuilding it cost 3-4 us a call
+        self.structured = out_tree is not None and _literal_structure(out_tree)
+        self.source = self._write(program, name, out_tree if self.structured else None)
         self.filename = f"<tinytorch.jit {name} #{next(_counter)}>"
         lines = self.source.splitlines(True)
         linecache.cache[self.filename] = (len(self.source), None, lines, self.filename)
@@ -65,7 +69,7 @@ class Generated:
     def _atom(self, atom: Any) -> str:
         return atom.name if isinstance(atom, Var) else self._literal(atom.value)
 
-    def _write(self, program: Program, name: str) -> str:
+    def _write(self, program: Program, name: str, out_tree: TreeDef | None) -> str:
         params = [v.name for v in program.inputs + program.captured]
         lines = [f"def {name}({', '.join(params)}):"]
         # float64 scalars become Python floats (emit.py says why); these variables hold one
@@ -103,7 +107,10 @@ class Generated:
             if dead:
                 lines.append(f"    del {', '.join(names[n] for n in dead)}")
         outputs = [self._output(v) for v in program.outputs]
-        lines.append(f"    return ({''.join(o + ', ' for o in outputs)})")
+        if out_tree is None:
+            lines.append(f"    return ({''.join(o + ', ' for o in outputs)})")
+        else:
+            lines.append(f"    return {_structure(out_tree, iter(outputs))}")
         return "\n".join(lines) + "\n"
 
     def _expression(self, eq: Any, args: list) -> str:
@@ -142,6 +149,29 @@ class Generated:
         if isinstance(atom.value, np.ndarray):
             return f"{self._bind(atom.value, 'c')}.copy()"  # a constant output: a new array each call
         return self._literal(atom.value)
+
+
+def _literal_structure(tree: TreeDef) -> bool:
+    """Whether a result of this structure can be written as a Python literal."""
+    if tree.kind is None or tree.kind is type(None):
+        return True
+    if tree.kind is dict and not all(type(k) is str for k in tree.meta):
+        return False
+    return tree.kind in (tuple, list, dict) and all(_literal_structure(c) for c in tree.children)
+
+
+def _structure(tree: TreeDef, outputs: Any) -> str:
+    """The code of a result of this structure, taking its leaves' code from `outputs`."""
+    if tree.kind is None:
+        return next(outputs)
+    if tree.kind is type(None):
+        return "None"
+    parts = [_structure(c, outputs) for c in tree.children]
+    if tree.kind is dict:
+        return "{" + ", ".join(f"{k!r}: {p}" for k, p in zip(tree.meta, parts)) + "}"
+    if tree.kind is list:
+        return "[" + ", ".join(parts) + "]"
+    return "(" + "".join(p + ", " for p in parts) + ")"
 
 
 def _is_float_scalar(v: Var) -> bool:

@@ -102,6 +102,8 @@ def _sum_to(eq: Equation, a: list) -> str | None:
     axes = summed_axes(source, shape, ndim)
     if not axes:
         return f"{_receiver(a[0])}.reshape({eq.out.shape})"
+    if tuple(n for i, n in enumerate(source) if i not in axes) == eq.out.shape:  # leading axes summed away
+        return f"{_receiver(a[0])}.sum(axis={axes})"
     return f"{_receiver(a[0])}.sum(axis={axes}, keepdims=True).reshape({eq.out.shape})"
 
 

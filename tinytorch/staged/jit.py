@@ -57,7 +57,7 @@ class _Compiled:
         self.checks = bool(watched or bindings)
         self.derivatives: dict = {}  # (pullback_function or pushforward_function, inputs) -> callable
         self.split: dict = {}
-        self.generated = Generated(program, name)
+        self.generated = Generated(program, name, out_tree)
         self.boxes = [source for source in program.sources if isinstance(source, Box)]
         # captured plain arrays are passed as they are: the same objects, read at each call
         self.arrays_only = not self.boxes
@@ -67,7 +67,7 @@ class _Compiled:
         sources = self.program.sources
         captured = sources if self.arrays_only else [unbox_all(source) for source in sources]
         out = self.generated.function(*inputs, *captured)
-        return out[0] if self.out_tree is LEAF else unflatten(self.out_tree, out)
+        return out if self.generated.structured else unflatten(self.out_tree, out)
 
     def pullback(self, wanted: tuple) -> Callable:
         """The VJP of this program for the inputs numbered `wanted` (call.py)."""
