@@ -42,6 +42,8 @@ def test_every_public_transform_has_an_example():
         "Dual",
         "checkpoint",
         "primitive",
+        "custom_root",
+        "custom_fixed_point",
     ]:
         doc = getattr(autograd, name).__doc__ or ""
         assert ">>>" in doc, f"{name} has no runnable example"

@@ -252,6 +252,9 @@ def test_custom_primitives_are_staged():
     x = np.array([0.5, -2.0])
     np.testing.assert_allclose(tt.jit(cube)(x), x**3)
     np.testing.assert_allclose(tt.jit(grad(lambda x: tt.sum(cube(x))))(x), 3 * x**2)
+    square = primitive(lambda x: x * x)  # named "<lambda>", no identifier: generated code names it anyway
+    square.defvjp(lambda g, ans, x: 2 * g * x)
+    np.testing.assert_allclose(tt.jit(grad(lambda x: tt.sum(square(x) * cube(x))))(x), 5 * x**4)
 
 
 def test_containers_in_and_out():

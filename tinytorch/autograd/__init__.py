@@ -11,6 +11,7 @@ from .custom import primitive
 from .forward import Dual
 from .gradcheck import GradcheckError, gradcheck
 from .graph import GraphNode, backward_graph
+from .implicit import UnconvergedWarning, custom_fixed_point, custom_root
 from .jacobian import Jacobian, hessian, jacfwd, jacobian, jacrev
 from .levels import enable_grad, is_grad_enabled, no_grad
 from .primitive import Primitive, registry
@@ -38,6 +39,9 @@ __all__ = [
     "checkpoint",
     "register_random_state",
     "primitive",
+    "custom_root",
+    "custom_fixed_point",
+    "UnconvergedWarning",
     "Primitive",
     "registry",
     "backward_graph",

@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 import linecache
 import math
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -54,7 +55,9 @@ class Generated:
         """A name in the namespace for obj (a function, or a constant too big to inline)."""
         name = self._names.get(id(obj))
         if name is None:
-            name = f"{hint}_{len(self._names)}"
+            # a hint is a primitive's name, which may be no identifier ("<lambda>")
+            name = f"{re.sub(r'[^0-9a-zA-Z_]', '', hint) or 'f'}_{len(self._names)}"
+            name = name if name.isidentifier() else f"f{name}"
             while name in self.namespace:
                 name += "_"
             self._names[id(obj)] = name
