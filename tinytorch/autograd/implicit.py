@@ -27,7 +27,6 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-import scipy.sparse.linalg
 
 from . import api
 from .custom import CustomPrimitive
@@ -182,6 +181,8 @@ class _ImplicitSolver:
         return _checked_residual(worst, tol=self.tol, name=self.__name__)
 
     def _gmres(self, matvec: Callable[[np.ndarray], np.ndarray], b: np.ndarray, n: int) -> np.ndarray:
+        import scipy.sparse.linalg  # on first use: importing tinytorch does not load SciPy
+
         operator = scipy.sparse.linalg.LinearOperator((n, n), matvec=matvec, dtype=np.float64)
         scale = float(np.max(np.abs(b))) if b.size else 0.0
         if scale == 0.0:

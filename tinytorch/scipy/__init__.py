@@ -1,0 +1,4 @@
+"""SciPy with exact derivatives: SciPy's names and signatures, differentiable results.
+
+`tinytorch.scipy.optimize`: minimize, least_squares, root.
+"""

@@ -1,0 +1,186 @@
+"""scipy.optimize with exact derivatives in, and differentiable solutions out.
+
+`minimize`, `least_squares` and `root` take SciPy's arguments and return SciPy's
+result objects. The derivatives SciPy asks for (`jac`, and `hess`/`hessp` for the
+methods that use them) are computed by tinytorch from `fun`, written with `tt`
+ops. When an element of `args` is being differentiated (a `Variable`, a `Dual`,
+an argument of `grad`), the solution `.x` is differentiable with respect to it,
+by implicit differentiation (`custom_root`) of the optimality conditions:
+
+    minimize:       grad_x fun(x, *args) = 0
+    least_squares:  J(x)^T fun(x, *args) = 0      (the gradient of the cost)
+    root:           fun(x, *args) = 0
+
+These hold at an unconstrained solution only: differentiating a solution at an
+active bound, or under constraints, raises `NotImplementedError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import scipy.optimize
+
+from ..autograd import optimize as exact
+from ..autograd.implicit import custom_root
+from ..autograd.jacobian import jacobian
+from ..autograd.levels import Box
+from ..autograd.primitive import unbox_all
+from ..autograd.transforms import grad, vjp
+
+_GIVEN_BY_TINYTORCH = ("jac", "hess", "hessp")
+
+
+def minimize(fun: Callable[..., Any], x0: Any, args: tuple = (), method: str | None = None, **options: Any) -> Any:
+    """`scipy.optimize.minimize` with exact `jac` (and `hess`/`hessp` where the method uses
+    them); `.x` is differentiable with respect to `args` (grad_x fun = 0 at the solution).
+
+    >>> import numpy as np, tinytorch as tt
+    >>> from tinytorch.autograd import grad
+    >>> from tinytorch.scipy.optimize import minimize
+    >>> def argmin(a):                                  # the minimiser of (x - a)^2 + x^4 / 4
+    ...     return minimize(lambda x, a: tt.sum((x - a) ** 2 + x**4 / 4), np.zeros(1), args=(a,), tol=1e-12).x
+    >>> x = argmin(1.0)[0]                              # x + x^3 / 2 = a: dx/da = 1 / (1 + 3 x^2 / 2)
+    >>> bool(np.isclose(grad(lambda a: argmin(a)[0])(1.0), 1 / (1 + 1.5 * x**2)))
+    True
+    """
+    _refuse_given(options, "minimize")
+    x0 = _flat(x0, "minimize")
+
+    def solve(x_init: np.ndarray, values: tuple) -> Any:
+        return exact.minimize(fun, x_init, args=values, method=method, **options)
+
+    def optimality(x: Any, *a: Any) -> Any:
+        return grad(fun)(x, *a)
+
+    constrained = options.get("bounds") is not None or bool(options.get("constraints"))
+    return _solved(solve, optimality, x0, tuple(args), "minimize", lambda r: constrained)
+
+
+def least_squares(fun: Callable[..., Any], x0: Any, args: tuple = (), **options: Any) -> Any:
+    """`scipy.optimize.least_squares` with the exact Jacobian of the residuals `fun`;
+    `.x` is differentiable with respect to `args` (J^T fun = 0 at the solution).
+
+    >>> import numpy as np, tinytorch as tt
+    >>> from tinytorch.scipy.optimize import least_squares
+    >>> t = np.linspace(0.0, 1.0, 20)
+    >>> y = 2.0 * np.exp(-1.5 * t)
+    >>> fit = least_squares(lambda p, t, y: p[0] * tt.exp(-p[1] * t) - y, np.ones(2), args=(t, y))
+    >>> np.round(fit.x, 6).tolist()
+    [2.0, 1.5]
+    """
+    if options.get("jac", "2-point") != "2-point" or options.get("kwargs"):
+        raise TypeError("least_squares: jac is computed by tinytorch; pass extra arguments through args")
+    options.pop("jac", None)
+    if options.get("loss", "linear") != "linear" and any(_moving(a) for a in args):
+        raise NotImplementedError("least_squares: differentiating a solution of a robust loss (loss != 'linear')")
+    x0 = _flat(x0, "least_squares")
+
+    def solve(x_init: np.ndarray, values: tuple) -> Any:
+        jac = jacobian(fun)
+        return scipy.optimize.least_squares(
+            lambda x, *a: np.asarray(fun(x, *a), dtype=np.float64),
+            x_init,
+            jac=lambda x, *a: np.asarray(jac(x, *a), dtype=np.float64),
+            args=values,
+            **options,
+        )
+
+    def optimality(x: Any, *a: Any) -> Any:
+        residuals, pullback = vjp(lambda y: fun(y, *a), x)
+        return pullback(residuals)[0]
+
+    return _solved(solve, optimality, x0, tuple(args), "least_squares", lambda r: bool(np.any(r.active_mask)))
+
+
+def root(fun: Callable[..., Any], x0: Any, args: tuple = (), method: str = "hybr", **options: Any) -> Any:
+    """`scipy.optimize.root` with the exact Jacobian for the methods that use one
+    ("hybr", "lm"); `.x` is differentiable with respect to `args` (fun = 0 there).
+
+    >>> import numpy as np, tinytorch as tt
+    >>> from tinytorch.autograd import jacobian
+    >>> from tinytorch.scipy.optimize import root
+    >>> solve = lambda b: root(lambda x, b: x**3 + x - b, np.zeros(2), args=(b,)).x
+    >>> b = np.array([2.0, 10.0])                       # x = 1 and x = 2: dx/db = 1 / (3 x^2 + 1)
+    >>> np.round(np.diag(jacobian(solve)(b)), 12).tolist()
+    [0.25, 0.076923076923]
+    """
+    if method in ("krylov",):
+        raise NotImplementedError("root(method='krylov') with exact Jacobian-vector products is not built yet")
+    _refuse_given(options, "root")
+    x0 = _flat(x0, "root")
+
+    def solve(x_init: np.ndarray, values: tuple) -> Any:
+        jac = jacobian(fun)
+        uses_jac = method in ("hybr", "lm")
+        return scipy.optimize.root(
+            lambda x, *a: np.asarray(fun(x, *a), dtype=np.float64),
+            x_init,
+            args=values,
+            method=method,
+            jac=(lambda x, *a: np.asarray(jac(x, *a), dtype=np.float64)) if uses_jac else None,
+            **options,
+        )
+
+    return _solved(solve, fun, x0, tuple(args), "root", lambda r: False)
+
+
+def _solved(
+    solve: Callable[[np.ndarray, tuple], Any],
+    optimality: Callable[..., Any],
+    x0: np.ndarray,
+    args: tuple,
+    name: str,
+    constrained: Callable[[Any], bool],
+) -> Any:
+    """SciPy's result of solve(x0, args), with `.x` differentiable with respect to the
+    elements of args that carry derivatives."""
+    moving = [i for i, a in enumerate(args) if _moving(a)]
+    values = tuple(unbox_all(a) for a in args)
+    if not moving:
+        return solve(x0, values)
+    results = []
+
+    def solver(x_init: np.ndarray, *moved: Any) -> np.ndarray:
+        result = solve(x_init, _with(values, moving, moved))
+        if constrained(result):
+            raise NotImplementedError(
+                f"{name}: differentiating a solution under bounds or constraints (the optimality "
+                "conditions of an active bound or constraint are not implemented)"
+            )
+        results.append(result)
+        return result.x
+
+    def conditions(x: Any, *moved: Any) -> Any:
+        return optimality(x, *_with(args, moving, moved))
+
+    x = custom_root(conditions)(solver)(x0, *(args[i] for i in moving))
+    result = results[-1]
+    result.x = x
+    return result
+
+
+def _with(args: tuple, positions: list, replacements: tuple) -> tuple:
+    out = list(args)
+    for i, r in zip(positions, replacements):
+        out[i] = r
+    return tuple(out)
+
+
+def _moving(a: Any) -> bool:
+    return isinstance(a, Box)
+
+
+def _flat(x0: Any, name: str) -> np.ndarray:
+    x0 = np.atleast_1d(np.asarray(unbox_all(x0), dtype=np.float64))
+    if x0.ndim != 1:
+        raise ValueError(f"{name}: x0 must be one-dimensional, as SciPy requires (got shape {x0.shape})")
+    return x0
+
+
+def _refuse_given(options: dict, name: str) -> None:
+    given = [k for k in _GIVEN_BY_TINYTORCH if options.get(k) is not None]
+    if given:
+        raise TypeError(f"{name}: {', '.join(given)} are computed by tinytorch; do not pass them")
