@@ -474,3 +474,66 @@ def test_threads_share_the_cache_and_eager_work_is_unaffected():
         np.testing.assert_allclose(value, f_numpy(xs[i]), rtol=1e-14)
         np.testing.assert_allclose(gradient, 2 * np.tanh(xs[i]) * (1 - np.tanh(xs[i]) ** 2) + 2 * xs[i], rtol=1e-13)
     assert g.cache_info().currsize == 1
+
+
+# --- found in review: each of these was wrong once ------------------------------------------------
+
+
+def test_powers_of_powers_keep_their_grouping():
+    x = np.array([1.5, 2.0])
+    for f in (lambda x: (x**2.0) ** 3.0, lambda x: x ** (2.0**x), lambda x: (tt.sum(x) ** 2) ** 3, lambda x: -(x**2)):
+        np.testing.assert_allclose(tt.jit(f)(x), f(x), rtol=1e-15)
+        total = lambda x, f=f: tt.sum(f(x))  # noqa: E731
+        np.testing.assert_allclose(tt.jit(grad(total))(x), grad(total)(x), rtol=1e-14)
+
+
+def test_what_numpy_computes_from_a_constant_and_another_array_is_not_constant():
+    from tinytorch.staged.ir import Constant, constant
+
+    c, w = constant(np.ones(3)), np.arange(3.0)
+    assert (
+        type(c * 0.5) is Constant
+        and type(np.concatenate([c, c])) is Constant
+        and type(c.sum(axis=0, keepdims=True)) is Constant
+    )
+    assert type(c * w) is np.ndarray and type(w * c) is np.ndarray and type(np.concatenate([c, w])) is np.ndarray
+
+
+def test_folds_that_would_change_a_value_or_a_dtype_are_not_made():
+    ints = np.array([1, 2, 3])
+    assert tt.jit(lambda x: x / 1)(ints).dtype == np.float64  # an integer divided by 1 is a float
+    negative_zero = np.array([-0.0])
+    with np.errstate(divide="ignore"):
+        assert tt.jit(lambda x: 1 / (x - (-0.0)))(negative_zero)[0] == np.inf  # x - (-0.0) is x + 0.0
+
+
+def test_results_are_new_arrays_as_eager_results_are():
+    x = np.array([1.0, 2.0])
+    for f in (lambda x: x * 1, lambda x: tt.copy(x)):
+        y = tt.jit(f)(x)
+        assert y is not x and np.array_equal(y, x)
+    a, b = tt.jit(lambda x: (x * 2, x * 2))(x)  # merged into one equation, returned twice
+    assert a is not b
+
+
+def test_static_values_that_compare_equal_but_trace_differently_have_their_own_traces():
+    double = tt.jit(lambda x, k: x * k, static_argnums=1)
+    ints = np.array([1, 2])
+    assert double(ints, 2).dtype == np.int64 and double(ints, 2.0).dtype == np.float64
+    assert double(ints, True).dtype == np.int64 and double.cache_info().misses == 3
+    assert np.signbit(tt.jit(lambda x, z: x * z, static_argnums=1)(np.ones(1), -0.0))[0]
+
+
+def test_static_arguments_by_position_from_the_end_or_by_name():
+    power = tt.jit(lambda x, n: x**n, static_argnums=-1)
+    assert power(np.full(2, 2.0), 3).tolist() == [8.0, 8.0] and power(np.full(2, 2.0), 2).tolist() == [4.0, 4.0]
+    pick = tt.jit(lambda x, mode: tt.sum(x) if mode == "sum" else tt.max(x), static_argnames="mode")
+    assert pick(np.arange(3.0), "max") == 2.0 and pick(np.arange(3.0), mode="sum") == 3.0  # positionally too
+
+
+def test_scalar_code_at_inf_gives_what_numpy_gives():
+    f = lambda x: tt.sin(x) * 2.0 + tt.cos(x)  # noqa: E731  (math.sin(inf) raises; NumPy's sin gives nan)
+    with np.errstate(invalid="ignore"):
+        assert np.isnan(tt.jit(f)(np.inf)) and np.isnan(f(np.inf))
+        assert np.isnan(tt.jit(grad(f))(np.inf))
+    np.testing.assert_allclose(tt.jit(f)(0.5), f(0.5), rtol=1e-15)

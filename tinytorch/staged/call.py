@@ -25,7 +25,7 @@ import numpy as np
 from ..autograd.levels import Box
 from ..autograd.passes import output_node, output_value, pull_back, push_forward, record
 from ..autograd.primitive import Primitive
-from .codegen import Generated
+from .codegen import Generated, run_generated
 from .ir import Program, Var
 from .simplify import live
 
@@ -51,7 +51,7 @@ class Residuals:
 def _impl(*values: Any, compiled: Any, wanted: tuple, residuals: Residuals) -> Any:
     halves = compiled.halves(wanted, values) if wanted else None
     if halves is None:
-        return compiled.generated.function(*values)  # one output, returned as it is
+        return run_generated(compiled.generated, values)  # one output, returned as it is
     out, *residuals.kept = halves.forward(*values)
     return out
 
@@ -155,5 +155,4 @@ class Halves:
 
 def _bound(generated: Generated, sources: list) -> Any:
     """The generated function with the program's captured arrays passed at every call."""
-    function = generated.function
-    return lambda *args: function(*args, *sources)
+    return lambda *args: run_generated(generated, (*args, *sources))

@@ -38,7 +38,10 @@ _INLINE = (bool, int, str, type(None))
 class Generated:
     """The source of a program and the function compiled from it."""
 
-    def __init__(self, program: Program, name: str, out_tree: TreeDef | None = None) -> None:
+    def __init__(self, program: Program, name: str, out_tree: TreeDef | None = None, scalars: bool = True) -> None:
+        self._args = (program, name, out_tree)
+        self.scalars = scalars  # float64 scalars as Python floats (emit.py)
+        self._without_math: Generated | None = None
         self.namespace: dict[str, Any] = {"np": np, "math": math}
         self._names: dict[int, str] = {}  # id(object) -> its name in the namespace
         # the function returns f's result as f does when its structure can be written as a
@@ -50,6 +53,17 @@ class Generated:
         linecache.cache[self.filename] = (len(self.source), None, lines, self.filename)
         exec(compile(self.source, self.filename, "exec"), self.namespace)
         self.function: Callable[..., tuple] = self.namespace[name]
+
+    def without_math(self) -> Callable[..., tuple] | None:
+        """The same program with NumPy for float64 scalars too, or None if this one uses no
+        `math` function. math.sin and math.cos raise ValueError at inf where NumPy returns
+        nan: a call that raises ValueError runs this version instead, which then raises
+        only what eager execution would."""
+        if not self.scalars or "math." not in self.source:
+            return None
+        if self._without_math is None:
+            self._without_math = Generated(*self._args, scalars=False)
+        return self._without_math.function
 
     def _bind(self, obj: Any, hint: str) -> str:
         """A name in the namespace for obj (a function, or a constant too big to inline)."""
@@ -76,7 +90,7 @@ class Generated:
         params = [v.name for v in program.inputs + program.captured]
         lines = [f"def {name}({', '.join(params)}):"]
         # float64 scalars become Python floats (emit.py says why); these variables hold one
-        self.floats = {v.number for v in program.inputs + program.captured if _is_float_scalar(v)}
+        self.floats = {v.number for v in program.inputs + program.captured if self.scalars and _is_float_scalar(v)}
         names = {v.number: v.name for v in program.inputs + program.captured}
         names.update((eq.out.number, eq.out.name) for eq in program.equations)
         lines += [f"    {names[n]} = float({names[n]})" for n in sorted(self.floats)]
@@ -109,7 +123,17 @@ class Generated:
             dead = sorted(n for n in reads - kept - self.floats if last_use[n] == i)
             if dead:
                 lines.append(f"    del {', '.join(names[n] for n in dead)}")
-        outputs = [self._output(v) for v in program.outputs]
+        # a result is a new array, as eager execution's are: an input returned as it is (x * 1
+        # folded) or a result returned twice (merged equations) is copied
+        arguments = {v.number for v in program.inputs + program.captured}
+        returned: set = set()
+        outputs = []
+        for v in program.outputs:
+            code = self._output(v)
+            if isinstance(v, Var) and v.number not in self.floats and (v.number in arguments or v.number in returned):
+                code = f"{code}.copy()"
+            returned.add(getattr(v, "number", None))
+            outputs.append(code)
         if out_tree is None:
             lines.append(f"    return ({''.join(o + ', ' for o in outputs)})")
         else:
@@ -121,7 +145,13 @@ class Generated:
         float64 scalars, direct NumPy where emit.py knows the primitive, else its impl."""
         known = not eq.params and registry.get(eq.op.name) is eq.op
         scalar = SCALAR_EMITTERS.get(eq.op.name)
-        if scalar is not None and known and _is_float_scalar(eq.out) and all(self._is_float(a) for a in eq.inputs):
+        if (
+            scalar is not None
+            and known
+            and self.scalars
+            and _is_float_scalar(eq.out)
+            and all(self._is_float(a) for a in eq.inputs)
+        ):
             self.floats.add(eq.out.number)
             # a float64 literal is written as a Python float: the same value, and only floats meet it here
             return scalar(
@@ -152,6 +182,18 @@ class Generated:
         if isinstance(atom.value, np.ndarray):
             return f"{self._bind(atom.value, 'c')}.copy()"  # a constant output: a new array each call
         return self._literal(atom.value)
+
+
+def run_generated(generated: Generated, args: tuple) -> Any:
+    """The generated function on args; on a ValueError, its version without `math` (which
+    raises at inf where NumPy gives nan), which raises again only what NumPy raises."""
+    try:
+        return generated.function(*args)
+    except ValueError:
+        fallback = generated.without_math()
+        if fallback is None:
+            raise
+        return fallback(*args)
 
 
 def _literal_structure(tree: TreeDef) -> bool:

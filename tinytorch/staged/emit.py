@@ -55,9 +55,11 @@ def operand(code: str, tightness: int) -> str:
 
 def _binary(symbol: str) -> Emitter:
     # Python's operators group to the left: a right operand of the same binding needs
-    # parentheses (a - (b - c)), a left one does not ((a - b) - c is a - b - c)
+    # parentheses (a - (b - c)), a left one does not ((a - b) - c is a - b - c); ** groups
+    # to the right, the other way round ((a ** b) ** c, a ** b ** c)
     level = _BINDING[symbol]
-    return lambda eq, a: f"{operand(a[0], level)} {symbol} {operand(a[1], level + 1)}"
+    left, right = (level + 1, level) if symbol == "**" else (level, level + 1)
+    return lambda eq, a: f"{operand(a[0], left)} {symbol} {operand(a[1], right)}"
 
 
 def _receiver(code: str) -> str:

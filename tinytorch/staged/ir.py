@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd.levels import Box
+
 _DTYPE_NAMES = {"float64": "f64", "float32": "f32", "float16": "f16", "int64": "i64", "int32": "i32", "bool": "bool"}
 
 
@@ -55,13 +57,59 @@ class Literal:
 class Constant(np.ndarray):
     """An array that depends on shapes and literals alone: a seed of ones, a block of
     the identity (`values.engine_constant`), an op folded while recording. The program
-    holds it as a literal. NumPy's own operations keep the type, so what the rules
-    compute from one with plain NumPy (a seed times 0.5) is known to be constant too;
-    any other array from outside is read at every call."""
+    holds it as a literal. What NumPy computes from constants and numbers alone (a seed
+    times 0.5, in a rule's plain arithmetic) is a Constant too; anything NumPy computes
+    with another array (a closure's, read at every call) is a plain array."""
+
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        if any(isinstance(x, Box) for x in inputs):
+            return NotImplemented  # the box records the op, with this Constant as a literal
+        if kwargs.get("out") is not None:
+            kwargs["out"] = tuple(_plain(o) for o in kwargs["out"])
+        result = getattr(ufunc, method)(*map(_plain, inputs), **kwargs)
+        return _marked(result, inputs)
+
+    def __array_function__(self, func: Any, types: tuple, args: tuple, kwargs: dict) -> Any:
+        if any(issubclass(t, Box) for t in types):
+            return NotImplemented
+        result = func(*_plain_tree(args), **_plain_tree(kwargs))
+        return _marked(result, (args, kwargs))
 
 
 def constant(array: np.ndarray) -> Constant:
     return array.view(Constant)
+
+
+def _plain(x: Any) -> Any:
+    return x.view(np.ndarray) if isinstance(x, Constant) else x
+
+
+def _plain_tree(x: Any) -> Any:
+    if isinstance(x, (list, tuple)):
+        return type(x)(_plain_tree(v) for v in x)
+    if isinstance(x, dict):
+        return {k: _plain_tree(v) for k, v in x.items()}
+    return _plain(x)
+
+
+def _only_constants(x: Any) -> bool:
+    """Whether x holds no array but Constants, and no box (numbers, dtypes, shapes and
+    slices are part of what NumPy is asked, not data)."""
+    if isinstance(x, (list, tuple)):
+        return all(_only_constants(v) for v in x)
+    if isinstance(x, dict):
+        return all(_only_constants(v) for v in x.values())
+    return isinstance(x, Constant) or not isinstance(x, (np.ndarray, Box))
+
+
+def _marked(result: Any, inputs: Any) -> Any:
+    if not _only_constants(inputs):
+        return result
+    if isinstance(result, np.ndarray):
+        return constant(result)
+    if isinstance(result, tuple):
+        return tuple(constant(r) if isinstance(r, np.ndarray) else r for r in result)
+    return result
 
 
 @dataclass

@@ -35,11 +35,11 @@ from ..autograd.primitive import unbox_all
 from ..autograd.reverse import Variable
 from ..autograd.tree import LEAF, TreeDef, flatten, unflatten
 from .call import JIT_CALL, Halves, Residuals, joint_function, pullback_function, pushforward_function
-from .codegen import Generated
+from .codegen import Generated, run_generated
 from .hooks import current, tracing
 from .ir import Program, Var
 from .reads import names_of, refuse_random_draws, watched_arrays
-from .signature import Signature, argument_names, plain_key
+from .signature import Signature, argument_names, plain_key, static_both_ways, static_key
 from .tracer import Staging, TracerConversionError
 
 CacheInfo = namedtuple("CacheInfo", ["hits", "misses", "maxsize", "currsize"])
@@ -66,7 +66,7 @@ class _Compiled:
         inputs = [leaf if type(leaf) is np.ndarray else np.asarray(unbox_all(leaf)) for leaf in leaves]
         sources = self.program.sources
         captured = sources if self.arrays_only else [unbox_all(source) for source in sources]
-        out = self.generated.function(*inputs, *captured)
+        out = run_generated(self.generated, (*inputs, *captured))
         return out if self.generated.structured else unflatten(self.out_tree, out)
 
     def pullback(self, wanted: tuple) -> Callable:
@@ -146,8 +146,10 @@ class Jitted:
     def __init__(self, fun: Callable, static_argnums: tuple = (), static_argnames: tuple = (), maxsize: int = 64):
         functools.update_wrapper(self, fun)
         self.fun = fun
-        self.static_argnums = frozenset((static_argnums,) if isinstance(static_argnums, int) else static_argnums)
-        self.static_argnames = frozenset((static_argnames,) if isinstance(static_argnames, str) else static_argnames)
+        numbers = frozenset((static_argnums,) if isinstance(static_argnums, int) else static_argnums)
+        names = frozenset((static_argnames,) if isinstance(static_argnames, str) else static_argnames)
+        self.static_argnums, self.static_argnames = static_both_ways(fun, numbers, names)
+        self._static_at: dict[int, frozenset] = {}  # number of positional arguments -> static positions
         self.maxsize = maxsize
         self._cache: OrderedDict = OrderedDict()
         self._by_structure: dict = {}  # plain_key of the arguments -> compiled
@@ -166,7 +168,7 @@ class Jitted:
         if bound is None:
             bound = self._methods[obj] = Jitted(
                 functools.partial(self.fun, obj),
-                tuple(i - 1 for i in self.static_argnums if i > 0),
+                tuple(i - 1 if i > 0 else i for i in self.static_argnums if i != 0),
                 tuple(self.static_argnames),
                 self.maxsize,
             )
@@ -200,14 +202,22 @@ class Jitted:
         needed (other kinds of arguments, unhashable static values)."""
         if not self.static_argnums:
             return plain_key(args, leaves)
-        static = self.static_argnums
+        static = self.static_positions(len(args))
         key = plain_key(tuple(a for i, a in enumerate(args) if i not in static), leaves)
-        values = tuple(a for i, a in enumerate(args) if i in static)
+        values = tuple(static_key(a) for i, a in enumerate(args) if i in static)
         try:
             hash(values)
         except TypeError:  # the general signature raises the error that says so
             return None
         return None if key is None else (key, values)
+
+    def static_positions(self, count: int) -> frozenset:
+        """The positions of the static arguments in a call with `count` positional arguments
+        (negative static_argnums count from the end)."""
+        found = self._static_at.get(count)
+        if found is None:
+            found = self._static_at[count] = frozenset(i % count for i in self.static_argnums if -count <= i < count)
+        return found
 
     def _differentiated_call(self, compiled: _Compiled, leaves: list, args: tuple, kwargs: dict) -> Any:
         """A call whose inputs are being differentiated: with one output and boxes of one level,

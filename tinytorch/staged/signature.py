@@ -22,7 +22,8 @@ class Signature:
     """One call's arguments, split into what the trace takes as inputs and what is static."""
 
     def __init__(self, jitted: Jitted, args: tuple, kwargs: dict) -> None:
-        static_args = {i: a for i, a in enumerate(args) if i in jitted.static_argnums}
+        positions = jitted.static_positions(len(args))
+        static_args = {i: a for i, a in enumerate(args) if i in positions}
         static_kwargs = {k: v for k, v in kwargs.items() if k in jitted.static_argnames}
         dynamic = (
             [a for i, a in enumerate(args) if i not in static_args],
@@ -31,7 +32,10 @@ class Signature:
         self.leaves, self.treedef = flatten(dynamic)
         self.static_args, self.static_kwargs = static_args, static_kwargs
         self.positions = len(args)
-        static = (tuple(sorted(static_args.items())), tuple(sorted(static_kwargs.items())))
+        static = (
+            tuple((i, static_key(a)) for i, a in sorted(static_args.items())),
+            tuple((k, static_key(v)) for k, v in sorted(static_kwargs.items())),
+        )
         try:
             hash(static)
         except TypeError:
@@ -47,6 +51,31 @@ class Signature:
             self.static_args[i] if i in self.static_args else next(dynamic_args) for i in range(self.positions)
         )
         return args, {**dynamic_kwargs, **self.static_kwargs}
+
+
+def static_key(value: Any) -> tuple:
+    """A static value in a cache key: with its type, since 2, 2.0 and True are equal but
+    trace different programs, and with its repr for floats, which tells -0.0 from 0.0."""
+    return (type(value), value, repr(value)) if type(value) is float else (type(value), value)
+
+
+def static_both_ways(fun: Callable, numbers: frozenset, names: frozenset) -> tuple[frozenset, frozenset]:
+    """static_argnums and static_argnames completed from fun's signature, as JAX does: a
+    static argument is static whether it is passed by position or by name."""
+    try:
+        parameters = list(inspect.signature(fun).parameters.values())
+    except (TypeError, ValueError):
+        return numbers, names
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    by_name = {p.name: i for i, p in enumerate(positional) if p.kind == p.POSITIONAL_OR_KEYWORD}
+    numbers = numbers | {by_name[n] for n in names if n in by_name}
+    fixed = not any(p.kind == p.VAR_POSITIONAL for p in parameters)
+    names = names | {
+        p.name
+        for i, p in enumerate(positional)
+        if p.kind == p.POSITIONAL_OR_KEYWORD and (i in numbers or (fixed and i - len(positional) in numbers))
+    }
+    return numbers, names
 
 
 def _leaf_type(leaf: Any) -> tuple:

@@ -9,6 +9,7 @@ end (`live`). No rule makes the program longer, so tracing stays linear in its s
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -31,7 +32,13 @@ def same_input(op: Any, atoms: tuple) -> int | None:
     x, other = atoms
     if identity is not None and isinstance(x, Var) and isinstance(other, Literal):
         value = other.value
-        if type(value) in (int, float) and value == identity and np.result_type(x.dtype, value) == x.dtype:
+        if (
+            type(value) in (int, float)
+            and value == identity
+            and math.copysign(1.0, value) > 0  # x - (-0.0) is x + 0.0, which turns -0.0 into 0.0
+            and np.result_type(x.dtype, value) == x.dtype
+            and (op.name != "divide" or x.dtype.kind == "f")  # an integer divided by 1 is a float
+        ):
             return 0
     if op.name == "multiply":
         for i in (0, 1):
