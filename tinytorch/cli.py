@@ -10,7 +10,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = ROOT / "tests"
 ANALYSIS = ROOT / "analysis"
-BENCHMARKS = ["overhead", "derivatives", "jacobian_modes", "checkpoint_memory", "training_step", "staged"]
+BENCHMARKS = [
+    "overhead",
+    "derivatives",
+    "jacobian_modes",
+    "checkpoint_memory",
+    "training_step",
+    "staged",
+    "scipy_sensitivity",
+]
 
 
 def _demo(args: argparse.Namespace) -> int:

@@ -1,0 +1,273 @@
+"""scipy.integrate.solve_ivp with solutions differentiable in every mode.
+
+`solve_ivp(fun, t_span, y0, ..., args=...)` takes SciPy's arguments and returns
+SciPy's result; `fun(t, y, *args)` is written with `tt` ops. When `y0` or an
+element of `args` carries a derivative, `.y` (the states at `.t`) is one
+primitive whose rules solve ODEs too:
+
+- forward (JVP): the sensitivity equations S' = J_y S + J_p T, solved together
+  with the state in one solve, all tangent directions of a block at once, with
+  exact J.S products (one batched forward pass of `fun` per evaluation). That
+  solve is a `solve_ivp` itself, so it differentiates again: any order.
+- reverse (VJP): the adjoint l' = -J_y^T l, m' = -J_p^T l, solved backward on the
+  forward solution's dense output (an interpolating adjoint, never a backsolve
+  of the state, which is unstable on stiff problems), with the cotangents of the
+  outputs added at their times; all cotangents of a block in one solve. At
+  second order (boxes in the rule), or with `sensitivity="forward"`, the VJP is
+  the transpose of the forward sensitivities, which differentiate again.
+
+The stiff methods (BDF, Radau, LSODA) get the exact Jacobian of every system
+they solve. A failed solve returns SciPy's result, and differentiating it raises.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..autograd import api
+from ..autograd.custom import CustomPrimitive
+from ..autograd.jacobian import jacobian
+from ..autograd.levels import Box
+from ..autograd.passes import output_node, pull_back, push_forward, record
+from ..autograd.primitive import unbox_all
+
+_STIFF = ("BDF", "Radau", "LSODA")
+_SENSITIVITIES = ("auto", "forward", "adjoint")
+
+
+def solve_ivp(
+    fun: Callable[..., Any],
+    t_span: tuple,
+    y0: Any,
+    method: str = "RK45",
+    t_eval: Any = None,
+    args: tuple = (),
+    rtol: float = 1e-3,
+    atol: float = 1e-6,
+    sensitivity: str = "auto",
+    **options: Any,
+) -> Any:
+    """`scipy.integrate.solve_ivp`, with `.y` differentiable with respect to `y0` and
+    `args` in every mode and to any order; `sensitivity` is "forward", "adjoint" or
+    "auto" (the adjoint when fewer cotangents than parameters come back).
+
+    >>> import numpy as np, tinytorch as tt
+    >>> from tinytorch.autograd import grad
+    >>> from tinytorch.scipy.integrate import solve_ivp
+    >>> def y_end(k):                                        # y' = -k y, y(0) = 1: y(2) = exp(-2k)
+    ...     sol = solve_ivp(lambda t, y, k: -k * y, (0.0, 2.0), np.ones(1), args=(k,), t_eval=[2.0],
+    ...                     rtol=1e-10, atol=1e-12)
+    ...     return sol.y[0, -1]
+    >>> bool(np.isclose(grad(y_end)(0.5), -2.0 * np.exp(-1.0), rtol=1e-7))
+    True
+    """
+    if sensitivity not in _SENSITIVITIES:
+        raise ValueError(f'sensitivity must be "auto", "forward" or "adjoint", got {sensitivity!r}')
+    if options.get("jac") is not None:
+        raise TypeError("solve_ivp: jac is computed by tinytorch; do not pass it")
+    options.pop("jac", None)
+    problem = _Problem(fun, t_span, method, t_eval, rtol, atol, sensitivity, options)
+    args = tuple(args)
+    if not any(isinstance(a, Box) for a in (y0, *args)):
+        return problem.solve(_floats(y0), tuple(unbox_all(a) for a in args), problem.dense)
+    if options.get("events") is not None:
+        raise NotImplementedError("solve_ivp: differentiating a solution with events (event times move with inputs)")
+    y0 = y0 if not isinstance(y0, Box) or y0.ndim == 1 else api.reshape(y0, (-1,))
+    ys = problem.primitive(len(args))(y0, *args)
+    result = problem.result
+    result.y = ys
+    return result
+
+
+def odeint(func: Callable[..., Any], y0: Any, t: Any, *args: Any, rtol: float = 1.4e-8, atol: float = 1.4e-8) -> Any:
+    """The states at the times `t` of y' = func(y, t, *args), as `scipy.integrate.odeint`
+    (and JAX's and HIPS autograd's `odeint`) return them: one row a time, solved by
+    LSODA; differentiable with respect to `y0` and `args`.
+
+    >>> import numpy as np, tinytorch as tt
+    >>> from tinytorch.scipy.integrate import odeint
+    >>> ys = odeint(lambda y, t: -y, np.ones(2), np.array([0.0, 1.0]))
+    >>> np.round(ys[-1], 6).tolist()
+    [0.367879, 0.367879]
+    """
+    t = np.asarray(t, dtype=np.float64)
+    sol = solve_ivp(
+        lambda s, y, *a: func(y, s, *a), (t[0], t[-1]), y0, "LSODA", t_eval=t, args=args, rtol=rtol, atol=atol
+    )
+    return api.transpose(sol.y)
+
+
+class _Problem:
+    """One call of solve_ivp: what it solves, how, and its primitive."""
+
+    def __init__(self, fun, t_span, method, t_eval, rtol, atol, sensitivity, options) -> None:
+        self.fun, self.t_span, self.method = fun, tuple(float(t) for t in t_span), method
+        self.t_eval = None if t_eval is None else np.asarray(t_eval, dtype=np.float64)
+        self.rtol, self.atol, self.sensitivity = rtol, atol, sensitivity
+        self.dense = bool(options.pop("dense_output", False))  # the user's .sol (not differentiable)
+        self.options = options
+        self.result: Any = None
+        self._adjoints: tuple | None = None  # (cotangent, its adjoint's results), for the rules of other args
+
+    def settings(self) -> dict:
+        return dict(method=self.method, rtol=self.rtol, atol=self.atol, sensitivity=self.sensitivity, **self.options)
+
+    def solve(self, y0: np.ndarray, args: tuple, dense: bool = False) -> Any:
+        import scipy.integrate  # on first use: importing tinytorch does not load SciPy
+
+        fun = self.fun
+        extra = dict(self.options)
+        if self.method in _STIFF:  # SciPy warns about a jac the method does not use
+            extra["jac"] = lambda t, y, *a: _array(jacobian(lambda y: fun(t, y, *a))(y))
+        return scipy.integrate.solve_ivp(
+            lambda t, y, *a: _array(fun(t, y, *a)),
+            self.t_span,
+            y0,
+            method=self.method,
+            t_eval=self.t_eval,
+            args=args or None,
+            rtol=self.rtol,
+            atol=self.atol,
+            dense_output=dense,
+            **extra,
+        )
+
+    def primitive(self, count: int) -> CustomPrimitive:
+        prim = CustomPrimitive(self._impl, "solve_ivp", batched=True)
+        rules = range(count + 1)
+        prim.defjvp(*(lambda t, ans, *a, i=i: self._jvp(i, t, ans, *a) for i in rules))
+        prim.defvjp(*(lambda g, ans, *a, i=i: self._vjp(i, g, ans, *a) for i in rules))
+        return prim
+
+    def _impl(self, y0: Any, *args: Any) -> np.ndarray:
+        self.result = self.solve(_floats(y0), args, self.dense)
+        # the rules solve at the times this solve reported, whichever way they were chosen
+        self.times = self.result.t
+        return self.result.y
+
+    def _solved(self) -> None:
+        if not self.result.success:
+            raise RuntimeError(f"solve_ivp failed ({self.result.message}): its solution has no derivative")
+
+    # --- forward: the sensitivity equations, solved with the state ---
+
+    def _jvp(self, i: int, t: Any, ans: Any, y0: Any, *args: Any) -> Any:
+        """The tangent of .y for a block of tangents t of input i (0: y0, then args)."""
+        self._solved()
+        n = np.size(y0)
+        batch = np.shape(t)[: np.ndim(t) - np.ndim((y0, *args)[i])]
+        k = int(np.prod(batch))
+        fun = self.fun
+        shapes = [np.shape(a) for a in args]
+
+        def augmented(s: Any, z: Any, *a: Any) -> Any:
+            values, tangent = (a[:-1], a[-1]) if i else (a, None)
+            y, sens = z[:n], api.reshape(z[n:], (k, n))
+            tangents = [sens] + [tangent if j + 1 == i else None for j in range(len(values))]
+            value, pushed = _pushed(lambda y, *v: fun(s, y, *v), (y, *values), tangents, k, n)
+            return api.concatenate([value, api.reshape(pushed, (k * n,))])
+
+        start = api.reshape(t, (k * n,)) if i == 0 else np.zeros(k * n)
+        extra = () if i == 0 else (api.reshape(t, (k, *shapes[i - 1])),)
+        settings = self.settings()
+        settings["t_eval"] = self.times
+        solved = solve_ivp(augmented, self.t_span, api.concatenate([y0, start]), args=(*args, *extra), **settings)
+        if not solved.success:
+            raise RuntimeError(f"solve_ivp: the sensitivity equations failed ({solved.message})")
+        return api.reshape(solved.y[n:], (*batch, n, -1))
+
+    # --- reverse: the adjoint, or the forward sensitivities transposed ---
+
+    def _vjp(self, i: int, g: Any, ans: Any, y0: Any, *args: Any) -> Any:
+        self._solved()
+        inputs = (y0, *args)
+        batch = np.shape(g)[:-2]
+        k = int(np.prod(batch))
+        plain = not any(isinstance(v, Box) for v in (g, ans, *inputs))
+        parameters = sum(np.size(v) for v in inputs)
+        if plain and (self.sensitivity == "adjoint" or (self.sensitivity == "auto" and k < parameters)):
+            return np.reshape(self._adjoint(g, inputs)[i], (*batch, *np.shape(inputs[i])))
+        m = np.size(inputs[i])
+        basis = np.eye(m).reshape((m, *np.shape(inputs[i])))
+        sensitivities = self._jvp(i, basis, ans, y0, *args)  # (m, n, T): d y / d input i
+        flat = api.reshape(g, (k, -1)) @ api.transpose(api.reshape(sensitivities, (m, -1)))
+        return api.reshape(flat, (*batch, *np.shape(inputs[i])))
+
+    def _adjoint(self, g: np.ndarray, inputs: tuple) -> list:
+        """The cotangents of every input for a block of output cotangents g (batch, n, T),
+        by one backward solve of the adjoint on the forward solution's dense output."""
+        if self._adjoints is not None and self._adjoints[0] is g:
+            return self._adjoints[1]
+        import scipy.integrate
+
+        y0, args = inputs[0], inputs[1:]
+        n, times = np.size(y0), self.times
+        g = np.reshape(g, (-1, n, len(times)))
+        k = g.shape[0]
+        sizes = [np.size(a) for a in args]
+        dense = self.solve(np.asarray(y0, dtype=np.float64), args, dense=True).sol
+        fun = self.fun
+
+        def adjoint(s: float, state: np.ndarray) -> np.ndarray:
+            lam = state[: k * n].reshape(k, n)
+            pulled = _pulled(lambda y, *a: fun(s, y, *a), (dense(s), *args), lam)
+            return -np.concatenate([np.ravel(p) for p in pulled])
+
+        extra = {}
+        if self.method in _STIFF:
+            extra["jac"] = lambda s, state: _adjoint_jacobian(fun, s, dense(s), args, k)
+        state = np.zeros(k * (n + sum(sizes)))
+        now = times[-1]
+        for j in range(len(times) - 1, -1, -1):
+            state[: k * n] += g[:, :, j].ravel()
+            until = times[j - 1] if j else self.t_span[0]
+            if until != now:
+                step = scipy.integrate.solve_ivp(
+                    adjoint, (now, until), state, method=self.method, rtol=self.rtol, atol=self.atol, **extra
+                )
+                if not step.success:
+                    raise RuntimeError(f"solve_ivp: the adjoint solve failed ({step.message})")
+                state, now = step.y[:, -1], until
+        pieces = np.split(state, np.cumsum([k * n] + [k * m for m in sizes])[:-1])
+        results = [p.reshape(k, -1) for p in pieces]
+        self._adjoints = (g, results)
+        return results
+
+
+def _pushed(f: Callable, primals: tuple, tangents: list, k: int, n: int) -> tuple:
+    """f's value and its JVPs along a block of k tangents (None: zero), as (k, n)."""
+    values, (tangent,), _ = push_forward(f, primals, {}, tuple(range(len(primals))), tangents)
+    return values[0], (np.zeros((k, n)) if tangent is None else tangent)
+
+
+def _pulled(f: Callable, primals: tuple, cotangents: np.ndarray) -> list:
+    """The VJPs of f at primals for a block of cotangents (k, n), per primal: (k, *shape)."""
+    recording = record(f, primals, {}, tuple(range(len(primals))), "vjp")
+    node = output_node(recording.out, recording.level)
+    seeds = [] if node is None else [(node, cotangents)]
+    return pull_back(recording, seeds, (cotangents.shape[0],), retain=False)
+
+
+def _adjoint_jacobian(fun: Callable, s: float, y: np.ndarray, args: tuple, k: int) -> np.ndarray:
+    """The Jacobian of the adjoint system in its state (l, m): -J_y^T and -J_p^T acting on l."""
+    n = np.size(y)
+    blocks = jacobian(lambda y, *a: fun(s, y, *a), argnums=tuple(range(1 + len(args))))(y, *args)
+    columns = [np.reshape(b, (n, -1)) for b in blocks]  # J_y (n, n), J_p (n, m) ...
+    eye = np.eye(k)
+    rows = [-np.kron(eye, c.T) for c in columns]  # each (k m, k n): how l drives that part
+    lam = np.concatenate(rows, axis=0)
+    size = lam.shape[0]
+    out = np.zeros((size, size))
+    out[:, : k * n] = lam
+    return out
+
+
+def _floats(y0: Any) -> np.ndarray:
+    return np.atleast_1d(np.asarray(unbox_all(y0), dtype=np.float64))
+
+
+def _array(x: Any) -> np.ndarray:
+    return np.asarray(unbox_all(x), dtype=np.float64)
