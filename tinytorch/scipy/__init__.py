@@ -1,4 +1,5 @@
 """SciPy with exact derivatives: SciPy's names and signatures, differentiable results.
 
 `tinytorch.scipy.optimize`: minimize, least_squares, root.
+`tinytorch.scipy.integrate`: solve_ivp, odeint.
 """
