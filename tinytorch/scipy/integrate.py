@@ -22,6 +22,7 @@ they solve. A failed solve returns SciPy's result, and differentiating it raises
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -115,10 +116,10 @@ class _Problem:
     def settings(self) -> dict:
         return dict(method=self.method, rtol=self.rtol, atol=self.atol, sensitivity=self.sensitivity, **self.options)
 
-    def solve(self, y0: np.ndarray, args: tuple, dense: bool = False) -> Any:
+    def solve(self, y0: np.ndarray, args: tuple, dense: bool = False, compiled: bool = False) -> Any:
         import scipy.integrate  # on first use: importing tinytorch does not load SciPy
 
-        fun = self.fun
+        fun = _cached(self.fun, ("value",), lambda: _compiled(self.fun)) if compiled else self.fun
         extra = dict(self.options)
         if self.method in _STIFF:  # SciPy warns about a jac the method does not use
             extra["jac"] = lambda t, y, *a: _array(jacobian(lambda y: fun(t, y, *a))(y))
@@ -143,7 +144,12 @@ class _Problem:
         return prim
 
     def _impl(self, y0: Any, *args: Any) -> np.ndarray:
-        self.result = self.solve(_floats(y0), args, self.dense)
+        # a solve that will be differentiated: its right-hand side compiled, and its dense
+        # output kept for an adjoint (an interpolant of the steps it took anyway)
+        self.result = self.solve(_floats(y0), args, dense=True, compiled=True)
+        self.sol = self.result.sol
+        if not self.dense:
+            self.result.sol = None
         # the rules solve at the times this solve reported, whichever way they were chosen
         self.times = self.result.t
         return self.result.y
@@ -160,16 +166,9 @@ class _Problem:
         n = np.size(y0)
         batch = np.shape(t)[: np.ndim(t) - np.ndim((y0, *args)[i])]
         k = int(np.prod(batch))
-        fun = self.fun
         shapes = [np.shape(a) for a in args]
-
-        def augmented(s: Any, z: Any, *a: Any) -> Any:
-            values, tangent = (a[:-1], a[-1]) if i else (a, None)
-            y, sens = z[:n], api.reshape(z[n:], (k, n))
-            tangents = [sens] + [tangent if j + 1 == i else None for j in range(len(values))]
-            value, pushed = _pushed(lambda y, *v: fun(s, y, *v), (y, *values), tangents, k, n)
-            return api.concatenate([value, api.reshape(pushed, (k * n,))])
-
+        plain = not any(isinstance(v, Box) for v in (t, y0, *args))
+        augmented = _sensitivity_system(self.fun, i, k, n, len(args), compiled=plain)
         start = api.reshape(t, (k * n,)) if i == 0 else np.zeros(k * n)
         extra = () if i == 0 else (api.reshape(t, (k, *shapes[i - 1])),)
         settings = self.settings()
@@ -208,13 +207,13 @@ class _Problem:
         g = np.reshape(g, (-1, n, len(times)))
         k = g.shape[0]
         sizes = [np.size(a) for a in args]
-        dense = self.solve(np.asarray(y0, dtype=np.float64), args, dense=True).sol
+        dense = self.sol
         fun = self.fun
 
+        pulled = _adjoint_system(fun, k, n, len(args))
+
         def adjoint(s: float, state: np.ndarray) -> np.ndarray:
-            lam = state[: k * n].reshape(k, n)
-            pulled = _pulled(lambda y, *a: fun(s, y, *a), (dense(s), *args), lam)
-            return -np.concatenate([np.ravel(p) for p in pulled])
+            return -np.asarray(pulled(s, dense(s), state[: k * n].reshape(k, n), *args))
 
         extra = {}
         if self.method in _STIFF:
@@ -235,6 +234,65 @@ class _Problem:
         results = [p.reshape(k, -1) for p in pieces]
         self._adjoints = (g, results)
         return results
+
+
+# The systems the rules solve, per right-hand side and shape: compiled once by tt.jit and
+# reused by later derivatives of solves of the same function (a trace costs milliseconds).
+_SYSTEMS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _cached(fun: Callable, key: tuple, build: Callable[[], Callable]) -> Callable:
+    try:
+        table = _SYSTEMS.setdefault(fun, {})
+    except TypeError:  # fun cannot be weakly referenced: not cached
+        return build()
+    found = table.get(key)
+    if found is None:
+        found = table[key] = build()
+    return found
+
+
+def _sensitivity_system(fun: Callable, i: int, k: int, n: int, count: int, compiled: bool) -> Callable:
+    """The state and k sensitivities to input i (0: y0), as one system z = [y, S]:
+    S' = J_y S + J_p T, with J_y S + J_p T one batched forward pass of fun."""
+
+    def augmented(s: Any, z: Any, *a: Any) -> Any:
+        values, tangent = (a[:-1], a[-1]) if i else (a, None)
+        y, sens = z[:n], api.reshape(z[n:], (k, n))
+        tangents = [sens] + [tangent if j + 1 == i else None for j in range(len(values))]
+        value, pushed = _pushed(lambda y, *v: fun(s, y, *v), (y, *values), tangents, k, n)
+        return api.concatenate([value, api.reshape(pushed, (k * n,))])
+
+    if not compiled:  # at second order the system is differentiated: the eager one
+        return augmented
+    return _cached(fun, ("sensitivity", i, k, n, count), lambda: _compiled(augmented))
+
+
+def _adjoint_system(fun: Callable, k: int, n: int, count: int) -> Callable:
+    """(s, y, l, *args) -> the VJPs of fun at (s, y, *args) for the k cotangents l, flat."""
+
+    def pulled(s: Any, y: Any, lam: Any, *a: Any) -> Any:
+        return api.concatenate([api.reshape(p, (-1,)) for p in _pulled(lambda y, *a: fun(s, y, *a), (y, *a), lam)])
+
+    return _cached(fun, ("adjoint", k, n, count), lambda: _compiled(pulled))
+
+
+def _compiled(f: Callable) -> Callable:
+    """f compiled by tt.jit (a right-hand side evaluated hundreds of times in one solve), or
+    f itself from the first call on whose trace needs a traced value (a branch on y)."""
+    from ..staged import TracerConversionError, jit
+
+    staged = jit(f)
+    state = {"run": staged}
+
+    def run(*args: Any) -> Any:
+        try:
+            return state["run"](*args)
+        except TracerConversionError:
+            state["run"] = f
+            return f(*args)
+
+    return run
 
 
 def _pushed(f: Callable, primals: tuple, tangents: list, k: int, n: int) -> tuple:

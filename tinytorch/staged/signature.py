@@ -113,13 +113,14 @@ def argument_names(fun: Callable, signature: Signature) -> list:
 _POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
 
 
-_NUMBERS = (float, int, bool)
+# Python numbers, and the NumPy scalars SciPy hands a right-hand side (t: np.float64)
+_NUMBERS = (float, int, bool, np.float64, np.float32, np.int64, np.int32, np.bool_)
 
 
 def plain_key(tree: Any, leaves: list) -> Any:
     """A hashable key of the structure, shapes and dtypes of arguments made only of plain
     arrays and Python numbers in tuples, lists and dicts, collecting the leaves in
-    tree.flatten's order; None for anything else (boxes, NumPy scalars, None)."""
+    tree.flatten's order; None for anything else (boxes, other NumPy scalars, None)."""
     kind = type(tree)
     if kind is np.ndarray:
         leaves.append(tree)
