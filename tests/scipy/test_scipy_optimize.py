@@ -4,6 +4,7 @@ differences of SciPy's own solutions."""
 
 import numpy as np
 import pytest
+import scipy.optimize
 
 import tinytorch as tt
 from tinytorch.autograd import Dual, Variable, grad, jacobian
@@ -103,11 +104,55 @@ def test_what_is_refused():
         least_squares(lambda p: p - 1.0, np.zeros(2), jac="3-point")
     with pytest.raises(ValueError, match="one-dimensional"):
         root(lambda x: x - 1.0, np.zeros((2, 2)))
-    with pytest.raises(NotImplementedError, match="krylov"):
-        root(lambda x: x - 1.0, np.zeros(2), method="krylov")
     bounded = lambda b: least_squares(lambda p, b: p - b, np.full(2, 0.5), args=(b,), bounds=(0.0, 1.0)).x  # noqa: E731
     assert np.allclose(bounded(np.array([0.5, 2.0])), [0.5, 1.0])  # values: fine
     with pytest.raises(NotImplementedError, match="bounds or constraints"):
         jacobian(bounded)(np.array([0.5, 2.0]))  # the second parameter sits on its bound
     with pytest.raises(NotImplementedError, match="robust loss"):
         grad(lambda b: tt.sum(least_squares(lambda p, b: p - b, np.zeros(2), args=(b,), loss="huber").x))(np.ones(2))
+
+
+M = 24  # a 24 x 24 grid for the Bratu problem, -laplace(u) = lam exp(u), u = 0 on the boundary
+H = 1.0 / (M + 1)
+
+
+def bratu(u, lam):
+    grid, row, column = tt.reshape(u, (M, M)), tt.zeros((1, M)), tt.zeros((M, 1))
+    neighbours = (
+        tt.concatenate([grid[1:], row], axis=0)
+        + tt.concatenate([row, grid[:-1]], axis=0)
+        + tt.concatenate([grid[:, 1:], column], axis=1)
+        + tt.concatenate([column, grid[:, :-1]], axis=1)
+    )
+    return tt.reshape((4 * grid - neighbours) / H**2, (-1,)) - lam * tt.exp(u)
+
+
+def bratu_numpy(u, lam):
+    grid, row, column = u.reshape(M, M), np.zeros((1, M)), np.zeros((M, 1))
+    neighbours = (
+        np.vstack([grid[1:], row]) + np.vstack([row, grid[:-1]]) + np.hstack([grid[:, 1:], column])
+        + np.hstack([column, grid[:, :-1]])
+    )  # fmt: skip
+    return ((4 * grid - neighbours) / H**2).ravel() - lam * np.exp(u)
+
+
+def test_newton_krylov_with_exact_products_reaches_a_smaller_residual():
+    # the same five Newton iterations of SciPy's own loop: exact Jacobian-vector products against its
+    # finite differences, whose error limits how far each step gets
+    fixed = {"nit": 5, "fatol": 1e-300}
+    ours = root(bratu, np.zeros(M * M), args=(6.0,), method="krylov", options=fixed)
+    theirs = scipy.optimize.root(bratu_numpy, np.zeros(M * M), args=(6.0,), method="krylov", options=fixed)
+    ours_residual = np.abs(bratu_numpy(ours.x, 6.0)).max()
+    theirs_residual = np.abs(bratu_numpy(theirs.x, 6.0)).max()
+    assert ours_residual < theirs_residual / 5 and ours_residual < 1e-10
+
+
+def test_a_krylov_solution_differentiates_as_finite_differences_of_tight_solves():
+    solve = lambda lam: root(bratu, np.zeros(M * M), args=(lam,), method="krylov", options={"fatol": 1e-11}).x  # noqa: E731
+    exact = jacobian(solve)(6.0)
+
+    def tight(lam):
+        return scipy.optimize.root(bratu_numpy, np.zeros(M * M), args=(lam,), method="hybr", tol=1e-13).x
+
+    numeric = (tight(6.0 + 1e-4) - tight(6.0 - 1e-4)) / 2e-4
+    np.testing.assert_allclose(exact, numeric, rtol=1e-6, atol=1e-9)

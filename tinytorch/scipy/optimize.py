@@ -28,7 +28,7 @@ from ..autograd.implicit import custom_root
 from ..autograd.jacobian import jacobian
 from ..autograd.levels import Box
 from ..autograd.primitive import unbox_all
-from ..autograd.transforms import grad, vjp
+from ..autograd.transforms import grad, jvp, vjp
 
 _GIVEN_BY_TINYTORCH = ("jac", "hess", "hessp")
 
@@ -97,7 +97,8 @@ def least_squares(fun: Callable[..., Any], x0: Any, args: tuple = (), **options:
 
 def root(fun: Callable[..., Any], x0: Any, args: tuple = (), method: str = "hybr", **options: Any) -> Any:
     """`scipy.optimize.root` with the exact Jacobian for the methods that use one
-    ("hybr", "lm"); `.x` is differentiable with respect to `args` (fun = 0 there).
+    ("hybr", "lm") and exact Jacobian-vector products for "krylov"; `.x` is
+    differentiable with respect to `args` (fun = 0 there).
 
     >>> import numpy as np, tinytorch as tt
     >>> from tinytorch.autograd import jacobian
@@ -107,12 +108,12 @@ def root(fun: Callable[..., Any], x0: Any, args: tuple = (), method: str = "hybr
     >>> np.round(np.diag(jacobian(solve)(b)), 12).tolist()
     [0.25, 0.076923076923]
     """
-    if method in ("krylov",):
-        raise NotImplementedError("root(method='krylov') with exact Jacobian-vector products is not built yet")
     _refuse_given(options, "root")
     x0 = _flat(x0, "root")
 
     def solve(x_init: np.ndarray, values: tuple) -> Any:
+        if method == "krylov":
+            return _newton_krylov(fun, x_init, values, options)
         jac = jacobian(fun)
         uses_jac = method in ("hybr", "lm")
         return scipy.optimize.root(
@@ -125,6 +126,45 @@ def root(fun: Callable[..., Any], x0: Any, args: tuple = (), method: str = "hybr
         )
 
     return _solved(solve, fun, x0, tuple(args), "root", lambda r: False)
+
+
+def _newton_krylov(fun: Callable[..., Any], x0: np.ndarray, args: tuple, options: dict) -> Any:
+    """root(method="krylov") as SciPy runs it (its options, its result), with the Krylov
+    solver's Jacobian-vector products exact (`jvp`) instead of finite differences."""
+    from scipy.optimize import _nonlin  # SciPy's own Newton-Krylov loop, which root calls
+
+    class ExactKrylov(_nonlin.KrylovJacobian):
+        def matvec(self, v: np.ndarray) -> np.ndarray:
+            return np.asarray(jvp(lambda x: fun(x, *args), (self.x0,), (v,))[1], dtype=np.float64)
+
+    options = dict(options)
+    tol = options.pop("tol", None)
+    if tol is not None:  # as scipy.optimize.root reads tol for this method
+        options.setdefault("xtol", tol)
+        options.setdefault("xatol", np.inf)
+        options.setdefault("ftol", np.inf)
+        options.setdefault("fatol", np.inf)
+    settings = options.pop("options", None) or {}
+    x, info = _nonlin.nonlin_solve(
+        lambda x: np.asarray(fun(x, *args), dtype=np.float64),
+        x0,
+        jacobian=ExactKrylov(**settings.get("jac_options", {})),
+        iter=settings.get("nit"),
+        verbose=settings.get("disp", False),
+        maxiter=settings.get("maxiter"),
+        f_tol=settings.get("fatol", options.get("fatol")),
+        f_rtol=settings.get("ftol", options.get("ftol")),
+        x_tol=settings.get("xatol", options.get("xatol")),
+        x_rtol=settings.get("xtol", options.get("xtol")),
+        tol_norm=settings.get("tol_norm"),
+        line_search=settings.get("line_search", "armijo"),
+        callback=options.get("callback"),
+        full_output=True,
+        raise_exception=False,
+    )
+    result = scipy.optimize.OptimizeResult(x=x, method="krylov")
+    result.update(info)
+    return result
 
 
 def _solved(
