@@ -7,6 +7,7 @@ import functools
 import numpy as np
 import pytest
 import scipy.integrate
+import scipy.optimize
 
 import tinytorch as tt
 from tinytorch.autograd import Dual, Variable, grad, hessian, jacobian
@@ -181,3 +182,36 @@ def test_what_is_refused():
     event = lambda t, y, k: y[0] - 0.5  # noqa: E731
     with pytest.raises(NotImplementedError, match="events"):
         grad(lambda k: tt.sum(solve_ivp(f, (0.0, 1.0), np.ones(1), args=(k,), events=event).y))(1.0)
+
+
+def test_a_hessian_through_solve_ivp_against_differences_of_gradients():
+    z0, times = np.array([1.0, 0.5]), np.array([2.0, 4.0])
+
+    def loss(p):
+        sol = solve_ivp(lotka_volterra, (0.0, 4.0), z0, t_eval=times, args=(p,), **TIGHT)
+        return tt.sum(sol.y**2)
+
+    p = np.array([1.1, 0.4, 0.1, 0.4])
+    h = 1e-5
+    numeric = np.stack([(grad(loss)(p + h * e) - grad(loss)(p - h * e)) / (2 * h) for e in np.eye(4)])
+    np.testing.assert_allclose(hessian(loss)(p), numeric, rtol=1e-5, atol=1e-7)
+
+
+def test_an_ode_fit_with_exact_jacobians_needs_fewer_evaluations_than_finite_differences():
+    from tinytorch.scipy.optimize import least_squares
+
+    p_true, z0, times = np.array([1.1, 0.4, 0.1, 0.4]), np.array([10.0, 5.0]), np.linspace(0.5, 15.0, 25)
+    data = solve_ivp(lotka_volterra, (0.0, 15.0), z0, t_eval=times, args=(p_true,), **TIGHT).y
+    data = data + 0.3 * np.random.default_rng(0).standard_normal(data.shape)
+    calls = {"exact": 0, "2-point": 0}
+
+    def residuals(p, way):
+        calls[way] += 1
+        sol = solve_ivp(lotka_volterra, (0.0, 15.0), z0, t_eval=times, args=(p,), rtol=1e-8, atol=1e-10)
+        return tt.reshape(sol.y - data, (-1,)) if sol.success else np.full(data.size, 1e3)
+
+    start = np.array([1.0, 0.5, 0.2, 0.5])
+    exact = least_squares(residuals, start, args=("exact",))
+    by_differences = scipy.optimize.least_squares(lambda p: np.asarray(residuals(p, "2-point")), start)
+    np.testing.assert_allclose(exact.cost, by_differences.cost, rtol=1e-8)
+    assert calls["exact"] < calls["2-point"]  # a Jacobian is one call (with its sensitivities), not one per rate
