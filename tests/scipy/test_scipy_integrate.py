@@ -215,3 +215,22 @@ def test_an_ode_fit_with_exact_jacobians_needs_fewer_evaluations_than_finite_dif
     by_differences = scipy.optimize.least_squares(lambda p: np.asarray(residuals(p, "2-point")), start)
     np.testing.assert_allclose(exact.cost, by_differences.cost, rtol=1e-8)
     assert calls["exact"] < calls["2-point"]  # a Jacobian is one call (with its sensitivities), not one per rate
+
+
+@pytest.mark.parametrize("method", ["RK45", "BDF"])
+def test_a_checkpointed_adjoint_equals_forward_sensitivities(method):
+    p, z0, times = np.array([1.1, 0.4, 0.1, 0.4]), np.array([1.0, 0.5]), np.linspace(2.0, 10.0, 4)
+
+    def loss(p, sensitivity, checkpoints=None):
+        sol = solve_ivp(
+            lotka_volterra, (0.0, 10.0), z0, method, t_eval=times, args=(p,), sensitivity=sensitivity,
+            checkpoints=checkpoints, **TIGHT,
+        )  # fmt: skip
+        np.testing.assert_allclose(sol.t, times)  # the checkpoints are not outputs
+        return tt.sum(sol.y**2)
+
+    forward = grad(lambda p: loss(p, "forward"))(p)
+    for checkpoints in (1, 7):
+        np.testing.assert_allclose(grad(lambda p: loss(p, "adjoint", checkpoints))(p), forward, rtol=1e-6)
+    with pytest.raises(ValueError, match="checkpoints"):
+        solve_ivp(lotka_volterra, (0.0, 1.0), z0, args=(p,), checkpoints=3)  # no t_eval

@@ -49,11 +49,15 @@ def solve_ivp(
     rtol: float = 1e-3,
     atol: float = 1e-6,
     sensitivity: str = "auto",
+    checkpoints: int | None = None,
     **options: Any,
 ) -> Any:
     """`scipy.integrate.solve_ivp`, with `.y` differentiable with respect to `y0` and
     `args` in every mode and to any order; `sensitivity` is "forward", "adjoint" or
-    "auto" (the adjoint when fewer cotangents than parameters come back).
+    "auto" (the adjoint when fewer cotangents than parameters come back). With
+    `checkpoints=K` (and `t_eval`), the adjoint keeps the states at K evenly spaced
+    times instead of the dense output of the whole solve, and solves each stretch
+    between them again when it gets there: memory for one stretch, one more solve.
 
     >>> import numpy as np, tinytorch as tt
     >>> from tinytorch.autograd import grad
@@ -70,7 +74,10 @@ def solve_ivp(
     if options.get("jac") is not None:
         raise TypeError("solve_ivp: jac is computed by tinytorch; do not pass it")
     options.pop("jac", None)
+    if checkpoints is not None and (t_eval is None or int(checkpoints) < 1):
+        raise ValueError("solve_ivp: checkpoints must be a positive count, with t_eval given")
     problem = _Problem(fun, t_span, method, t_eval, rtol, atol, sensitivity, options)
+    problem.checkpoints = checkpoints
     args = tuple(args)
     if not any(isinstance(a, Box) for a in (y0, *args)):
         return problem.solve(_floats(y0), tuple(unbox_all(a) for a in args), problem.dense)
@@ -111,6 +118,7 @@ class _Problem:
         self.dense = bool(options.pop("dense_output", False))  # the user's .sol (not differentiable)
         self.options = options
         self.result: Any = None
+        self.checkpoints: int | None = None
         self._adjoints: tuple | None = None  # (cotangent, its adjoint's results), for the rules of other args
 
     def settings(self) -> dict:
@@ -144,15 +152,37 @@ class _Problem:
         return prim
 
     def _impl(self, y0: Any, *args: Any) -> np.ndarray:
-        # a solve that will be differentiated: its right-hand side compiled, and its dense
-        # output kept for an adjoint (an interpolant of the steps it took anyway)
+        # a solve that will be differentiated: its right-hand side compiled, and what an adjoint
+        # needs kept: the dense output of the steps it took anyway, or the states at checkpoints
+        if self.checkpoints:
+            return self._solve_with_checkpoints(_floats(y0), args)
         self.result = self.solve(_floats(y0), args, dense=True, compiled=True)
         self.sol = self.result.sol
         if not self.dense:
             self.result.sol = None
         # the rules solve at the times this solve reported, whichever way they were chosen
         self.times = self.result.t
+        self.stops = np.concatenate([[self.t_span[0]], self.times])
+        self.stop_states = None
         return self.result.y
+
+    def _solve_with_checkpoints(self, y0: np.ndarray, args: tuple) -> np.ndarray:
+        """Solve through the output times and K more, evenly spaced; keep the states there."""
+        start, end = self.t_span
+        grid = np.linspace(start, end, int(self.checkpoints) + 2)
+        stops = np.union1d(self.t_eval, grid)  # sorted increasing
+        stops = stops if end >= start else stops[::-1]
+        user = self.t_eval
+        self.t_eval = stops
+        try:
+            result = self.solve(y0, args, compiled=True)
+        finally:
+            self.t_eval = user
+        self.stops, self.stop_states, self.sol = result.t, result.y, None
+        keep = np.isin(result.t, user)
+        result.t, result.y = result.t[keep], result.y[:, keep]
+        self.result, self.times = result, result.t
+        return result.y
 
     def _solved(self) -> None:
         if not self.result.success:
@@ -207,10 +237,9 @@ class _Problem:
         g = np.reshape(g, (-1, n, len(times)))
         k = g.shape[0]
         sizes = [np.size(a) for a in args]
-        dense = self.sol
         fun = self.fun
-
         pulled = _adjoint_system(fun, k, n, len(args))
+        dense = self.sol
 
         def adjoint(s: float, state: np.ndarray) -> np.ndarray:
             return -np.asarray(pulled(s, dense(s), state[: k * n].reshape(k, n), *args))
@@ -218,22 +247,43 @@ class _Problem:
         extra = {}
         if self.method in _STIFF:
             extra["jac"] = lambda s, state: _adjoint_jacobian(fun, s, dense(s), args, k)
+        outputs = {float(t): j for j, t in enumerate(times)}
+        stops = self.stops
         state = np.zeros(k * (n + sum(sizes)))
-        now = times[-1]
-        for j in range(len(times) - 1, -1, -1):
-            state[: k * n] += g[:, :, j].ravel()
-            until = times[j - 1] if j else self.t_span[0]
-            if until != now:
-                step = scipy.integrate.solve_ivp(
-                    adjoint, (now, until), state, method=self.method, rtol=self.rtol, atol=self.atol, **extra
-                )
-                if not step.success:
-                    raise RuntimeError(f"solve_ivp: the adjoint solve failed ({step.message})")
-                state, now = step.y[:, -1], until
+        for j in range(len(stops) - 1, -1, -1):
+            found = outputs.pop(float(stops[j]), None)
+            if found is not None:
+                state[: k * n] += g[:, :, found].ravel()
+            if j == 0 or stops[j - 1] == stops[j]:
+                continue
+            if self.stop_states is not None:  # the stretch before this stop, solved again from its checkpoint
+                dense = self._stretch(stops[j - 1], stops[j], self.stop_states[:, j - 1], args)
+            step = scipy.integrate.solve_ivp(
+                adjoint, (stops[j], stops[j - 1]), state, method=self.method, rtol=self.rtol, atol=self.atol, **extra
+            )
+            if not step.success:
+                raise RuntimeError(f"solve_ivp: the adjoint solve failed ({step.message})")
+            state = step.y[:, -1]
         pieces = np.split(state, np.cumsum([k * n] + [k * m for m in sizes])[:-1])
         results = [p.reshape(k, -1) for p in pieces]
         self._adjoints = (g, results)
         return results
+
+    def _stretch(self, start: float, end: float, state: np.ndarray, args: tuple) -> Any:
+        """The forward solution's interpolant between two checkpoints, solved again."""
+        import scipy.integrate
+
+        fun = _cached(self.fun, ("value",), lambda: _compiled(self.fun))
+        extra = dict(self.options)
+        if self.method in _STIFF:
+            extra["jac"] = lambda t, y, *a: _array(jacobian(lambda y: self.fun(t, y, *a))(y))
+        solved = scipy.integrate.solve_ivp(
+            lambda t, y, *a: _array(fun(t, y, *a)), (start, end), state, method=self.method, args=args or None,
+            rtol=self.rtol, atol=self.atol, dense_output=True, **extra,
+        )  # fmt: skip
+        if not solved.success:
+            raise RuntimeError(f"solve_ivp: solving again from a checkpoint failed ({solved.message})")
+        return solved.sol
 
 
 # The systems the rules solve, per right-hand side and shape: compiled once by tt.jit and
