@@ -231,6 +231,6 @@ def test_a_checkpointed_adjoint_equals_forward_sensitivities(method):
 
     forward = grad(lambda p: loss(p, "forward"))(p)
     for checkpoints in (1, 7):
-        np.testing.assert_allclose(grad(lambda p: loss(p, "adjoint", checkpoints))(p), forward, rtol=1e-6)
+        np.testing.assert_allclose(grad(lambda p, c=checkpoints: loss(p, "adjoint", c))(p), forward, rtol=1e-6)
     with pytest.raises(ValueError, match="checkpoints"):
         solve_ivp(lotka_volterra, (0.0, 1.0), z0, args=(p,), checkpoints=3)  # no t_eval
