@@ -149,6 +149,8 @@ class _Problem:
         rules = range(count + 1)
         prim.defjvp(*(lambda t, ans, *a, i=i: self._jvp(i, t, ans, *a) for i in rules))
         prim.defvjp(*(lambda g, ans, *a, i=i: self._vjp(i, g, ans, *a) for i in rules))
+        # forward mode: one solve for the tangents of all inputs at once, not one per input
+        prim.jvp_joint = self._jvp_joint
         return prim
 
     def _impl(self, y0: Any, *args: Any) -> np.ndarray:
@@ -192,15 +194,21 @@ class _Problem:
 
     def _jvp(self, i: int, t: Any, ans: Any, y0: Any, *args: Any) -> Any:
         """The tangent of .y for a block of tangents t of input i (0: y0, then args)."""
+        return self._jvp_joint([t if j == i else None for j in range(1 + len(args))], ans, y0, *args)
+
+    def _jvp_joint(self, tangents: list, ans: Any, y0: Any, *args: Any) -> Any:
+        """The tangent of .y for blocks of tangents of all inputs (None: zero), by one solve
+        of the state with its sensitivities to every input that moves."""
         self._solved()
-        n = np.size(y0)
-        batch = np.shape(t)[: np.ndim(t) - np.ndim((y0, *args)[i])]
-        k = int(np.prod(batch))
-        shapes = [np.shape(a) for a in args]
-        plain = not any(isinstance(v, Box) for v in (t, y0, *args))
-        augmented = _sensitivity_system(self.fun, i, k, n, len(args), compiled=plain)
-        start = api.reshape(t, (k * n,)) if i == 0 else np.zeros(k * n)
-        extra = () if i == 0 else (api.reshape(t, (k, *shapes[i - 1])),)
+        inputs = (y0, *args)
+        i, t = next((i, t) for i, t in enumerate(tangents) if t is not None)
+        batch = np.shape(t)[: np.ndim(t) - np.ndim(inputs[i])]
+        n, k = np.size(y0), int(np.prod(batch))
+        moving = tuple(j for j, t in enumerate(tangents[1:]) if t is not None)
+        plain = not any(isinstance(v, Box) for v in (*tangents, *inputs))
+        augmented = _sensitivity_system(self.fun, moving, k, n, len(args), compiled=plain)
+        start = np.zeros(k * n) if tangents[0] is None else api.reshape(tangents[0], (k * n,))
+        extra = tuple(api.reshape(tangents[1 + j], (k, *np.shape(args[j]))) for j in moving)
         settings = self.settings()
         settings["t_eval"] = self.times
         solved = solve_ivp(augmented, self.t_span, api.concatenate([y0, start]), args=(*args, *extra), **settings)
@@ -302,20 +310,21 @@ def _cached(fun: Callable, key: tuple, build: Callable[[], Callable]) -> Callabl
     return found
 
 
-def _sensitivity_system(fun: Callable, i: int, k: int, n: int, count: int, compiled: bool) -> Callable:
-    """The state and k sensitivities to input i (0: y0), as one system z = [y, S]:
-    S' = J_y S + J_p T, with J_y S + J_p T one batched forward pass of fun."""
+def _sensitivity_system(fun: Callable, moving: tuple, k: int, n: int, count: int, compiled: bool) -> Callable:
+    """The state and k sensitivities as one system z = [y, S]: S' = J_y S + sum_j J_pj T_j
+    over the arguments j that move (their tangents T_j follow the arguments), with the
+    right-hand side one batched forward pass of fun."""
 
     def augmented(s: Any, z: Any, *a: Any) -> Any:
-        values, tangent = (a[:-1], a[-1]) if i else (a, None)
+        values, moved = a[:count], a[count:]
         y, sens = z[:n], api.reshape(z[n:], (k, n))
-        tangents = [sens] + [tangent if j + 1 == i else None for j in range(len(values))]
+        tangents = [sens] + [moved[moving.index(j)] if j in moving else None for j in range(count)]
         value, pushed = _pushed(lambda y, *v: fun(s, y, *v), (y, *values), tangents, k, n)
         return api.concatenate([value, api.reshape(pushed, (k * n,))])
 
     if not compiled:  # at second order the system is differentiated: the eager one
         return augmented
-    return _cached(fun, ("sensitivity", i, k, n, count), lambda: _compiled(augmented))
+    return _cached(fun, ("sensitivity", moving, k, n, count), lambda: _compiled(augmented))
 
 
 def _adjoint_system(fun: Callable, k: int, n: int, count: int) -> Callable:
