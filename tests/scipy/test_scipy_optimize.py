@@ -97,6 +97,26 @@ def test_second_derivatives_through_a_minimiser():
     np.testing.assert_allclose(grad(grad(argmin))(1.0), -3 * x * first**3, rtol=1e-6)
 
 
+@pytest.mark.parametrize("mode", ["forward", "reverse"])
+def test_components_on_their_bounds_stay_there(mode):
+    # least squares of p - b within [0, 1]: p = clip(b), so dp/db is 1 inside and 0 on a bound
+    b = np.array([0.5, 2.0, -0.3])
+    fit = lambda b: least_squares(lambda p, b: p - b, np.full(3, 0.5), args=(b,), bounds=(0.0, 1.0)).x  # noqa: E731
+    np.testing.assert_allclose(fit(b), [0.5, 1.0, 0.0], atol=1e-8)
+    np.testing.assert_allclose(jacobian(fit, mode=mode)(b), np.diag([1.0, 0.0, 0.0]), atol=1e-8)
+    # minimize (L-BFGS-B) of a coupled quadratic within bounds: the free components follow the
+    # reduced system A_FF x_F = b_F - A_FB x_B, the fixed ones do not move
+    lower, upper = np.full(4, -0.05), np.full(4, 0.2)
+    box = lambda b: minimize(quadratic, np.zeros(4), args=(A, b), bounds=list(zip(lower, upper)), tol=1e-14).x  # noqa: E731
+    x = box(B)
+    fixed = (np.abs(x - lower) < 1e-8) | (np.abs(x - upper) < 1e-8)
+    assert fixed.any() and not fixed.all()
+    free = ~fixed
+    expected = np.zeros((4, 4))
+    expected[np.ix_(free, free)] = np.linalg.inv(A[np.ix_(free, free)])
+    np.testing.assert_allclose(jacobian(box, mode=mode)(B), expected, rtol=1e-6, atol=1e-8)
+
+
 def test_what_is_refused():
     with pytest.raises(TypeError, match="computed by tinytorch"):
         minimize(quadratic, np.zeros(4), args=(A, B), jac=lambda x, a, b: a @ x - b)
@@ -104,10 +124,18 @@ def test_what_is_refused():
         least_squares(lambda p: p - 1.0, np.zeros(2), jac="3-point")
     with pytest.raises(ValueError, match="one-dimensional"):
         root(lambda x: x - 1.0, np.zeros((2, 2)))
-    bounded = lambda b: least_squares(lambda p, b: p - b, np.full(2, 0.5), args=(b,), bounds=(0.0, 1.0)).x  # noqa: E731
-    assert np.allclose(bounded(np.array([0.5, 2.0])), [0.5, 1.0])  # values: fine
-    with pytest.raises(NotImplementedError, match="bounds or constraints"):
-        jacobian(bounded)(np.array([0.5, 2.0]))  # the second parameter sits on its bound
+    constrained = lambda a: (
+        minimize(  # noqa: E731
+            quadratic,
+            np.zeros(4),
+            args=(A, a),
+            method="SLSQP",
+            constraints=[{"type": "eq", "fun": lambda x: x[0]}],
+        ).x
+    )
+    assert constrained(B).shape == (4,)  # values: fine
+    with pytest.raises(NotImplementedError, match="constraints"):
+        jacobian(constrained)(B)
     with pytest.raises(NotImplementedError, match="robust loss"):
         grad(lambda b: tt.sum(least_squares(lambda p, b: p - b, np.zeros(2), args=(b,), loss="huber").x))(np.ones(2))
 

@@ -11,8 +11,11 @@ by implicit differentiation (`custom_root`) of the optimality conditions:
     least_squares:  J(x)^T fun(x, *args) = 0      (the gradient of the cost)
     root:           fun(x, *args) = 0
 
-These hold at an unconstrained solution only: differentiating a solution at an
-active bound, or under constraints, raises `NotImplementedError`.
+Under bounds, a component at its bound stays there when the arguments move a little
+(its condition is x_i = bound, for a bound that is active with a nonzero gradient),
+and the free components satisfy the conditions above. General constraints (the KKT
+conditions with multipliers) are not implemented: differentiating a solution of
+`minimize` with `constraints` raises `NotImplementedError`.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from typing import Any
 import numpy as np
 import scipy.optimize
 
+from ..autograd import api
 from ..autograd import optimize as exact
 from ..autograd.implicit import custom_root
 from ..autograd.jacobian import jacobian
@@ -55,8 +59,19 @@ def minimize(fun: Callable[..., Any], x0: Any, args: tuple = (), method: str | N
     def optimality(x: Any, *a: Any) -> Any:
         return grad(fun)(x, *a)
 
-    constrained = options.get("bounds") is not None or bool(options.get("constraints"))
-    return _solved(solve, optimality, x0, tuple(args), "minimize", lambda r: constrained)
+    if options.get("constraints") and any(_moving(a) for a in args):
+        raise NotImplementedError("minimize: differentiating a solution under constraints (KKT conditions)")
+    bounds = options.get("bounds")
+
+    def at_bounds(result: Any) -> np.ndarray | None:
+        if bounds is None:
+            return None
+        lower, upper = _bounds_pair(bounds)
+        x = result.x
+        close = 1e-10 * (1.0 + np.abs(x))
+        return (np.abs(x - lower) <= close) | (np.abs(x - upper) <= close)
+
+    return _solved(solve, optimality, x0, tuple(args), "minimize", at_bounds)
 
 
 def least_squares(fun: Callable[..., Any], x0: Any, args: tuple = (), **options: Any) -> Any:
@@ -92,7 +107,7 @@ def least_squares(fun: Callable[..., Any], x0: Any, args: tuple = (), **options:
         residuals, pullback = vjp(lambda y: fun(y, *a), x)
         return pullback(residuals)[0]
 
-    return _solved(solve, optimality, x0, tuple(args), "least_squares", lambda r: bool(np.any(r.active_mask)))
+    return _solved(solve, optimality, x0, tuple(args), "least_squares", lambda r: r.active_mask != 0)
 
 
 def root(fun: Callable[..., Any], x0: Any, args: tuple = (), method: str = "hybr", **options: Any) -> Any:
@@ -125,7 +140,7 @@ def root(fun: Callable[..., Any], x0: Any, args: tuple = (), method: str = "hybr
             **options,
         )
 
-    return _solved(solve, fun, x0, tuple(args), "root", lambda r: False)
+    return _solved(solve, fun, x0, tuple(args), "root", lambda r: None)
 
 
 def _newton_krylov(fun: Callable[..., Any], x0: np.ndarray, args: tuple, options: dict) -> Any:
@@ -173,10 +188,11 @@ def _solved(
     x0: np.ndarray,
     args: tuple,
     name: str,
-    constrained: Callable[[Any], bool],
+    at_bounds: Callable[[Any], np.ndarray | None],
 ) -> Any:
     """SciPy's result of solve(x0, args), with `.x` differentiable with respect to the
-    elements of args that carry derivatives."""
+    elements of args that carry derivatives; `at_bounds(result)` says which components
+    sit on a bound (None: no bounds)."""
     moving = [i for i, a in enumerate(args) if _moving(a)]
     values = tuple(unbox_all(a) for a in args)
     if not moving:
@@ -185,21 +201,29 @@ def _solved(
 
     def solver(x_init: np.ndarray, *moved: Any) -> np.ndarray:
         result = solve(x_init, _with(values, moving, moved))
-        if constrained(result):
-            raise NotImplementedError(
-                f"{name}: differentiating a solution under bounds or constraints (the optimality "
-                "conditions of an active bound or constraint are not implemented)"
-            )
         results.append(result)
         return result.x
 
     def conditions(x: Any, *moved: Any) -> Any:
-        return optimality(x, *_with(args, moving, moved))
+        free = optimality(x, *_with(args, moving, moved))
+        fixed = at_bounds(results[-1])
+        if fixed is None or not np.any(fixed):
+            return free
+        # on its bound, a component stays there: its condition is x_i - bound_i = 0
+        return api.where(fixed, x - results[-1].x, free)
 
     x = custom_root(conditions)(solver)(x0, *(args[i] for i in moving))
     result = results[-1]
     result.x = x
     return result
+
+
+def _bounds_pair(bounds: Any) -> tuple:
+    """(lower, upper) arrays of minimize's bounds, given as a Bounds or as (min, max) pairs."""
+    if isinstance(bounds, scipy.optimize.Bounds):
+        return bounds.lb, bounds.ub
+    pairs = np.array([(-np.inf if lo is None else lo, np.inf if hi is None else hi) for lo, hi in bounds], dtype=float)
+    return pairs[:, 0], pairs[:, 1]
 
 
 def _with(args: tuple, positions: list, replacements: tuple) -> tuple:
