@@ -10,7 +10,9 @@ and the same two with the right-hand side compiled by tt.jit. Medians of interle
 runs; ratios to the plain solve (targets: forward to 10 parameters at most 4x, the
 adjoint to 100 parameters at most 10x). Then the peak memory (tracemalloc) of the
 adjoint gradient of a long, fast-forced solve, with the dense output of the whole
-solve and with 8 checkpoints.
+solve and with 8 checkpoints. Last, the gradient of a scalar loss by forward sensitivities
+and by the adjoint as the chain grows, the measurement behind sensitivity="auto"
+(integrate.ADJOINT_ABOVE).
 
     python analysis/scipy_sensitivity.py [--repeats 5]
 """
@@ -26,7 +28,7 @@ from timing import interleaved_medians
 
 import tinytorch as tt
 from tinytorch.autograd import grad, jacobian
-from tinytorch.scipy.integrate import solve_ivp
+from tinytorch.scipy.integrate import ADJOINT_ABOVE, solve_ivp
 
 TIMES = np.linspace(1.0, 5.0, 5)
 TOL = dict(rtol=1e-6, atol=1e-9)
@@ -82,6 +84,25 @@ def adjoint_peak_mib(checkpoints: int | None) -> tuple[float, np.ndarray]:
     return peak / 2**20, gradient
 
 
+def crossover(repeats: int) -> None:
+    print(f"\nscalar loss, forward sensitivities or the adjoint (auto: the adjoint above {ADJOINT_ABOVE:,d})")
+    for n in (20, 80, 160, 320):
+        rng = np.random.default_rng(0)
+        theta = np.concatenate([rng.uniform(0.5, 1.5, n), rng.standard_normal(n)])
+
+        def loss(th, sensitivity, n=n):
+            sol = solve_ivp(chain, (0.0, 5.0), np.ones(n), t_eval=TIMES, args=(th[:n], th[n:]),
+                            sensitivity=sensitivity, **TOL)  # fmt: skip
+            return tt.sum(sol.y**2)
+
+        runs = {way: (lambda w=way, th=theta: grad(lambda th: loss(th, w))(th)) for way in ("forward", "adjoint")}
+        t = interleaved_medians(runs, repeats)
+        sensitivities = n * 3 * n  # states x (y0 and the 2n parameters)
+        auto = "adjoint" if sensitivities > ADJOINT_ABOVE else "forward"
+        print(f"  {n:4d} states, {2 * n:4d} parameters: forward {t['forward'] * 1e3:6.1f} ms, "
+              f"adjoint {t['adjoint'] * 1e3:6.1f} ms; auto takes the {auto}")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
@@ -102,6 +123,7 @@ def main() -> None:
         f"adjoint peak memory, 50 states forced at cos(20 t) on [0, 50]: dense output {whole:.1f} MiB, "
         f"8 checkpoints {stretches:.1f} MiB (gradients differ by {gap:.1e})"
     )
+    crossover(args.repeats)
 
 
 if __name__ == "__main__":

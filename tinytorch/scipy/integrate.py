@@ -36,6 +36,12 @@ from ..autograd.passes import output_node, pull_back, push_forward, record
 from ..autograd.primitive import unbox_all
 
 _STIFF = ("BDF", "Radau", "LSODA")
+# sensitivity="auto" in reverse mode: the adjoint once the forward sensitivities (states times
+# parameters) exceed this many per cotangent. Forward sensitivities are one batched solve and
+# the adjoint pays for interpolation and restarts, so forward wins far past "fewer parameters
+# than outputs": a 1-cotangent loss of a linear chain crossed over between 160 and 320
+# parameters, 80 x 160 and 160 x 320 sensitivities (analysis/scipy_sensitivity.py).
+ADJOINT_ABOVE = 25_000
 _SENSITIVITIES = ("auto", "forward", "adjoint")
 
 
@@ -54,7 +60,8 @@ def solve_ivp(
 ) -> Any:
     """`scipy.integrate.solve_ivp`, with `.y` differentiable with respect to `y0` and
     `args` in every mode and to any order; `sensitivity` is "forward", "adjoint" or
-    "auto" (the adjoint when fewer cotangents than parameters come back). With
+    "auto" (in reverse mode, the adjoint when the forward sensitivities would be large:
+    more than `ADJOINT_ABOVE` states times parameters per cotangent). With
     `checkpoints=K` (and `t_eval`), the adjoint keeps the states at K evenly spaced
     times instead of the dense output of the whole solve, and solves each stretch
     between them again when it gets there: memory for one stretch, one more solve.
@@ -225,7 +232,10 @@ class _Problem:
         k = int(np.prod(batch))
         plain = not any(isinstance(v, Box) for v in (g, ans, *inputs))
         parameters = sum(np.size(v) for v in inputs)
-        if plain and (self.sensitivity == "adjoint" or (self.sensitivity == "auto" and k < parameters)):
+        adjoint = self.sensitivity == "adjoint" or (
+            self.sensitivity == "auto" and np.size(y0) * parameters > ADJOINT_ABOVE * k
+        )
+        if plain and adjoint:
             return np.reshape(self._adjoint(g, inputs)[i], (*batch, *np.shape(inputs[i])))
         m = np.size(inputs[i])
         basis = np.eye(m).reshape((m, *np.shape(inputs[i])))
