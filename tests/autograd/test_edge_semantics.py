@@ -531,3 +531,42 @@ def test_sinc_float32():
     x = np.array([0.0, 0.25, 1.5], dtype=np.float32)
     f = lambda x: tt.sum(tt.sinc(x))  # noqa: E731
     assert tt.sinc(x).dtype == grad(f)(x).dtype == hessian(f)(x).dtype == np.float32
+
+
+# --- std over one element, eigh of the upper triangle ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "f, x",
+    [
+        (lambda x: tt.std(x), np.array(2.0)),
+        (lambda x: tt.sum(tt.std(x, axis=1)), np.array([[1.0], [3.0]])),
+        (lambda x: tt.sum(tt.std(x, axis=(0, 2), keepdims=True)), np.ones((1, 3, 1))),
+    ],
+)
+def test_std_over_one_element_is_identically_zero_with_zero_derivatives(f, x):
+    np.testing.assert_array_equal(f(x), 0.0)
+    for name, nested in NESTINGS.items():
+        assert np.all(nested(f)(x) == 0.0), name
+    assert np.all(jacrev(f)(x) == 0.0) and np.all(jvp(f, (x,), (np.ones_like(x),))[1] == 0.0)
+
+
+def test_eigh_of_the_upper_triangle_returns_numpys_eigenvectors_from_boxes():
+    # LAPACK's eigenvector signs depend on the triangle it reads: a box must read NumPy's
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        m = rng.standard_normal((4, 4))
+        a = m + m.T + np.triu(rng.standard_normal((4, 4)))  # the lower triangle differs from the upper
+        for uplo in ("L", "U"):
+            expected = np.linalg.eigh(a, uplo).eigenvectors
+            np.testing.assert_array_equal(tt.linalg.eigh(tt.autograd.Variable(a, True), uplo)[1].data, expected)
+            np.testing.assert_array_equal(
+                tt.linalg.eigh(tt.autograd.Dual(a, np.zeros_like(a)), uplo)[1].primal, expected
+            )
+    # derivatives of the eigenvectors themselves (not their squares) against central differences
+    a = np.triu(np.array([[2.0, 0.3, -0.1], [0.0, 1.0, 0.2], [0.0, 0.0, -1.5]]))
+    f = lambda a: tt.linalg.eigh(a, "U")[1]  # noqa: E731
+    h = 1e-6
+    numeric = np.stack([(f(a + h * e) - f(a - h * e)) / (2 * h) for e in np.eye(9).reshape(9, 3, 3)], axis=-1)
+    np.testing.assert_allclose(jacrev(f)(a).reshape(3, 3, 9), numeric, atol=1e-8)
+    np.testing.assert_allclose(jacfwd(f)(a).reshape(3, 3, 9), numeric, atol=1e-8)

@@ -94,7 +94,7 @@ def eigh(a: Any, UPLO: str = "L") -> EighResult:  # noqa: N803 (NumPy's name)
         raise ValueError("UPLO argument must be 'L' or 'U'")
     if not is_box(a):
         return EighResult(*np.linalg.eigh(a, UPLO=UPLO))
-    packed = eigh_p(_from_triangle(a, lower=UPLO == "L"))
+    packed = eigh_p(_from_triangle(a, lower=UPLO == "L"), uplo=UPLO)
     return EighResult(getitem(packed, (..., 0, slice(None))), getitem(packed, (..., slice(1, None), slice(None))))
 
 

@@ -55,7 +55,13 @@ def var(a: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
 
 
 def std(a: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
-    return sqrt(var(a, axis, ddof, keepdims))
+    a = box_or_array(a)
+    spread = var(a, axis, ddof, keepdims)
+    if ddof == 0 and _count(a.shape, neg_axes(axis, a.ndim)) == 1:
+        # one element: std is identically 0, as var is, and so are its derivatives (sqrt's
+        # derivative at 0 would make them 0 * inf = nan)
+        return spread
+    return sqrt(spread)
 
 
 def max(a: Any, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A001

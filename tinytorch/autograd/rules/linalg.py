@@ -209,8 +209,9 @@ cholesky_p = Primitive("cholesky", np.linalg.cholesky, jvp=_cholesky_jvp, vjp=_c
 # --- eigh: A = V diag(w) V^T, eigenvalues distinct ----------------------------------------
 
 
-def _eigh_packed(a):
-    w, v = np.linalg.eigh(a)
+def _eigh_packed(a, uplo="L"):
+    # the triangle LAPACK reads decides the eigenvectors' signs: the one NumPy would read
+    w, v = np.linalg.eigh(a, UPLO=uplo)
     return np.concatenate([w[..., None, :], v], axis=-2)
 
 
@@ -229,7 +230,7 @@ def _gaps_inverse(w):
     return where(off, 1.0 / where(off, gaps, 1.0), 0.0)
 
 
-def _eigh_jvp(t, ans, a):
+def _eigh_jvp(t, ans, a, uplo="L"):
     w, v = _unpack(ans)
     m = mT(v) @ t @ v
     dw = diagonal_p(m, 0, -2, -1)
@@ -237,7 +238,7 @@ def _eigh_jvp(t, ans, a):
     return concatenate_p(reshape_p(dw, (1, dw.shape[-1]), 1), dv, axis=-2)
 
 
-def _eigh_vjp(g, ans, a):
+def _eigh_vjp(g, ans, a, uplo="L"):
     w, v = _unpack(ans)
     gw, gv = _unpack(g)
     n = w.shape[-1]
