@@ -1,8 +1,9 @@
 """Small expectations PyTorch and NumPy users bring: `@no_grad` / `@enable_grad`
 as bare decorators, `.tolist()`, a differentiable `.copy()` / `np.copy` /
 `tt.copy` (torch's clone), `format(box, spec)` as NumPy formats the value, and
-`np.einsum(..., optimize=...)` on boxes. Oracles: NumPy on the plain values,
-closed-form derivatives in both modes."""
+`np.einsum(..., optimize=...)` on boxes, reductions of lists of boxes, the joining
+functions' dtype= and casting=. Oracles: NumPy on the plain values, closed-form
+derivatives in both modes, central differences."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from tinytorch.autograd import (
     Variable,
     enable_grad,
     grad,
+    gradcheck,
     is_grad_enabled,
     jacfwd,
     jacrev,
@@ -275,3 +277,46 @@ def test_einsum_optimize_is_accepted_with_the_same_result(optimize):
     expected_grad = np.ones((2, 2)) @ (b @ c).T
     np.testing.assert_allclose(grad(f)(a), expected_grad, rtol=1e-12)
     np.testing.assert_allclose(jacfwd(f)(a), expected_grad, rtol=1e-12)
+
+
+# --- where NumPy works, so must tinytorch (found running HIPS autograd's tests) -----------------
+
+
+@pytest.mark.parametrize(
+    "name, f",
+    [
+        ("mean", lambda m, a: m.mean([a, a + 2])),
+        ("sum", lambda m, a: m.sum([a, a * 3])),
+        ("std", lambda m, a: m.std([a, a * 2])),
+        ("var", lambda m, a: m.var([a, a * 2])),
+        ("norm", lambda m, a: m.linalg.norm([a, a + 1])),
+        ("nested lists", lambda m, a: m.sum([[a[0], a[1]], [a[1], 1.0]])),
+    ],
+)
+def test_reductions_of_a_list_of_boxes(name, f):
+    a = np.array([1.0, 2.0])
+    np.testing.assert_allclose(f(tt, Variable(a, requires_grad=True)).data, f(np, a), rtol=1e-15)
+    h = 1e-6
+    numeric = np.array([(f(np, a + h * e) - f(np, a - h * e)) / (2 * h) for e in np.eye(2)])
+    np.testing.assert_allclose(grad(lambda a: f(tt, a))(a), numeric, rtol=1e-7)
+    np.testing.assert_allclose(jacfwd(lambda a: f(tt, a))(a), numeric, rtol=1e-7)
+
+
+@pytest.mark.parametrize("name", ["concatenate", "stack", "vstack", "hstack"])
+def test_joining_functions_take_dtype_and_casting(name):
+    arrays = [np.arange(3.0), np.arange(3.0) + 0.5]
+    ours, theirs = getattr(tt, name)(arrays, dtype=np.float32), getattr(np, name)(arrays, dtype=np.float32)
+    assert ours.dtype == theirs.dtype == np.float32 and np.array_equal(ours, theirs)
+    with pytest.raises(TypeError, match="Cannot cast"):
+        getattr(np, name)(arrays, dtype=np.int64)
+    with pytest.raises(TypeError, match="Cannot cast"):
+        getattr(tt, name)(arrays, dtype=np.int64)
+    assert np.array_equal(getattr(tt, name)(arrays, dtype=np.int64, casting="unsafe"),
+                          getattr(np, name)(arrays, dtype=np.int64, casting="unsafe"))  # fmt: skip
+    g = grad(lambda x: tt.sum(getattr(tt, name)([x, 2 * x], dtype=np.float64)))(np.ones(3))
+    np.testing.assert_array_equal(g, np.full(3, 3.0))
+
+
+def test_gradcheck_of_a_function_with_an_empty_output():
+    assert gradcheck(lambda x: x[:0], (np.ones(3),), order=2)
+    assert gradcheck(lambda x: tt.sum(x[:0]) + x, (np.ones(3),), order=2)

@@ -59,7 +59,8 @@ def _numerical(g: Callable, values: list, eps: float) -> np.ndarray:
 
 def _analytic(g: Callable, values: list, mode: str) -> np.ndarray:
     blocks = jacobian(g, argnums=tuple(range(len(values))), mode=mode)(*values)
-    return np.concatenate([np.asarray(b).reshape(np.asarray(b).shape[0], -1) for b in blocks], axis=1)
+    # each block is (outputs, *input shape); by sizes, not -1, which an empty output leaves undefined
+    return np.concatenate([np.asarray(b).reshape(np.shape(b)[0], np.size(v)) for b, v in zip(blocks, values)], axis=1)
 
 
 def _locate(flat: int, shapes: list) -> tuple[int, tuple]:

@@ -30,6 +30,7 @@ def box_or_array(x: Any, *, plain: bool = False) -> Any:
     """A box as it is, anything else as an ndarray: how the NumPy-like functions,
     the layers and the transforms take their arguments.
 
+    A list or tuple holding boxes is stacked (nested lists level by level).
     NumPy's own values (ndarrays of any subclass, NumPy scalars) stay as they are,
     so that the NumPy-like functions return what NumPy would; anything else (a
     list, a Python scalar, a Tensor) goes through np.asarray. With plain=True,
@@ -41,7 +42,16 @@ def box_or_array(x: Any, *, plain: bool = False) -> Any:
         return x
     if not plain and isinstance(x, _NUMPY_VALUES):
         return x
+    if type(x) in (list, tuple) and _holds_box(x):
+        # a list of boxes (tt.mean([a, a + 2])): stacked, as NumPy stacks a list of arrays
+        from .api.manipulation import stack  # the api is built on this module
+
+        return stack(x)
     return np.asarray(x)
+
+
+def _holds_box(x: Any) -> bool:
+    return isinstance(x, Box) or (type(x) in (list, tuple) and any(_holds_box(v) for v in x))
 
 
 def as_value(x: Any) -> Any:

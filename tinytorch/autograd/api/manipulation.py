@@ -126,8 +126,24 @@ def moveaxis(a: Any, source: Any, destination: Any) -> Any:
     return transpose(a, order)
 
 
-def concatenate(arrays: Any, axis: Any = 0) -> Any:
-    arrays = [box_or_array(a) for a in arrays]
+_CASTINGS = ("no", "equiv", "safe", "same_kind", "unsafe")
+
+
+def _cast(arrays: list, dtype: Any, casting: str) -> list:
+    """The arrays in dtype, as NumPy's joining functions cast them (dtype=, casting=)."""
+    if casting not in _CASTINGS:
+        raise ValueError(f"casting must be one of {', '.join(map(repr, _CASTINGS))}")
+    if dtype is None:
+        return arrays
+    dtype = np.dtype(dtype)
+    for a in arrays:
+        if not np.can_cast(a.dtype, dtype, casting=casting):
+            raise TypeError(f"Cannot cast array data from {a.dtype!r} to {dtype!r} according to the rule {casting!r}")
+    return [a if a.dtype == dtype else a.astype(dtype) for a in arrays]
+
+
+def concatenate(arrays: Any, axis: Any = 0, *, dtype: Any = None, casting: str = "same_kind") -> Any:
+    arrays = _cast([box_or_array(a) for a in arrays], dtype, casting)
     if not arrays:
         raise ValueError("need at least one array to concatenate")
     if axis is None:
@@ -138,8 +154,8 @@ def concatenate(arrays: Any, axis: Any = 0) -> Any:
     return concatenate_p(*arrays, axis=neg_axis(axis, arrays[0].ndim))
 
 
-def stack(arrays: Any, axis: int = 0) -> Any:
-    arrays = [box_or_array(a) for a in arrays]
+def stack(arrays: Any, axis: int = 0, *, dtype: Any = None, casting: str = "same_kind") -> Any:
+    arrays = _cast([box_or_array(a) for a in arrays], dtype, casting)
     if not arrays:
         raise ValueError("need at least one array to stack")
     if len({a.shape for a in arrays}) != 1:
@@ -150,13 +166,13 @@ def stack(arrays: Any, axis: int = 0) -> Any:
     return concatenate_p(*[reshape_p(a, expanded, len(shape)) for a in arrays], axis=axis - len(shape) - 1)
 
 
-def hstack(tup: Any) -> Any:
+def hstack(tup: Any, *, dtype: Any = None, casting: str = "same_kind") -> Any:
     arrays = [atleast_1d(a) for a in tup]
-    return concatenate(arrays, axis=0 if arrays[0].ndim == 1 else 1)
+    return concatenate(arrays, axis=0 if arrays[0].ndim == 1 else 1, dtype=dtype, casting=casting)
 
 
-def vstack(tup: Any) -> Any:
-    return concatenate([atleast_2d(a) for a in tup], axis=0)
+def vstack(tup: Any, *, dtype: Any = None, casting: str = "same_kind") -> Any:
+    return concatenate([atleast_2d(a) for a in tup], axis=0, dtype=dtype, casting=casting)
 
 
 def atleast_1d(a: Any) -> Any:
