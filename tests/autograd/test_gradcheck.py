@@ -222,3 +222,38 @@ def test_nan_derivatives_fail_even_when_both_sides_agree():
 def test_container_inputs_are_a_clear_type_error():
     with pytest.raises(TypeError, match="takes arrays as inputs"):
         gradcheck(lambda d: tt.sum(d["a"]), ({"a": np.ones(2)},))
+
+
+# --- as strict as HIPS autograd's check_grads ---------------------------------------------
+
+
+def test_a_reverse_rule_wrong_by_five_hundredths_of_a_percent_is_caught():
+    slightly_off = Primitive(
+        "sin_slightly_off",
+        np.sin,
+        jvp=lambda t, ans, x: t * tt.cos(x),
+        vjp=lambda g, ans, x: g * tt.cos(x) * 1.0005,
+        broadcasting=True,
+        register=False,
+    )
+    x = (np.array([0.3, -1.2, 2.0]),)
+    assert gradcheck(slightly_off, x, modes=("forward",))
+    with pytest.raises(GradcheckError, match="reverse mode"):
+        gradcheck(slightly_off, x)
+
+
+def test_a_wrong_second_order_rule_of_a_linear_function_is_caught_in_reverse_mode():
+    # its VJP has the right value but drops the cotangent's own derivative: with the cotangent
+    # held fixed, x -> vjp(f, x)(u) = 3 u is constant and every check passes
+    detached = Primitive(
+        "triple_detached",
+        lambda x: 3.0 * x,
+        jvp=lambda t, ans, x: 3.0 * t,
+        vjp=lambda g, ans, x: 3.0 * unbox_all(g),
+        broadcasting=True,
+        register=False,
+    )
+    x = (np.array([0.3, -1.2]),)
+    assert gradcheck(detached, x, order=1)
+    with pytest.raises(GradcheckError, match="order 2, reverse-mode derivative"):
+        gradcheck(detached, x, order=2)
