@@ -251,3 +251,24 @@ def test_the_adjoint_of_a_fast_forced_system_keeps_its_parameters_accurate():
 
     adjoint, forward = (grad(lambda k, s=s: loss(k, s))(rates) for s in ("adjoint", "forward"))
     assert np.abs(adjoint - forward).max() <= 1e-4 * np.abs(forward).max()
+
+
+def test_one_adjoint_solve_serves_every_differentiated_argument(monkeypatch):
+    solves = []
+    original = scipy.integrate.solve_ivp
+
+    def counting(*args, **kwargs):
+        solves.append(args[1])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(scipy.integrate, "solve_ivp", counting)
+    k, s = np.array([0.7, 1.3]), np.array([0.2, -0.4])
+
+    def loss(k, s):
+        sol = solve_ivp(lambda t, y, k, s: -k * y + s, (0.0, 2.0), np.ones(2), t_eval=[1.0, 2.0], args=(k, s),
+                        sensitivity="adjoint", **TIGHT)  # fmt: skip
+        return tt.sum(sol.y**2)
+
+    grad(loss, argnums=(0, 1))(k, s)
+    backward = [span for span in solves if span[0] > span[1]]
+    assert len(backward) == 2  # (2, 1) and (1, 0), once, not once per argument

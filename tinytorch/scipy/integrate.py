@@ -37,11 +37,10 @@ from ..autograd.primitive import unbox_all
 
 _STIFF = ("BDF", "Radau", "LSODA")
 # sensitivity="auto" in reverse mode: the adjoint once the forward sensitivities (states times
-# parameters) exceed this many per cotangent. Forward sensitivities are one batched solve and
-# the adjoint pays for interpolation and restarts, so forward wins far past "fewer parameters
-# than outputs": a 1-cotangent loss of a linear chain crossed over between 160 and 320
-# parameters, 80 x 160 and 160 x 320 sensitivities (analysis/scipy_sensitivity.py).
-ADJOINT_ABOVE = 25_000
+# parameters) exceed this many per cotangent. A 1-cotangent loss of a linear chain crossed over
+# between 2 states x 6 parameters and 3 x 9 (analysis/scipy_sensitivity.py): past the smallest
+# problems one backward solve beats the batched forward one.
+ADJOINT_ABOVE = 25
 _SENSITIVITIES = ("auto", "forward", "adjoint")
 
 
@@ -126,7 +125,7 @@ class _Problem:
         self.options = options
         self.result: Any = None
         self.checkpoints: int | None = None
-        self._adjoints: tuple | None = None  # (cotangent, its adjoint's results), for the rules of other args
+        self._adjoints: tuple | None = None  # (a cotangent's values, its adjoint's results for every input)
 
     def settings(self) -> dict:
         return dict(method=self.method, rtol=self.rtol, atol=self.atol, sensitivity=self.sensitivity, **self.options)
@@ -246,13 +245,15 @@ class _Problem:
     def _adjoint(self, g: np.ndarray, inputs: tuple) -> list:
         """The cotangents of every input for a block of output cotangents g (batch, n, T),
         by one backward solve of the adjoint on the forward solution's dense output."""
-        if self._adjoints is not None and self._adjoints[0] is g:
+        # the rules of the other inputs receive the same cotangent (as views): the results are a
+        # function of its values, so one backward solve serves them all
+        if self._adjoints is not None and np.array_equal(self._adjoints[0], g):
             return self._adjoints[1]
         import scipy.integrate
 
         y0, args = inputs[0], inputs[1:]
         n, times = np.size(y0), self.times
-        g = np.reshape(g, (-1, n, len(times)))
+        cotangent, g = np.array(g), np.reshape(g, (-1, n, len(times)))
         k = g.shape[0]
         sizes = [np.size(a) for a in args]
         fun = self.fun
@@ -284,7 +285,7 @@ class _Problem:
             state = step.y[:, -1]
         pieces = np.split(state, np.cumsum([k * n] + [k * m for m in sizes])[:-1])
         results = [p.reshape(k, -1) for p in pieces]
-        self._adjoints = (g, results)
+        self._adjoints = (cotangent, results)
         return results
 
     def _stretch(self, start: float, end: float, state: np.ndarray, args: tuple) -> Any:
