@@ -537,3 +537,16 @@ def test_scalar_code_at_inf_gives_what_numpy_gives():
         assert np.isnan(tt.jit(f)(np.inf)) and np.isnan(f(np.inf))
         assert np.isnan(tt.jit(grad(f))(np.inf))
     np.testing.assert_allclose(tt.jit(f)(0.5), f(0.5), rtol=1e-15)
+
+
+def test_basic_indexing_is_written_out_and_advanced_indexing_is_not():
+    def f(z):
+        grid = tt.reshape(z, (3, 3))
+        return tt.sum(z[:3] * z[3:6]) + z[1] + grid[:, 1][0] + z[::-2][1] + tt.sum(grid[-1, ::2]) + tt.sum(z[[0, 4]])
+
+    z = np.arange(9.0) * 0.5
+    staged = tt.jit(f)
+    source = staged.code(z)
+    assert "z[:3]" in source and "z[3:6]" in source and "[::-2]" in source and "[-1, ::2]" in source
+    np.testing.assert_allclose(staged(z), f(z), rtol=1e-15)
+    np.testing.assert_allclose(tt.jit(grad(f))(z), grad(f)(z), rtol=1e-15)

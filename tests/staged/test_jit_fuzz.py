@@ -46,7 +46,12 @@ def test_staged_programs_equal_eager(family, data):
     z = np.concatenate([x.ravel() for x in xs])
     v = rng.standard_normal(z.shape)
     eager = hvp(s, z, v)
-    agree(tt.jit(lambda z, u: hvp(s, z, u))(z, v), eager, ANALYTIC, "jit(hvp) vs hvp")
+    try:
+        staged_hvp = tt.jit(lambda z, u: hvp(s, z, u))(z, v)
+    except TracerConversionError as refusal:  # a second derivative that needs values (det's): refused
+        note(f"second order refused: {refusal}")
+        return
+    agree(staged_hvp, eager, ANALYTIC, "jit(hvp) vs hvp")
     # reverse over reverse through the compiled call (its VJP differentiated again): H v
     staged = grad(lambda y: tt.sum(grad(tt.jit(s))(y) * v))(z)
     agree(staged, eager, ANALYTIC, "grad(grad(jit(s)) . v) vs hvp")

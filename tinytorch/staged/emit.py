@@ -25,7 +25,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..autograd.rules.shape import aligned_shape, summed_axes
+from ..autograd.rules.shape import Index, aligned_shape, summed_axes
 from .ir import Equation, Literal, Var
 
 Emitter = Callable[[Equation, list], "str | None"]
@@ -131,6 +131,24 @@ def _matmul(eq: Equation, a: list) -> str:
     return _binary("@")(eq, a)
 
 
+def _getitem(eq: Equation, a: list) -> str | None:
+    """x[0:5], x[:, 2]: basic indexing written out (integer-array indices stay with the impl)."""
+    x, index = eq.inputs
+    if not isinstance(x, Var) or not isinstance(index, Literal) or not isinstance(index.value, Index):
+        return None
+    if index.value.advanced:
+        return None
+    parts = [":"] * (len(x.shape) - index.value.ndim) + [_entry(e) for e in index.value.entries]
+    return f"{_receiver(a[0])}[{', '.join(parts) or '()'}]"
+
+
+def _entry(e: object) -> str:
+    if isinstance(e, slice):
+        text = f"{'' if e.start is None else e.start}:{'' if e.stop is None else e.stop}"
+        return text if e.step is None else f"{text}:{e.step}"
+    return str(int(e))
+
+
 def _sum(eq: Equation, a: list) -> str | None:
     if len(a) != 3:
         return None
@@ -155,6 +173,7 @@ EMITTERS: dict[str, Emitter] = {
     "sum_to": _sum_to,
     "transpose": _transpose,
     "sum": _sum,
+    "getitem": _getitem,
 }
 
 
