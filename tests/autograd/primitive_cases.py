@@ -639,6 +639,27 @@ COMPOSITE_CASES += [
     case("linspace",  "scalar-ends",      lambda a, b: tt.linspace(a, b, 5),                    normal(), normal()),
     case("linspace",  "vector-ends",      lambda a, b: tt.linspace(a, b, 4, endpoint=False),    normal(3), normal(3)),
     case("full_like", "boxed-fill",       lambda s: tt.full_like(np.ones((2, 3), s.dtype), s) * 2.0, normal()),
+    # NumPy's everyday functions, composed of the table's primitives
+    case("atleast_3d", "vector",          lambda a: tt.atleast_3d(a),                        normal(4)),
+    case("atleast_3d", "matrix",          lambda a: tt.atleast_3d(a),                        normal(3, 4)),
+    case("column_stack", "vector-matrix", lambda a, b: tt.column_stack([a, b]),              normal(3), normal(3, 2)),
+    case("dstack",  "vectors",            lambda a, b: tt.dstack([a, b]),                    normal(4), normal(4)),
+    case("append",  "flat",               lambda a, b: tt.append(a, b),                      normal(2, 2), normal(3)),
+    case("append",  "axis1",              lambda a, b: tt.append(a, b, axis=1),              normal(3, 2), normal(3, 1)),
+    case("vsplit",  "halves",             lambda a: tt.vsplit(a, 2)[1] * 2.0,                normal(4, 3)),
+    case("hsplit",  "thirds",             lambda a: tt.hsplit(a, 3)[0] - tt.hsplit(a, 3)[2], normal(2, 6)),
+    case("dsplit",  "at-index",           lambda a: tt.dsplit(a, [1])[1],                    normal(2, 2, 3)),
+    case("rot90",   "once",               lambda a: tt.rot90(a),                             normal(3, 4)),
+    case("rot90",   "thrice-3d",          lambda a: tt.rot90(a, 3, axes=(1, 2)),             normal(2, 3, 4)),
+    case("rot90",   "twice",              lambda a: tt.rot90(a, 2),                          normal(3, 4)),
+    case("diff",    "first",              lambda a: tt.diff(a),                              normal(3, 5)),
+    case("diff",    "second-axis0",       lambda a: tt.diff(a, n=2, axis=0),                 normal(4, 3)),
+    case("diff",    "prepend-append",     lambda a, p: tt.diff(a, prepend=p, append=1.5),    normal(2, 4), normal(2, 1),
+         f32_out=np.float64),  # NumPy too: append=1.5 is a float64 array  # fmt: skip
+    case("kron",    "matrices",           lambda a, b: tt.kron(a, b),                        normal(2, 3), normal(2, 2)),
+    case("kron",    "vector-matrix",      lambda a, b: tt.kron(a, b),                        normal(3), normal(2, 2)),
+    case("cross",   "batched",            lambda a, b: tt.cross(a, b),                       normal(4, 3), normal(3)),
+    case("cross",   "axis0",              lambda a, b: tt.cross(a, b, axis=0),               normal(3, 2), normal(3, 2)),
 ]
 
 ALL_CASES = PRIMITIVE_CASES + COMPOSITE_CASES
@@ -650,6 +671,8 @@ REQUIRED_COMPOSITES = [
     "take_along_axis", "sort", "pad", "cumsum", "roll", "expand_dims", "squeeze", "moveaxis",
     "swapaxes", "ravel", "flip", "fliplr", "flipud", "atleast_1d", "atleast_2d", "clip", "where",
     "index_update", "array", "asarray", "softmax", "log_softmax", "logsumexp", "astype",
+    "atleast_3d", "column_stack", "dstack", "append", "vsplit", "hsplit", "dsplit", "rot90", "diff", "kron",
+    "cross",
 ]
 # Variants the brief asks for by name, as case ids.
 REQUIRED_VARIANTS = [

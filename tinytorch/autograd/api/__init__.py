@@ -25,15 +25,21 @@ from .indexing import (
     triu,
 )
 from .manipulation import (
+    append,
     array_split,
     atleast_1d,
     atleast_2d,
+    atleast_3d,
     broadcast_to,
+    column_stack,
     concatenate,
+    dsplit,
+    dstack,
     expand_dims,
     flip,
     fliplr,
     flipud,
+    hsplit,
     hstack,
     moveaxis,
     pad,
@@ -41,16 +47,18 @@ from .manipulation import (
     repeat,
     reshape,
     roll,
+    rot90,
     split,
     squeeze,
     stack,
     swapaxes,
     tile,
     transpose,
+    vsplit,
     vstack,
 )
 from .nn import cross_entropy, expit, log_softmax, logsumexp, relu, sigmoid, softmax, softplus
-from .products import dot, einsum, inner, matmul, outer, tensordot, trace, vdot
+from .products import cross, dot, einsum, inner, kron, matmul, outer, tensordot, trace, vdot
 from .reductions import (
     all,
     amax,
@@ -61,6 +69,7 @@ from .reductions import (
     argsort,
     count_nonzero,
     cumsum,
+    diff,
     max,
     mean,
     min,

@@ -185,6 +185,47 @@ def atleast_2d(a: Any) -> Any:
     return reshape(a, (1,) * (2 - a.ndim) + a.shape) if a.ndim < 2 else a
 
 
+def atleast_3d(a: Any) -> Any:
+    a = box_or_array(a)
+    if a.ndim >= 3:
+        return a
+    return reshape(a, {0: (1, 1, 1), 1: (1, *a.shape, 1), 2: (*a.shape, 1)}[a.ndim])
+
+
+def column_stack(tup: Any) -> Any:
+    """1-D arrays as columns, 2-D ones as they are, side by side."""
+    arrays = [box_or_array(a) for a in tup]
+    return concatenate([reshape(a, (a.size, 1)) if a.ndim < 2 else a for a in arrays], axis=1)
+
+
+def dstack(tup: Any) -> Any:
+    return concatenate([atleast_3d(a) for a in tup], axis=2)
+
+
+def append(arr: Any, values: Any, axis: Any = None) -> Any:
+    if axis is None:
+        return concatenate([ravel(arr), ravel(values)], axis=0)
+    return concatenate([arr, values], axis=axis)
+
+
+def rot90(m: Any, k: int = 1, axes: tuple = (0, 1)) -> Any:
+    """m rotated by 90 degrees k times, from the first axis towards the second."""
+    m = box_or_array(m)
+    if len(axes) != 2:
+        raise ValueError("len(axes) must be 2.")
+    first, second = (neg_axis(a, m.ndim) for a in axes)
+    if first == second:
+        raise ValueError("Axes must be different.")
+    k %= 4
+    if k == 0:
+        return m[...]
+    if k == 2:
+        return flip(flip(m, first), second)
+    order = list(range(m.ndim))
+    order[first], order[second] = order[second], order[first]
+    return transpose(flip(m, second), order) if k == 1 else flip(transpose(m, order), second)
+
+
 def _along(a: Any, axis: int, start: int, stop: int) -> Any:
     """a[..., start:stop, ...] along `axis`: a view of a, as NumPy's split pieces are."""
     entries = tuple(slice(start, stop) if i == axis else slice(None) for i in range(a.ndim))
@@ -219,6 +260,24 @@ def split(ary: Any, indices_or_sections: Any, axis: int = 0) -> list:
         if n % indices_or_sections:
             raise ValueError("array split does not result in an equal division")
     return array_split(ary, indices_or_sections, axis)
+
+
+def vsplit(ary: Any, indices_or_sections: Any) -> list:
+    if np.ndim(ary) < 2:
+        raise ValueError("vsplit only works on arrays of 2 or more dimensions")
+    return split(ary, indices_or_sections, axis=0)
+
+
+def hsplit(ary: Any, indices_or_sections: Any) -> list:
+    if np.ndim(ary) == 0:
+        raise ValueError("hsplit only works on arrays of 1 or more dimensions")
+    return split(ary, indices_or_sections, axis=1 if np.ndim(ary) > 1 else 0)
+
+
+def dsplit(ary: Any, indices_or_sections: Any) -> list:
+    if np.ndim(ary) < 3:
+        raise ValueError("dsplit only works on arrays of 3 or more dimensions")
+    return split(ary, indices_or_sections, axis=2)
 
 
 def flip(m: Any, axis: Any = None) -> Any:

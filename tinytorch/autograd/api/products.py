@@ -15,7 +15,7 @@ from ..rules.reductions import sum_p
 from ..values import box_or_array
 from .common import is_box
 from .creation import astype
-from .indexing import diagonal
+from .indexing import diagonal, getitem
 from .manipulation import broadcast_to, ravel, reshape
 
 matmul = matmul_p
@@ -156,3 +156,27 @@ def outer(a: Any, b: Any) -> Any:
 
 def trace(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
     return sum_p(diagonal(a, offset, axis1, axis2), (-1,), False)
+
+
+def kron(a: Any, b: Any) -> Any:
+    """The Kronecker product: every element of a times the whole of b, in blocks."""
+    a, b = box_or_array(a), box_or_array(b)
+    nd = max(a.ndim, b.ndim)
+    sa, sb = (1,) * (nd - a.ndim) + a.shape, (1,) * (nd - b.ndim) + b.shape
+    spread_a = reshape(a, tuple(x for s in sa for x in (s, 1)))  # (a0, 1, a1, 1, ...)
+    spread_b = reshape(b, tuple(x for s in sb for x in (1, s)))  # (1, b0, 1, b1, ...)
+    return reshape(spread_a * spread_b, tuple(x * y for x, y in zip(sa, sb)))
+
+
+def cross(a: Any, b: Any, axis: int = -1) -> Any:
+    """The cross product of 3-vectors along axis (a and b broadcast against each other)."""
+    from .manipulation import moveaxis, stack
+
+    a, b = box_or_array(a), box_or_array(b)
+    if a.shape[axis] != 3 or b.shape[axis] != 3:
+        raise NotImplementedError("tt.cross: vectors of 3 components only (2-vectors are deprecated in NumPy 2)")
+    a, b = moveaxis(a, axis, -1), moveaxis(b, axis, -1)
+    x, y = [[getitem(v, (..., i)) for i in range(3)] for v in (a, b)]
+    parts = [x[1] * y[2] - x[2] * y[1], x[2] * y[0] - x[0] * y[2], x[0] * y[1] - x[1] * y[0]]
+    shape = np.broadcast_shapes(*(np.shape(p) for p in parts))
+    return moveaxis(stack([broadcast_to(p, shape) for p in parts], axis=-1), -1, axis)

@@ -104,6 +104,37 @@ def prod(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
     return reshape_p(x, out_shape, len(kept_shape) + 1)
 
 
+def diff(a: Any, n: int = 1, axis: int = -1, prepend: Any = None, append: Any = None) -> Any:
+    """The n-th differences along axis, a[1:] - a[:-1] n times (prepend/append as NumPy's)."""
+    from .manipulation import broadcast_to, concatenate  # manipulation builds on this module
+
+    a = box_or_array(a)
+    if n < 0:
+        raise ValueError(f"order must be non-negative but got {n!r}")
+    if a.ndim == 0:
+        raise ValueError("diff requires input that is at least one dimensional")
+    axis = neg_axis(axis, a.ndim)
+    edge = a.shape[: a.ndim + axis] + (1,) + (a.shape[a.ndim + axis + 1 :] if axis != -1 else ())
+    pieces = [a]
+    if prepend is not None:
+        prepend = box_or_array(prepend)
+        pieces.insert(0, broadcast_to(prepend, edge) if prepend.ndim == 0 else prepend)
+    if append is not None:
+        append = box_or_array(append)
+        pieces.append(broadcast_to(append, edge) if append.ndim == 0 else append)
+    if len(pieces) > 1:
+        a = concatenate(pieces, axis=axis)
+    for _ in range(n):
+        length = a.shape[axis]
+        a = _along(a, axis, 1, length) - _along(a, axis, 0, length - 1)
+    return a
+
+
+def _along(x: Any, axis: int, start: int, stop: int) -> Any:
+    entries = tuple(slice(start, stop) if d == x.ndim + axis else slice(None) for d in range(x.ndim))
+    return getitem_p(x, Index(entries, x.shape))
+
+
 def cumsum(a: Any, axis: Any = None) -> Any:
     a = box_or_array(a)
     if axis is None:

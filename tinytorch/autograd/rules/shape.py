@@ -114,7 +114,8 @@ def _concatenate_jvp(tangents, ans, *xs, axis):
     i, ref = next((i, t) for i, t in enumerate(tangents) if t is not None)
     batch = ref.shape[: ref.ndim - xs[i].ndim]
     return concatenate_p(*[
-        t if t is not None else np.zeros(batch + x.shape, ref.dtype) for t, x in zip(tangents, xs)
+        # zeros in the output's dtype: joined with a float64 input, a float32 tangent is float64
+        t if t is not None else np.zeros(batch + x.shape, ans.dtype) for t, x in zip(tangents, xs)
     ], axis=axis)
 
 
