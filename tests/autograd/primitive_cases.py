@@ -660,6 +660,12 @@ COMPOSITE_CASES += [
     case("kron",    "vector-matrix",      lambda a, b: tt.kron(a, b),                        normal(3), normal(2, 2)),
     case("cross",   "batched",            lambda a, b: tt.cross(a, b),                       normal(4, 3), normal(3)),
     case("cross",   "axis0",              lambda a, b: tt.cross(a, b, axis=0),               normal(3, 2), normal(3, 2)),
+    case("rollaxis", "last-to-front",     lambda a: tt.rollaxis(a, 2),                       normal(2, 3, 4)),
+    case("rollaxis", "first-to-end",      lambda a: tt.rollaxis(a, 0, 3),                    normal(2, 3, 4)),
+    case("select",  "two-conditions",     lambda a, b: tt.select([a < 0, b > 0.5], [a, a * b], b),
+         normal(3, 4), normal(3, 4)),  # fmt: skip
+    case("nan_to_num", "finite",          lambda a: tt.nan_to_num(a * 2.0),                  normal(3, 4)),
+    case("nan_to_num", "replaced",        lambda a: tt.nan_to_num(tt.where(MASK, np.inf, a), posinf=5.0), normal(3, 4)),
 ]
 
 ALL_CASES = PRIMITIVE_CASES + COMPOSITE_CASES
@@ -672,7 +678,7 @@ REQUIRED_COMPOSITES = [
     "swapaxes", "ravel", "flip", "fliplr", "flipud", "atleast_1d", "atleast_2d", "clip", "where",
     "index_update", "array", "asarray", "softmax", "log_softmax", "logsumexp", "astype",
     "atleast_3d", "column_stack", "dstack", "append", "vsplit", "hsplit", "dsplit", "rot90", "diff", "kron",
-    "cross",
+    "cross", "rollaxis", "select", "nan_to_num",
 ]
 # Variants the brief asks for by name, as case ids.
 REQUIRED_VARIANTS = [

@@ -12,7 +12,7 @@ import numpy as np
 from . import linalg
 from .creation import array, asarray, astype, constructors, copy, full_like, like, linspace
 from .elementwise import *  # noqa: F403
-from .elementwise import clip, polygamma, sinc, where
+from .elementwise import clip, nan_to_num, polygamma, select, sinc, where
 from .indexing import (
     diag,
     diagonal,
@@ -47,6 +47,7 @@ from .manipulation import (
     repeat,
     reshape,
     roll,
+    rollaxis,
     rot90,
     split,
     squeeze,

@@ -1,6 +1,6 @@
 """Elementwise functions with NumPy's names, and scipy.special's (erf, erfc,
 gammaln, digamma, polygamma): the table's primitives themselves, plus the few
-whose signature needs adapting (clip, where, polygamma, sinc)."""
+whose signature needs adapting (clip, where, select, nan_to_num, polygamma, sinc)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from ..levels import Box
 from ..primitive import innermost, unbox_all
 from ..rules import math as m
 from ..rules import special as s
@@ -35,7 +36,7 @@ globals().update(m.nondifferentiable)
 __all__ = [
     name
     for name in list(globals())
-    if not name.startswith("_") and name not in {"annotations", "Any", "np", "innermost", "unbox_all", "m", "s"}
+    if not name.startswith("_") and name not in {"annotations", "Any", "Box", "np", "innermost", "unbox_all", "m", "s"}
 ]
 
 
@@ -55,6 +56,33 @@ def where(condition: Any, x: Any = None, y: Any = None) -> Any:
     if x is None or y is None:
         raise ValueError("where: either both or neither of x and y should be given")
     return m.where(innermost(condition), x, y)  # a plain mask (a Tracer stays: it is staged)
+
+
+def select(condlist: Any, choicelist: Any, default: Any = 0) -> Any:
+    """np.select: the choice of the first true condition, element by element, else default;
+    differentiable in the choices and the default."""
+    if len(condlist) != len(choicelist):
+        raise ValueError("list of cases must be same length as list of conditions")
+    out = default
+    for condition, choice in reversed(list(zip(condlist, choicelist))):
+        out = where(condition, choice, out)
+    return out
+
+
+def nan_to_num(x: Any, copy: bool = True, nan: float = 0.0, posinf: Any = None, neginf: Any = None) -> Any:
+    """np.nan_to_num: nan, inf and -inf replaced (inf by the dtype's largest finite value by
+    default); the derivative is 1 where x was finite and 0 where it was replaced."""
+    if not isinstance(x, Box):
+        return np.nan_to_num(x, copy=copy, nan=nan, posinf=posinf, neginf=neginf)
+    if not copy:
+        raise NotImplementedError("nan_to_num(copy=False) of a box: it replaces in place; use copy=True")
+    if not np.issubdtype(x.dtype, np.floating):
+        return x
+    big = np.finfo(x.dtype).max
+    posinf = big if posinf is None else posinf
+    neginf = -big if neginf is None else neginf
+    isnan, isfinite = m.nondifferentiable["isnan"], m.nondifferentiable["isfinite"]
+    return where(isfinite(x), x, where(isnan(x), nan, where(x > 0, posinf, neginf)))
 
 
 def polygamma(n: int, x: Any) -> Any:

@@ -106,6 +106,22 @@ def transpose(a: Any, axes: Any = None) -> Any:
     )
 
 
+def rollaxis(a: Any, axis: int, start: int = 0) -> Any:
+    """np.rollaxis: axis moved to just before position start (a view, as NumPy's)."""
+    a = box_or_array(a)
+    n = a.ndim
+    axis = normalize_axis_tuple(axis, n)[0]
+    if start < 0:
+        start += n
+    if not 0 <= start <= n:
+        raise np.exceptions.AxisError(f"start={start} out of range for an array of {n} dimensions")
+    if axis < start:
+        start -= 1
+    if axis == start:
+        return a[...]
+    return moveaxis(a, axis, start)
+
+
 def swapaxes(a: Any, axis1: int, axis2: int) -> Any:
     a = box_or_array(a)
     perm = list(range(a.ndim))
