@@ -660,6 +660,10 @@ COMPOSITE_CASES += [
     case("kron",    "vector-matrix",      lambda a, b: tt.kron(a, b),                        normal(3), normal(2, 2)),
     case("cross",   "batched",            lambda a, b: tt.cross(a, b),                       normal(4, 3), normal(3)),
     case("cross",   "axis0",              lambda a, b: tt.cross(a, b, axis=0),               normal(3, 2), normal(3, 2)),
+    case("gradient", "uniform",           lambda a: tt.gradient(a, 0.5),                    normal(6)),
+    case("gradient", "coordinates-edge2", lambda a: tt.gradient(a, np.array([0.0, 0.3, 1.0, 1.2, 2.0]), axis=1,
+                                                                edge_order=2), normal(3, 5)),  # fmt: skip
+    case("gradient", "both-axes",         lambda a: tt.gradient(a),                          normal(3, 4)),
     case("rollaxis", "last-to-front",     lambda a: tt.rollaxis(a, 2),                       normal(2, 3, 4)),
     case("rollaxis", "first-to-end",      lambda a: tt.rollaxis(a, 0, 3),                    normal(2, 3, 4)),
     case("select",  "two-conditions",     lambda a, b: tt.select([a < 0, b > 0.5], [a, a * b], b),
@@ -678,7 +682,7 @@ REQUIRED_COMPOSITES = [
     "swapaxes", "ravel", "flip", "fliplr", "flipud", "atleast_1d", "atleast_2d", "clip", "where",
     "index_update", "array", "asarray", "softmax", "log_softmax", "logsumexp", "astype",
     "atleast_3d", "column_stack", "dstack", "append", "vsplit", "hsplit", "dsplit", "rot90", "diff", "kron",
-    "cross", "rollaxis", "select", "nan_to_num",
+    "cross", "rollaxis", "select", "nan_to_num", "gradient",
 ]
 # Variants the brief asks for by name, as case ids.
 REQUIRED_VARIANTS = [

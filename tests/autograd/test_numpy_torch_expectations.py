@@ -320,3 +320,16 @@ def test_joining_functions_take_dtype_and_casting(name):
 def test_gradcheck_of_a_function_with_an_empty_output():
     assert gradcheck(lambda x: x[:0], (np.ones(3),), order=2)
     assert gradcheck(lambda x: tt.sum(x[:0]) + x, (np.ones(3),), order=2)
+
+
+def test_gradient_matches_numpy_and_refuses_boxed_coordinates():
+    rng = np.random.default_rng(0)
+    f, x = rng.standard_normal((5, 6)), np.cumsum(rng.uniform(0.5, 1.5, 6))
+    for args, options in [((), {}), ((0.5,), {}), ((np.linspace(0, 2, 5), x), {"edge_order": 2}), ((x,), {"axis": 1})]:
+        ours, theirs = tt.gradient(f, *args, **options), np.gradient(f, *args, **options)
+        for a, b in zip(
+            ours if isinstance(ours, tuple) else (ours,), theirs if isinstance(theirs, tuple) else (theirs,)
+        ):
+            np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-14)
+    with pytest.raises(NotImplementedError, match="spacing"):
+        grad(lambda h: tt.sum(tt.gradient(f, h)))(0.5)

@@ -71,6 +71,7 @@ from .reductions import (
     count_nonzero,
     cumsum,
     diff,
+    gradient,
     max,
     mean,
     min,

@@ -4,6 +4,7 @@ count_nonzero."""
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 import numpy as np
@@ -128,6 +129,85 @@ def diff(a: Any, n: int = 1, axis: int = -1, prepend: Any = None, append: Any = 
         length = a.shape[axis]
         a = _along(a, axis, 1, length) - _along(a, axis, 0, length - 1)
     return a
+
+
+def gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> Any:
+    """np.gradient: central differences inside, one-sided ones (first or second order) at
+    the edges, with uniform spacings or coordinates; differentiable in f (the spacings are
+    constants: a box among them is refused)."""
+    from .manipulation import concatenate  # manipulation builds on this module
+
+    f = box_or_array(f)
+    if not np.issubdtype(f.dtype, np.inexact):
+        f = astype(f, np.float64)
+    axes = tuple(range(f.ndim)) if axis is None else tuple(neg_axis(a, f.ndim) + f.ndim for a in np.atleast_1d(axis))
+    if edge_order not in (1, 2):
+        raise ValueError("'edge_order' greater than 2 not supported")
+    outs = []
+    for ax, dx in zip(axes, _spacings(varargs, f, axes)):
+        if f.shape[ax] < edge_order + 1:
+            raise ValueError(
+                "Shape of array too small to calculate a numerical gradient, "
+                "at least (edge_order + 1) elements are required."
+            )
+        at = ax - f.ndim  # from the end, as _along counts
+        n = f.shape[ax]
+
+        def piece(start: int, stop: int, at: int = at, n: int = n) -> Any:
+            return _along(f, at, start % (n + 1), stop % (n + 1))
+
+        shape = tuple(-1 if d == ax else 1 for d in range(f.ndim))
+        if np.ndim(dx) == 0:
+            inside = (piece(2, n) - piece(0, n - 2)) / (2.0 * dx)
+        else:
+            d1, d2 = dx[:-1], dx[1:]
+            a, b, c = -d2 / (d1 * (d1 + d2)), (d2 - d1) / (d1 * d2), d1 / (d2 * (d1 + d2))
+            inside = (
+                a.reshape(shape) * piece(0, n - 2) + b.reshape(shape) * piece(1, n - 1) + c.reshape(shape) * piece(2, n)
+            )
+        first_dx, last_dx = (dx, dx) if np.ndim(dx) == 0 else (dx[0], dx[-1])
+        if edge_order == 1:
+            first = (piece(1, 2) - piece(0, 1)) / first_dx
+            last = (piece(n - 1, n) - piece(n - 2, n - 1)) / last_dx
+        else:
+            if np.ndim(dx) == 0:
+                a, b, c = -1.5 / dx, 2.0 / dx, -0.5 / dx
+                a2, b2, c2 = 0.5 / dx, -2.0 / dx, 1.5 / dx
+            else:
+                d1, d2 = dx[0], dx[1]
+                a, b, c = -(2.0 * d1 + d2) / (d1 * (d1 + d2)), (d1 + d2) / (d1 * d2), -d1 / (d2 * (d1 + d2))
+                d1, d2 = dx[-2], dx[-1]
+                a2, b2, c2 = d2 / (d1 * (d1 + d2)), -(d2 + d1) / (d1 * d2), (2.0 * d2 + d1) / (d2 * (d1 + d2))
+            first = a * piece(0, 1) + b * piece(1, 2) + c * piece(2, 3)
+            last = a2 * piece(n - 3, n - 2) + b2 * piece(n - 2, n - 1) + c2 * piece(n - 1, n)
+        out = concatenate([first, inside, last], axis=ax)
+        outs.append(out if out.dtype == f.dtype else astype(out, f.dtype))  # NumPy stores in f's dtype
+    return outs[0] if len(outs) == 1 else tuple(outs)
+
+
+def _spacings(varargs: tuple, f: Any, axes: tuple) -> list:
+    """Per axis, a uniform spacing (a number) or the differences of its coordinates, as
+    np.gradient reads them."""
+    if builtins.any(is_box(v) for v in varargs):  # this module's any is NumPy's
+        raise NotImplementedError("tt.gradient: derivatives with respect to the spacing or the coordinates")
+    if not varargs:
+        return [1.0] * len(axes)
+    if len(varargs) == 1 and np.ndim(varargs[0]) == 0:
+        return [varargs[0]] * len(axes)
+    if len(varargs) != len(axes):
+        raise TypeError("invalid number of arguments")
+    spacings = []
+    for ax, d in zip(axes, varargs):
+        d = np.asarray(d)
+        if d.ndim == 0:
+            spacings.append(d[()])
+            continue
+        if d.ndim != 1 or len(d) != f.shape[ax]:
+            raise ValueError("when 1d, distances must match the length of the corresponding dimension")
+        differences = np.diff(d.astype(np.float64) if not np.issubdtype(d.dtype, np.inexact) else d)
+        uniform = bool(np.all(differences == differences[0]))
+        spacings.append(differences[0] if uniform else differences)
+    return spacings
 
 
 def _along(x: Any, axis: int, start: int, stop: int) -> Any:
