@@ -400,6 +400,8 @@ LINALG_CASES = [
     case("matmul",  "constant-operand",   lambda a: tt.matmul(a, tt.ones((4, 2), dtype=a.dtype)), normal(3, 4), calls=("matmul", "ones")),
     case("einsum",  "matmul",             lambda a, b: tt.einsum("ij,jk->ik", a, b),         normal(3, 4), normal(4, 2)),
     case("einsum",  "transpose",          lambda a: tt.einsum("ij->ji", a),                  normal(3, 4)),
+    case("einsum",  "sublist-form",       lambda a, b: tt.einsum(a, [0, 1], b, [1, 2], [0, 2]), normal(3, 4), normal(4, 2)),
+    case("einsum",  "sublist-ellipsis",   lambda a: tt.einsum(a, [Ellipsis, 1], [Ellipsis]), normal(2, 3, 4)),
     case("einsum",  "diagonal",           lambda a: tt.einsum("ii->i", a),                   normal(3, 3)),
     case("einsum",  "trace",              lambda a: tt.einsum("ii->", a),                    normal(3, 3)),
     case("einsum",  "sum",                lambda a: tt.einsum("ij->", a),                    normal(3, 4)),

@@ -21,6 +21,31 @@ from .manipulation import broadcast_to, ravel, reshape
 matmul = matmul_p
 
 
+def _from_sublists(arguments: tuple) -> tuple[str, list]:
+    """(subscripts, operands) of einsum's sublist form: operands alternate with lists of
+    integer axis labels (Ellipsis for '...'), and an optional last list gives the output."""
+    pairs, output = arguments, None
+    if len(arguments) % 2:
+        pairs, output = arguments[:-1], arguments[-1]
+    operands, sublists = list(pairs[0::2]), list(pairs[1::2])
+
+    def letters(sublist: Any) -> str:
+        out = []
+        for label in sublist:
+            if label is Ellipsis:
+                out.append("...")
+            elif isinstance(label, (int, np.integer)) and 0 <= label < 52:
+                out.append(string.ascii_letters[int(label)])
+            else:
+                raise ValueError(f"einsum: a subscript must be an integer in [0, 52) or Ellipsis, got {label!r}")
+        return "".join(out)
+
+    subscripts = ",".join(letters(s) for s in sublists)
+    if output is not None:
+        subscripts += "->" + letters(output)
+    return subscripts, operands
+
+
 def _explicit(subscripts: str, ndims: list[int]) -> str:
     """einsum subscripts with the output spelled out and '...' replaced by letters."""
     spec = subscripts.replace(" ", "")
@@ -53,7 +78,8 @@ def einsum(
     casting: str = "safe",
     optimize: Any = False,
 ) -> Any:
-    """np.einsum (the subscripts-string form). `dtype` and `casting` act as in NumPy (the
+    """np.einsum, in the subscripts-string form or the sublist form (`einsum(a, [0, 1], b,
+    [1, 2], [0, 2])`). `dtype` and `casting` act as in NumPy (the
     operands are cast to `dtype`, differentiably between floating types); `order` (the
     result's memory layout) and `optimize` are accepted for NumPy's sake and have no
     effect on the values: tinytorch picks the contraction order itself. `out=` takes
@@ -65,8 +91,8 @@ def einsum(
     >>> tt.einsum("i,i->", np.ones(2), np.ones(2), dtype=np.float32, casting="same_kind").dtype
     dtype('float32')
     """
-    if not isinstance(subscripts, str):
-        raise TypeError("einsum: only the subscripts-string form is supported, e.g. einsum('ij,jk->ik', a, b)")
+    if not isinstance(subscripts, str):  # the sublist form: einsum(a, [0, 1], b, [1, 2], [0, 2])
+        subscripts, operands = _from_sublists((subscripts, *operands))
     operands = [box_or_array(x) for x in operands]
     boxed = [type(x).__name__ for x in operands if is_box(x)]
     if is_box(out):
