@@ -78,11 +78,6 @@ def min(a: Any, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
 amax, amin = max, min
 
 
-def _last_axis(x: Any, start: int, stop: int) -> Any:
-    entries = (slice(None),) * (x.ndim - 1) + (slice(start, stop),)
-    return getitem_p(x, Index(entries, x.shape))
-
-
 def prod(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """np.prod, differentiated as a tree of pairwise products: exact at zeros, to any order."""
     a = box_or_array(a)
@@ -98,8 +93,8 @@ def prod(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
     x = reshape_p(x, kept_shape + (k,), a.ndim)
     while k > 1:
         half = k // 2
-        paired = _last_axis(x, 0, half) * _last_axis(x, half, 2 * half)
-        x = concatenate_p(paired, _last_axis(x, 2 * half, k), axis=-1) if k % 2 else paired
+        paired = _along(x, -1, 0, half) * _along(x, -1, half, 2 * half)
+        x = concatenate_p(paired, _along(x, -1, 2 * half, k), axis=-1) if k % 2 else paired
         k = half + k % 2
     out_shape = tuple(1 if i in axes else a.shape[i] for i in range(-a.ndim, 0)) if keepdims else kept_shape
     return reshape_p(x, out_shape, len(kept_shape) + 1)
@@ -115,7 +110,7 @@ def diff(a: Any, n: int = 1, axis: int = -1, prepend: Any = None, append: Any = 
     if a.ndim == 0:
         raise ValueError("diff requires input that is at least one dimensional")
     axis = neg_axis(axis, a.ndim)
-    edge = a.shape[: a.ndim + axis] + (1,) + (a.shape[a.ndim + axis + 1 :] if axis != -1 else ())
+    edge = tuple(1 if d == a.ndim + axis else size for d, size in enumerate(a.shape))  # a scalar's shape
     pieces = [a]
     if prepend is not None:
         prepend = box_or_array(prepend)
@@ -150,11 +145,10 @@ def gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> An
                 "Shape of array too small to calculate a numerical gradient, "
                 "at least (edge_order + 1) elements are required."
             )
-        at = ax - f.ndim  # from the end, as _along counts
         n = f.shape[ax]
 
-        def piece(start: int, stop: int, at: int = at, n: int = n) -> Any:
-            return _along(f, at, start % (n + 1), stop % (n + 1))
+        def piece(start: int, stop: int, at: int = ax - f.ndim) -> Any:  # f[start:stop] along ax
+            return _along(f, at, start, stop)
 
         shape = tuple(-1 if d == ax else 1 for d in range(f.ndim))
         if np.ndim(dx) == 0:
@@ -211,6 +205,7 @@ def _spacings(varargs: tuple, f: Any, axes: tuple) -> list:
 
 
 def _along(x: Any, axis: int, start: int, stop: int) -> Any:
+    """x[..., start:stop, ...] along `axis` (counted from the end)."""
     entries = tuple(slice(start, stop) if d == x.ndim + axis else slice(None) for d in range(x.ndim))
     return getitem_p(x, Index(entries, x.shape))
 
