@@ -212,3 +212,11 @@ def push_forward(
         float_output(v, "jvp")
     out_tangents = [tangent_of(o, level) for o in leaves]
     return Pushed(out_values, out_tangents, out_def)
+
+
+def jvp_block(f: Callable, primals: tuple, tangents: list, zero_shape: tuple) -> tuple:
+    """f's value and tangent (f of one output) for tangents of all primals carrying the same
+    leading block of directions (None: zero); zeros of `zero_shape` when no tangent
+    reaches the output."""
+    values, (tangent,), _ = push_forward(f, primals, {}, tuple(range(len(primals))), tangents)
+    return values[0], (np.zeros(zero_shape) if tangent is None else tangent)

@@ -32,7 +32,7 @@ from ..autograd import api
 from ..autograd.custom import CustomPrimitive
 from ..autograd.jacobian import jacobian
 from ..autograd.levels import Box
-from ..autograd.passes import output_node, pull_back, push_forward, record
+from ..autograd.passes import jvp_block, output_node, pull_back, record
 from ..autograd.primitive import unbox_all
 
 _STIFF = ("BDF", "Radau", "LSODA")
@@ -130,8 +130,21 @@ class _Problem:
     def settings(self) -> dict:
         return dict(method=self.method, rtol=self.rtol, atol=self.atol, sensitivity=self.sensitivity, **self.options)
 
-    def solve(self, y0: np.ndarray, args: tuple, dense: bool = False, compiled: bool = False) -> Any:
+    def solve(
+        self,
+        y0: np.ndarray,
+        args: tuple,
+        dense: bool = False,
+        compiled: bool = False,
+        span: Any = None,
+        t_eval: Any = None,
+    ) -> Any:
+        """SciPy's solve of this problem from y0: over `span` (default the problem's t_span, and
+        then its t_eval unless `t_eval` is given), with the right-hand side compiled if asked."""
         import scipy.integrate  # on first use: importing tinytorch does not load SciPy
+
+        if span is None:
+            span, t_eval = self.t_span, self.t_eval if t_eval is None else t_eval
 
         fun = _cached(self.fun, ("value",), lambda: _compiled(self.fun)) if compiled else self.fun
         extra = dict(self.options)
@@ -139,10 +152,10 @@ class _Problem:
             extra["jac"] = lambda t, y, *a: _array(jacobian(lambda y: fun(t, y, *a))(y))
         return scipy.integrate.solve_ivp(
             lambda t, y, *a: _array(fun(t, y, *a)),
-            self.t_span,
+            span,
             y0,
             method=self.method,
-            t_eval=self.t_eval,
+            t_eval=t_eval,
             args=args or None,
             rtol=self.rtol,
             atol=self.atol,
@@ -180,14 +193,9 @@ class _Problem:
         grid = np.linspace(start, end, int(self.checkpoints) + 2)
         stops = np.union1d(self.t_eval, grid)  # sorted increasing
         stops = stops if end >= start else stops[::-1]
-        user = self.t_eval
-        self.t_eval = stops
-        try:
-            result = self.solve(y0, args, compiled=True)
-        finally:
-            self.t_eval = user
+        result = self.solve(y0, args, compiled=True, t_eval=stops)
         self.stops, self.stop_states, self.sol = result.t, result.y, None
-        keep = np.isin(result.t, user)
+        keep = np.isin(result.t, self.t_eval)
         result.t, result.y = result.t[keep], result.y[:, keep]
         self.result, self.times = result, result.t
         return result.y
@@ -290,16 +298,7 @@ class _Problem:
 
     def _stretch(self, start: float, end: float, state: np.ndarray, args: tuple) -> Any:
         """The forward solution's interpolant between two checkpoints, solved again."""
-        import scipy.integrate
-
-        fun = _cached(self.fun, ("value",), lambda: _compiled(self.fun))
-        extra = dict(self.options)
-        if self.method in _STIFF:
-            extra["jac"] = lambda t, y, *a: _array(jacobian(lambda y: self.fun(t, y, *a))(y))
-        solved = scipy.integrate.solve_ivp(
-            lambda t, y, *a: _array(fun(t, y, *a)), (start, end), state, method=self.method, args=args or None,
-            rtol=self.rtol, atol=self.atol, dense_output=True, **extra,
-        )  # fmt: skip
+        solved = self.solve(state, args, dense=True, compiled=True, span=(start, end))
         if not solved.success:
             raise RuntimeError(f"solve_ivp: solving again from a checkpoint failed ({solved.message})")
         return solved.sol
@@ -330,7 +329,7 @@ def _sensitivity_system(fun: Callable, moving: tuple, k: int, n: int, count: int
         values, moved = a[:count], a[count:]
         y, sens = z[:n], api.reshape(z[n:], (k, n))
         tangents = [sens] + [moved[moving.index(j)] if j in moving else None for j in range(count)]
-        value, pushed = _pushed(lambda y, *v: fun(s, y, *v), (y, *values), tangents, k, n)
+        value, pushed = jvp_block(lambda y, *v: fun(s, y, *v), (y, *values), tangents, (k, n))
         return api.concatenate([value, api.reshape(pushed, (k * n,))])
 
     if not compiled:  # at second order the system is differentiated: the eager one
@@ -363,12 +362,6 @@ def _compiled(f: Callable) -> Callable:
             return f(*args)
 
     return run
-
-
-def _pushed(f: Callable, primals: tuple, tangents: list, k: int, n: int) -> tuple:
-    """f's value and its JVPs along a block of k tangents (None: zero), as (k, n)."""
-    values, (tangent,), _ = push_forward(f, primals, {}, tuple(range(len(primals))), tangents)
-    return values[0], (np.zeros((k, n)) if tangent is None else tangent)
 
 
 def _pulled(f: Callable, primals: tuple, cotangents: np.ndarray) -> list:
