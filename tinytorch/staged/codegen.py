@@ -114,8 +114,8 @@ class Generated:
             else:
                 statements.append((eq.out, expression, eq.where, reads))
         last_use = {n: i for i, (_, _, _, reads) in enumerate(statements) for n in reads}
-        kept = {v.number for v in program.inputs + program.captured}
-        kept |= {v.number for v in program.outputs if isinstance(v, Var)}
+        arguments = {v.number for v in program.inputs + program.captured}
+        kept = arguments | {v.number for v in program.outputs if isinstance(v, Var)}
         for i, (out, expression, where, reads) in enumerate(statements):
             line = f"    {out.name} = {expression}"
             lines.append(f"{line}  # {where}" if where else line)
@@ -125,7 +125,6 @@ class Generated:
                 lines.append(f"    del {', '.join(names[n] for n in dead)}")
         # a result is a new array, as eager execution's are: an input returned as it is (x * 1
         # folded) or a result returned twice (merged equations) is copied
-        arguments = {v.number for v in program.inputs + program.captured}
         returned: set = set()
         outputs = []
         for v in program.outputs:
