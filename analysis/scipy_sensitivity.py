@@ -6,7 +6,8 @@ parameters (the k and s of the first p/2 compartments... all of them here):
   plain     scipy.integrate.solve_ivp of the same model, right-hand side by hand in NumPy
   forward   jacobian of the 5 x n observations in the parameters, forward sensitivities
   adjoint   gradient of a scalar loss of the observations, the adjoint
-and the same two with the right-hand side compiled by tt.jit. Medians of interleaved
+each with the right-hand sides run as written (integrate.COMPILE_RHS = False) and
+compiled by tt.jit (the default). Medians of interleaved
 runs; ratios to the plain solve (targets: forward to 10 parameters at most 4x, the
 adjoint to 100 parameters at most 10x). Then the peak memory (tracemalloc) of the
 adjoint gradient of a long, fast-forced solve, with the dense output of the whole
@@ -28,6 +29,7 @@ from timing import interleaved_medians
 
 import tinytorch as tt
 from tinytorch.autograd import grad, jacobian
+from tinytorch.scipy import integrate
 from tinytorch.scipy.integrate import ADJOINT_ABOVE, solve_ivp
 
 TIMES = np.linspace(1.0, 5.0, 5)
@@ -49,11 +51,11 @@ def case(n: int, compiled: bool) -> dict:
     k, s = rng.uniform(0.5, 1.5, n), rng.standard_normal(n)
     y0 = np.ones(n)
     data = rng.standard_normal((n, len(TIMES)))
-    rhs = tt.jit(chain) if compiled else chain
+    integrate.COMPILE_RHS = compiled
 
     def observe(theta, sensitivity):
-        sol = solve_ivp(rhs, (0.0, 5.0), y0, t_eval=TIMES, args=(theta[:n], theta[n:]), sensitivity=sensitivity, **TOL)
-        return sol.y
+        args = (theta[:n], theta[n:])
+        return solve_ivp(chain, (0.0, 5.0), y0, t_eval=TIMES, args=args, sensitivity=sensitivity, **TOL).y
 
     theta = np.concatenate([k, s])
     plain = lambda: scipy.integrate.solve_ivp(chain_by_hand, (0.0, 5.0), y0, t_eval=TIMES, args=(k, s), **TOL)  # noqa: E731
@@ -111,6 +113,7 @@ def main() -> None:
     for n, compiled in ((5, False), (5, True), (50, False), (50, True)):
         runs = case(n, compiled)
         t = interleaved_medians({k: runs[k] for k in ("plain", "forward", "adjoint")}, args.repeats)
+        integrate.COMPILE_RHS = True
         print(
             f"{2 * n:10d} {'tt.jit' if compiled else 'eager':>8s} {t['plain'] * 1e3:7.1f}ms "
             f"{t['forward'] / t['plain']:8.1f}x {t['adjoint'] / t['plain']:8.1f}x  {runs['gap']:.1e}"

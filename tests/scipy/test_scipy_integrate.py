@@ -174,6 +174,45 @@ def test_a_failed_solve_has_no_derivative():
         grad(lambda c: tt.sum(blow_up(c).y))(1.0)
 
 
+def test_a_failed_solve_has_no_derivative_in_forward_mode_either():
+    blow_up = lambda c: solve_ivp(lambda t, y, c: c * y**2, (0.0, 2.0), np.ones(1), args=(c,), t_eval=[0.5, 2.0])  # noqa: E731
+    with pytest.raises(RuntimeError, match="solve_ivp failed"):
+        jacobian(lambda c: blow_up(c).y, mode="forward")(1.0)
+
+
+def test_pure_forward_mode_solves_state_and_sensitivities_once(monkeypatch):
+    # y' = -k y: the Dual's states agree with the plain solve to the tolerance (a joint solve
+    # chooses its own steps), its tangent with the closed form
+    y0, k = np.array([1.0, 2.0]), 0.7
+    plain = decay(y0, k)
+    solves = []
+    scipy_solve = scipy.integrate.solve_ivp
+    monkeypatch.setattr(scipy.integrate, "solve_ivp", lambda *a, **kw: solves.append(a) or scipy_solve(*a, **kw))
+    out = decay(y0, Dual(np.array(k), np.array(1.0)))
+    assert len(solves) == 1
+    np.testing.assert_allclose(out.primal, plain, rtol=1e-8)
+    np.testing.assert_allclose(out.primal, y0[:, None] * np.exp(-k * TIMES), rtol=1e-8)
+    np.testing.assert_allclose(out.tangent, -TIMES * y0[:, None] * np.exp(-k * TIMES), rtol=1e-7)
+
+
+@pytest.mark.parametrize("mode", ["forward", "reverse"])
+def test_right_hand_sides_run_as_written_when_not_compiled(monkeypatch, mode):
+    from tinytorch.scipy import integrate
+
+    monkeypatch.setattr(integrate, "COMPILE_RHS", False)
+    calls = []
+
+    def rhs(t, y, k):
+        calls.append(type(y))  # a tracer when compiled, an array or a box as written
+        return -k * y
+
+    y0, k = np.array([1.0, 2.0]), 0.7
+    ends = lambda k: solve_ivp(rhs, (0.0, 2.0), y0, t_eval=TIMES, args=(k,), **TIGHT).y  # noqa: E731
+    found = jacobian(ends, mode=mode)(k)
+    np.testing.assert_allclose(found, -TIMES * y0[:, None] * np.exp(-k * TIMES), rtol=1e-7)
+    assert len(calls) > 20 and all(c is np.ndarray or issubclass(c, tt.autograd.levels.Box) for c in calls)
+
+
 def test_what_is_refused():
     f = lambda t, y, k: -k * y  # noqa: E731
     with pytest.raises(ValueError, match="sensitivity"):

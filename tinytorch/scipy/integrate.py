@@ -8,7 +8,10 @@ primitive whose rules solve ODEs too:
 - forward (JVP): the sensitivity equations S' = J_y S + J_p T, solved together
   with the state in one solve, all tangent directions of a block at once, with
   exact J.S products (one batched forward pass of `fun` per evaluation). That
-  solve is a `solve_ivp` itself, so it differentiates again: any order.
+  solve is a `solve_ivp` itself, so it differentiates again: any order. In pure
+  forward mode (the only boxes are Duals of one level) with `t_eval` given, that
+  one solve also gives the states, with steps chosen for both: no separate solve
+  of the state (its states agree with the plain solve's to the tolerance).
 - reverse (VJP): the adjoint l' = -J_y^T l, m' = -J_p^T l, solved backward on the
   forward solution's dense output (an interpolating adjoint, never a backsolve
   of the state, which is unstable on stiff problems), with the cotangents of the
@@ -30,6 +33,7 @@ import numpy as np
 
 from ..autograd import api
 from ..autograd.custom import CustomPrimitive
+from ..autograd.forward import Dual, new_dual
 from ..autograd.jacobian import jacobian
 from ..autograd.levels import Box
 from ..autograd.passes import jvp_block, output_node, pull_back, record
@@ -42,6 +46,10 @@ _STIFF = ("BDF", "Radau", "LSODA")
 # problems one backward solve beats the batched forward one.
 ADJOINT_ABOVE = 25
 _SENSITIVITIES = ("auto", "forward", "adjoint")
+# The right-hand sides of the solves that will be differentiated, and of the systems the rules
+# solve, are compiled by tt.jit. False runs them as written: to debug a right-hand side (a print,
+# a breakpoint), or to measure what compiling saves (analysis/scipy_sensitivity.py).
+COMPILE_RHS = True
 
 
 def solve_ivp(
@@ -90,6 +98,13 @@ def solve_ivp(
     if options.get("events") is not None:
         raise NotImplementedError("solve_ivp: differentiating a solution with events (event times move with inputs)")
     y0 = y0 if not isinstance(y0, Box) or y0.ndim == 1 else api.reshape(y0, (-1,))
+    level = _forward_level((y0, *args))
+    # (without t_eval the times are the solver's steps: those of the state's own solve, as the
+    # function's plain value has them)
+    if level is not None and problem.t_eval is not None and not problem.dense:
+        found = problem.forward_in_one_solve(y0, args, level)
+        if found is not None:
+            return found
     ys = problem.primitive(len(args))(y0, *args)
     result = problem.result
     result.y = ys
@@ -206,6 +221,22 @@ class _Problem:
 
     # --- forward: the sensitivity equations, solved with the state ---
 
+    def forward_in_one_solve(self, y0: Any, args: tuple, level: int) -> Any:
+        """SciPy's result, its .y a Dual of `level` whose tangent comes from the same solve as
+        its states (inputs: Duals of that level and plain values). None when that solve fails:
+        the primitive's path then solves the state alone, and its derivative raises."""
+        inputs = (y0, *args)
+        values = tuple(x._value if isinstance(x, Dual) else x for x in inputs)
+        tangents = [x._tangent if isinstance(x, Dual) else None for x in inputs]
+        if all(t is None for t in tangents) or any(isinstance(t, Box) for t in tangents):
+            return None
+        solved, n, batch = self._sensitivities(tangents, values, compiled=True, t_eval=self.t_eval)
+        if not solved.success:
+            return None
+        states, sensitivities = solved.y[:n], solved.y[n:]
+        solved.y = new_dual(states, np.reshape(sensitivities, (*batch, n, -1)), level)
+        return solved
+
     def _jvp(self, i: int, t: Any, ans: Any, y0: Any, *args: Any) -> Any:
         """The tangent of .y for a block of tangents t of input i (0: y0, then args)."""
         return self._jvp_joint([t if j == i else None for j in range(1 + len(args))], ans, y0, *args)
@@ -215,20 +246,28 @@ class _Problem:
         of the state with its sensitivities to every input that moves."""
         self._solved()
         inputs = (y0, *args)
+        plain = not any(isinstance(v, Box) for v in (*tangents, *inputs))
+        solved, n, batch = self._sensitivities(tangents, inputs, plain, self.times)
+        if not solved.success:
+            raise RuntimeError(f"solve_ivp: the sensitivity equations failed ({solved.message})")
+        return api.reshape(solved.y[n:], (*batch, n, -1))
+
+    def _sensitivities(self, tangents: list, inputs: tuple, compiled: bool, t_eval: Any = None) -> tuple:
+        """The solve of the state with its sensitivities to the inputs whose tangents are
+        given (None: zero), all of a block at once; the state's size; the block's shape."""
+        y0, args = inputs[0], inputs[1:]
         i, t = next((i, t) for i, t in enumerate(tangents) if t is not None)
         batch = np.shape(t)[: np.ndim(t) - np.ndim(inputs[i])]
         n, k = np.size(y0), int(np.prod(batch))
         moving = tuple(j for j, t in enumerate(tangents[1:]) if t is not None)
-        plain = not any(isinstance(v, Box) for v in (*tangents, *inputs))
-        augmented = _sensitivity_system(self.fun, moving, k, n, len(args), compiled=plain)
+        augmented = _sensitivity_system(self.fun, moving, k, n, len(args), compiled=compiled)
         start = np.zeros(k * n) if tangents[0] is None else api.reshape(tangents[0], (k * n,))
         extra = tuple(api.reshape(tangents[1 + j], (k, *np.shape(args[j]))) for j in moving)
         settings = self.settings()
-        settings["t_eval"] = self.times
-        solved = solve_ivp(augmented, self.t_span, api.concatenate([y0, start]), args=(*args, *extra), **settings)
-        if not solved.success:
-            raise RuntimeError(f"solve_ivp: the sensitivity equations failed ({solved.message})")
-        return api.reshape(solved.y[n:], (*batch, n, -1))
+        if t_eval is not None:
+            settings["t_eval"] = t_eval
+        z0 = api.concatenate([y0, start])
+        return solve_ivp(augmented, self.t_span, z0, args=(*args, *extra), **settings), n, batch
 
     # --- reverse: the adjoint, or the forward sensitivities transposed ---
 
@@ -355,6 +394,8 @@ def _compiled(f: Callable) -> Callable:
     state = {"run": staged}
 
     def run(*args: Any) -> Any:
+        if not COMPILE_RHS:
+            return f(*args)
         try:
             return state["run"](*args)
         except TracerConversionError:
@@ -384,6 +425,14 @@ def _adjoint_jacobian(fun: Callable, s: float, y: np.ndarray, args: tuple, k: in
     out = np.zeros((size, size))
     out[:, : k * n] = lam
     return out
+
+
+def _forward_level(inputs: tuple) -> int | None:
+    """The level of the Duals among inputs when they are its only boxes (and hold plain values)."""
+    levels = {x._level for x in inputs if isinstance(x, Box)}
+    if len(levels) != 1 or not all(isinstance(x, Dual) and not x._nested for x in inputs if isinstance(x, Box)):
+        return None
+    return levels.pop()
 
 
 def _floats(y0: Any) -> np.ndarray:
