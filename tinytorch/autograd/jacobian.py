@@ -12,28 +12,29 @@ from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import Callable
-from typing import Any
+import math
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import api
+from .parallel import Call, Seed, chunk_size_for, seeded_passes
 from .passes import (
     Argnums,
     Inputs,
     Recording,
     diff_inputs,
     float_output,
-    output_node,
     output_value,
-    plain,
-    pull_back,
-    push_forward,
     record,
     zeros_like,
 )
 from .tree import flatten, unflatten
 from .values import engine_constant
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
 
 
 def _basis_block(start: int, stop: int, offset: int, size: int, shape: tuple, dtype: Any) -> Any:
@@ -87,23 +88,44 @@ def _chunks(n: int, chunk_size: int | None) -> list[tuple[int, int]]:
     return [(s, min(s + step, n)) for s in range(0, max(n, 1), step)] if n else [(0, 0)]
 
 
-def _jac_forward(
-    f: Callable, args: tuple, kwargs: dict, argnums: Argnums, chunk_size: int | None, inputs: Inputs
-) -> tuple:
+class _Basis(Sequence):
+    """The basis directions, chunk by chunk, as seeds: each chunk's block of rows of the
+    identity is built when read, here or on a worker, so that at most one chunk's is held.
+    `leaves`: the (shape, dtype) of each leaf the directions run over."""
+
+    def __init__(self, chunks: list[tuple[int, int]], leaves: list[tuple[tuple, Any]]) -> None:
+        self.chunks, self.leaves = chunks, leaves
+        self.offsets = [0, *itertools.accumulate(math.prod(shape) for shape, _ in leaves)][:-1]
+
+    def __len__(self) -> int:
+        return len(self.chunks)
+
+    def __getitem__(self, k: Any) -> Any:
+        if isinstance(k, slice):
+            return _Basis(self.chunks[k], self.leaves)
+        start, stop = self.chunks[k]
+        blocks = [
+            _basis_block(start, stop, o, math.prod(shape), shape, dtype)
+            for (shape, dtype), o in zip(self.leaves, self.offsets)
+        ]
+        return Seed(stop - start, blocks)
+
+
+def _chunk_size(chunk_size: int | None, directions: int, executor: Executor | None) -> int | None:
+    return chunk_size if chunk_size is not None or executor is None else chunk_size_for(directions, executor)
+
+
+def _jac_forward(call: Call, chunk_size: int | None, inputs: Inputs, executor: Executor | None) -> tuple:
     values, in_def, _ = inputs
     n = sum(np.size(v) for v in values)
-    offsets = _offsets(values)
-    pieces: list = []
-    out_values = out_def = None
-    for start, stop in _chunks(n, chunk_size):
-        tangents = [_basis_block(start, stop, o, np.size(v), np.shape(v), v.dtype) for v, o in zip(values, offsets)]
-        out_values, out_tans, out_def = push_forward(f, args, kwargs, argnums, tangents, inputs)
-        pieces.append(
-            [
-                zeros_like((stop - start,) + np.shape(v), v) if t is None else plain(t)
-                for v, t in zip(out_values, out_tans)
-            ]
-        )
+    chunks = _chunks(n, _chunk_size(chunk_size, n, executor))
+    basis = _Basis(chunks, [(np.shape(v), v.dtype) for v in values])
+    pushed = seeded_passes(call, "forward", basis, executor, inputs)
+    out_values, out_def = pushed[0].values, pushed[0].treedef
+    pieces = [
+        [zeros_like((stop - start,) + np.shape(v), v) if t is None else t for v, t in zip(out_values, p.tangents)]
+        for (start, stop), p in zip(chunks, pushed)
+    ]
     columns = [
         api.concatenate([p[j] for p in pieces]) if len(pieces) > 1 else pieces[0][j] for j in range(len(out_values))
     ]
@@ -112,32 +134,23 @@ def _jac_forward(
 
 
 def _jac_reverse(
-    f: Callable,
-    args: tuple,
-    kwargs: dict,
-    argnums: Argnums,
+    call: Call,
     chunk_size: int | None,
     inputs: Inputs,
+    executor: Executor | None,
     recording: Recording | None = None,
 ) -> tuple:
-    recording = recording or record(f, args, kwargs, argnums, "jacobian", inputs)
+    # recorded here to learn the outputs (with an executor, each task records its own pass)
+    recording = recording or record(*call, "jacobian", inputs)
     out, level, values, in_def = recording.out, recording.level, recording.values, recording.treedef
     out_leaves, out_def = flatten(out)
     out_values = [output_value(o, level) for o in out_leaves]
     for v in out_values:
         float_output(v, "jacobian")
-    out_nodes = [output_node(o, level) for o in out_leaves]
     m = sum(np.size(v) for v in out_values)
-    offsets = _offsets(out_values)
-    chunks = _chunks(m, chunk_size)
-    pieces = []
-    for k, (start, stop) in enumerate(chunks):
-        seeds = []
-        for v, node, o in zip(out_values, out_nodes, offsets):
-            c = _basis_block(start, stop, o, np.size(v), np.shape(v), zeros_like((), v).dtype)
-            if c is not None and node is not None:
-                seeds.append((node, c))
-        pieces.append(pull_back(recording, seeds, (stop - start,), retain=k < len(chunks) - 1))
+    chunks = _chunks(m, _chunk_size(chunk_size, m, executor))
+    basis = _Basis(chunks, [(np.shape(v), zeros_like((), v).dtype) for v in out_values])
+    pieces = seeded_passes(call, "reverse", basis, executor, inputs, recording)
     rows = [api.concatenate([p[i] for p in pieces]) if len(pieces) > 1 else pieces[0][i] for i in range(len(values))]
     blocks = _assemble(rows, out_values, values, rows_are_outputs=True)
     # blocks[i][j] is (input i, output j): regroup by output first
@@ -157,14 +170,16 @@ class Jacobian:
     """The function returned by `jacobian`: call it like f. `last_mode` is the mode
     the latest call used ("forward" or "reverse"), which "auto" chose."""
 
-    def __init__(self, f: Callable, argnums: Argnums, mode: str, chunk_size: int | None) -> None:
+    def __init__(
+        self, f: Callable, argnums: Argnums, mode: str, chunk_size: int | None, executor: Executor | None
+    ) -> None:
         functools.update_wrapper(self, f)
-        self.f, self.argnums, self.mode, self.chunk_size = f, argnums, mode, chunk_size
+        self.f, self.argnums, self.mode, self.chunk_size, self.executor = f, argnums, mode, chunk_size, executor
         self.last_mode: str | None = None
         self._modes: dict = {}  # the mode "auto" chose for each input signature (shapes and dtypes)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        f, argnums, chunk_size = self.f, self.argnums, self.chunk_size
+        f, argnums, chunk_size, executor = self.f, self.argnums, self.chunk_size, self.executor
         chosen = self.mode
         recording = None
         inputs = diff_inputs(args, argnums, "jacobian")
@@ -179,14 +194,21 @@ class Jacobian:
                 n = sum(np.size(v) for v in values)
                 chosen = self._modes[signature] = "forward" if _prefer_forward(n, m) else "reverse"
         self.last_mode = chosen
+        call = Call(f, args, kwargs, argnums)
         if chosen == "forward":
-            out_def, in_def, blocks = _jac_forward(f, args, kwargs, argnums, chunk_size, inputs)
+            out_def, in_def, blocks = _jac_forward(call, chunk_size, inputs, executor)
         else:
-            out_def, in_def, blocks = _jac_reverse(f, args, kwargs, argnums, chunk_size, inputs, recording)
+            out_def, in_def, blocks = _jac_reverse(call, chunk_size, inputs, executor, recording)
         return unflatten(out_def, [unflatten(in_def, row) for row in blocks])
 
 
-def jacobian(f: Callable, argnums: Argnums = 0, mode: str = "auto", chunk_size: int | None = None) -> Jacobian:
+def jacobian(
+    f: Callable,
+    argnums: Argnums = 0,
+    mode: str = "auto",
+    chunk_size: int | None = None,
+    executor: Executor | None = None,
+) -> Jacobian:
     """The Jacobian of f, shaped `out.shape + in.shape` for every output/input pair.
 
     mode "forward" pushes all n input tangents through f at once, "reverse"
@@ -194,6 +216,13 @@ def jacobian(f: Callable, argnums: Argnums = 0, mode: str = "auto", chunk_size: 
     n <= m or n is small (the measured crossover, see analysis/jacobian_modes.py),
     and reports its choice in `.last_mode`. `chunk_size` bounds how many basis
     vectors go through one pass (memory).
+
+    `executor` (any `concurrent.futures.Executor`: a thread or process pool, a Dask
+    client's `get_executor()`) computes the chunks on its workers, about one task of
+    several chunks per worker (`parallel.py`), bitwise equal to the serial result with
+    the same `chunk_size`; chunk_size None then gives each worker one chunk. Other
+    processes need f picklable (any function when cloudpickle is installed, else a
+    module-level one), and the result cannot be differentiated further.
 
     >>> import numpy as np, tinytorch as tt
     >>> from tinytorch.autograd import jacobian
@@ -207,10 +236,14 @@ def jacobian(f: Callable, argnums: Argnums = 0, mode: str = "auto", chunk_size: 
         raise ValueError(f"jacobian: mode must be 'auto', 'forward' or 'reverse', got {mode!r}")
     if chunk_size is not None and not (isinstance(chunk_size, (int, np.integer)) and chunk_size >= 1):
         raise ValueError(f"jacobian: chunk_size must be a positive integer or None, got {chunk_size!r}")
-    return Jacobian(f, argnums, mode, chunk_size)
+    if executor is not None and not callable(getattr(executor, "submit", None)):
+        raise TypeError(f"jacobian: executor must be a concurrent.futures.Executor or None, got {executor!r}")
+    return Jacobian(f, argnums, mode, chunk_size, executor)
 
 
-def jacfwd(f: Callable, argnums: Argnums = 0, chunk_size: int | None = None) -> Jacobian:
+def jacfwd(
+    f: Callable, argnums: Argnums = 0, chunk_size: int | None = None, executor: Executor | None = None
+) -> Jacobian:
     """`jacobian` in forward mode.
 
     >>> import numpy as np, tinytorch as tt
@@ -218,10 +251,12 @@ def jacfwd(f: Callable, argnums: Argnums = 0, chunk_size: int | None = None) -> 
     >>> jacfwd(tt.sin)(np.zeros(2)).tolist()
     [[1.0, 0.0], [0.0, 1.0]]
     """
-    return jacobian(f, argnums, "forward", chunk_size)
+    return jacobian(f, argnums, "forward", chunk_size, executor)
 
 
-def jacrev(f: Callable, argnums: Argnums = 0, chunk_size: int | None = None) -> Jacobian:
+def jacrev(
+    f: Callable, argnums: Argnums = 0, chunk_size: int | None = None, executor: Executor | None = None
+) -> Jacobian:
     """`jacobian` in reverse mode.
 
     >>> import numpy as np, tinytorch as tt
@@ -229,7 +264,7 @@ def jacrev(f: Callable, argnums: Argnums = 0, chunk_size: int | None = None) -> 
     >>> jacrev(lambda x: tt.sum(x * x))(np.array([1.0, 3.0])).tolist()
     [2.0, 6.0]
     """
-    return jacobian(f, argnums, "reverse", chunk_size)
+    return jacobian(f, argnums, "reverse", chunk_size, executor)
 
 
 def hessian(f: Callable, argnums: Argnums = 0) -> Callable:
