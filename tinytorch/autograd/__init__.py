@@ -46,4 +46,19 @@ __all__ = [
     "registry",
     "backward_graph",
     "GraphNode",
+    "sparsity",
+    "hessian_sparsity",
+    "coloring",
 ]
+
+# the sparse tools work on scipy.sparse matrices: loaded on first use, so that importing
+# tinytorch does not import SciPy
+_SPARSE = {"sparsity": "sparse_patterns", "hessian_sparsity": "sparse_patterns", "coloring": "colorings"}
+
+
+def __getattr__(name: str):  # noqa: ANN202
+    if name in _SPARSE:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_SPARSE[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
