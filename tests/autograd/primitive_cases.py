@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import tinytorch as tt
-from tinytorch.autograd import hvp
+from tinytorch.autograd import hvp, jvp
 
 # --- input generators: shape -> (rng -> float64 array) ------------------------------------
 
@@ -125,6 +125,21 @@ well_conditioned = _matrices(lambda rng, n: _orthogonal(rng, n) @ np.diag(rng.un
 spd = _matrices(lambda rng, n: (q := _orthogonal(rng, n)) @ np.diag(rng.uniform(1, 2, n)) @ q.T)
 # symmetric with eigenvalues at least 0.5 apart (eigh's derivative needs them distinct)
 separated = _matrices(lambda rng, n: (q := _orthogonal(rng, n)) @ np.diag(np.arange(n) * 0.7 + rng.uniform(0, 0.2, n)) @ q.T)
+
+
+def singular_values_apart(*shape: int) -> Gen:
+    """(Stacks of) m x n matrices U diag(s) V^T with singular values 1, 1.7, 2.4, ... (+ up
+    to 0.2): distinct, nonzero and well separated, as svd's and qr's derivatives need."""
+    *stack, m, n = shape
+    k = min(m, n)
+
+    def draw(rng: np.random.Generator) -> np.ndarray:
+        u = np.linalg.qr(rng.standard_normal((*stack, m, k)))[0]
+        v = np.linalg.qr(rng.standard_normal((*stack, n, k)))[0]
+        s = 1.0 + 0.7 * np.arange(k) + rng.uniform(0.0, 0.2, (*stack, k))
+        return (u * s[..., None, :]) @ np.swapaxes(v, -1, -2)
+
+    return draw
 
 
 def rank_deficient(rank: int) -> Callable[..., Gen]:
@@ -468,6 +483,30 @@ DECOMPOSITION_CASES = [
     case("eigh",       "eigvalsh",           lambda a: tt.linalg.eigvalsh(a),                      separated(4), calls=("linalg.eigvalsh",)),
     case("lstsq",      "vector-rhs",         lambda a, b: tt.linalg.lstsq(a, b)[0],                normal(5, 3), normal(5), calls=("linalg.lstsq",)),
     case("lstsq",      "matrix-rhs",         lambda a, b: tt.linalg.lstsq(a, b)[0],                normal(5, 3), normal(5, 2), calls=("linalg.lstsq",)),
+    case("svd",        "square",             lambda a: tuple(tt.linalg.svd(a)),                    singular_values_apart(3, 3), calls=("linalg.svd",)),
+    case("svd",        "tall-reduced",       lambda a: tuple(tt.linalg.svd(a, full_matrices=False)), singular_values_apart(4, 3), calls=("linalg.svd",)),
+    case("svd",        "wide-reduced",       lambda a: tuple(tt.linalg.svd(a, full_matrices=False)), singular_values_apart(2, 4), calls=("linalg.svd",)),
+    case("svd",        "stack-tall-u",       lambda a: tt.linalg.svd(a, full_matrices=False).U ** 2, singular_values_apart(2, 4, 2), calls=("linalg.svd",)),
+    case("svd",        "stack-wide-vh",      lambda a: tt.linalg.svd(a, full_matrices=False).Vh ** 2, singular_values_apart(2, 2, 3), calls=("linalg.svd",)),
+    case("svd",        "stack-square-s",     lambda a: tt.linalg.svd(a).S,                         singular_values_apart(2, 3, 3), calls=("linalg.svd",)),
+    case("svdvals",    "square",             lambda a: tt.linalg.svd(a, compute_uv=False),         singular_values_apart(3, 3), calls=("linalg.svd",)),
+    case("svdvals",    "tall-full-matrices", lambda a: tt.linalg.svd(a, full_matrices=True, compute_uv=False), singular_values_apart(4, 2), calls=("linalg.svd",)),
+    case("svdvals",    "stack-wide",         lambda a: tt.linalg.svd(a, compute_uv=False),         singular_values_apart(2, 2, 3), calls=("linalg.svd",)),
+    case("qr",         "square",             lambda a: tuple(tt.linalg.qr(a)),                     singular_values_apart(3, 3), calls=("linalg.qr",)),
+    case("qr",         "tall",               lambda a: tuple(tt.linalg.qr(a)),                     singular_values_apart(4, 3), calls=("linalg.qr",)),
+    case("qr",         "stack-tall",         lambda a: tuple(tt.linalg.qr(a)),                     singular_values_apart(2, 3, 2), calls=("linalg.qr",)),
+    case("qr",         "mode-r",             lambda a: tt.linalg.qr(a, mode="r"),                  singular_values_apart(4, 3), calls=("linalg.qr",)),
+    case("qr",         "complete-square",    lambda a: tuple(tt.linalg.qr(a, mode="complete")),    singular_values_apart(3, 3), calls=("linalg.qr",)),
+    case("pinv",       "tall",               lambda a: tt.linalg.pinv(a),                          singular_values_apart(4, 3), calls=("linalg.pinv",)),
+    case("pinv",       "wide",               lambda a: tt.linalg.pinv(a),                          singular_values_apart(2, 4), calls=("linalg.pinv",)),
+    case("pinv",       "stack-square",       lambda a: tt.linalg.pinv(a, rcond=1e-10),             singular_values_apart(2, 3, 3), calls=("linalg.pinv",)),
+    case("pinv",       "hermitian",          lambda a: tt.linalg.pinv(a, hermitian=True),          spd(3), calls=("linalg.pinv",)),
+    case("expm",       "matrix",             lambda a: tt.linalg.expm(a),                          normal(3, 3), calls=("linalg.expm",)),
+    case("expm",       "stack",              lambda a: tt.linalg.expm(a),                          normal(2, 3, 3), calls=("linalg.expm",)),
+    case("expm",       "large-norm",         lambda a: tt.linalg.expm(3.0 * a),                    normal(3, 3), calls=("linalg.expm",)),
+    # the Fréchet derivative itself, in A and in E: its derivatives are those of larger expm_frechets
+    case("expm_frechet", "jvp-of-expm",      lambda a, e: jvp(tt.linalg.expm, (a,), (e,))[1],      normal(2, 2), normal(2, 2), calls=("linalg.expm",)),
+    case("expm_frechet", "stack-jvp-of-expm", lambda a, e: jvp(tt.linalg.expm, (a,), (e,))[1],     normal(2, 2, 2), normal(2, 2, 2), calls=("linalg.expm",)),
 ]
 
 LABELS = np.array([2, 0, 3])
@@ -635,6 +674,12 @@ COMPOSITE_CASES = [
     case("linalg.norm", "matrix-inf",     lambda x: tt.linalg.norm(x, np.inf),                  distinct(3, 4), calls=("linalg.norm",)),
     case("linalg.norm", "matrix-neg-1-axes", lambda x: tt.linalg.norm(x, -1, axis=(2, 0)),      distinct(3, 2, 4), calls=("linalg.norm",)),
     case("linalg.norm", "all-entries-3d", lambda x: tt.linalg.norm(x),                          normal(2, 3, 2), calls=("linalg.norm",)),
+    case("linalg.norm", "matrix-2",       lambda x: tt.linalg.norm(x, 2),                       singular_values_apart(3, 4), calls=("linalg.norm",)),
+    case("linalg.norm", "matrix-neg-2",   lambda x: tt.linalg.norm(x, -2),                      singular_values_apart(4, 3), calls=("linalg.norm",)),
+    case("linalg.norm", "nuclear",        lambda x: tt.linalg.norm(x, "nuc"),                   singular_values_apart(3, 3), calls=("linalg.norm",)),
+    case("linalg.norm", "matrix-2-stack", lambda x: tt.linalg.norm(x, 2, axis=(1, 2)),          singular_values_apart(2, 3, 3), calls=("linalg.norm",)),
+    case("linalg.norm", "nuclear-axes-keepdims", lambda x: tt.linalg.norm(x, "nuc", axis=(2, 0), keepdims=True),
+         lambda rng: np.moveaxis(singular_values_apart(2, 4, 3)(rng), (-2, -1), (2, 0)).copy(), calls=("linalg.norm",)),  # fmt: skip
 ]
 
 COMPOSITE_CASES += [

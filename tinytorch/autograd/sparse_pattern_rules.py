@@ -259,7 +259,10 @@ RULES: dict[str, Rule] = {
     "einsum": einsum,
 }
 # dense by nature: a function of a whole matrix (dense within a stack, and across it here)
-DENSE = {"det", "logabsdet", "inv", "solve", "cholesky", "eigh", "lstsq", "adjugate", "adjugate_derivative"}
+DENSE = {
+    "det", "logabsdet", "inv", "solve", "cholesky", "eigh", "lstsq", "adjugate", "adjugate_derivative",
+    "svd", "svdvals", "qr", "pinv", "expm", "expm_frechet",
+}  # fmt: skip
 
 
 def rule_of(prim: Any) -> Rule | None:

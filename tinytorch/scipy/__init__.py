@@ -2,4 +2,5 @@
 
 `tinytorch.scipy.optimize`: minimize, least_squares, root.
 `tinytorch.scipy.integrate`: solve_ivp, odeint.
+`tinytorch.scipy.linalg`: expm.
 """

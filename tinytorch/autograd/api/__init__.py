@@ -90,7 +90,10 @@ __all__ = sorted(
     if not name.startswith("_") and callable(value) and name not in {"annotations", "np"}
 )
 
-NUMPY_HANDLERS = {getattr(np.linalg, name): getattr(linalg, name) for name in linalg.__all__}
+# tt.linalg.expm is SciPy's: NumPy has no function to hand over
+NUMPY_HANDLERS = {
+    getattr(np.linalg, name): getattr(linalg, name) for name in linalg.__all__ if hasattr(np.linalg, name)
+}
 for _name in __all__:
     _numpy_fn = getattr(np, _name, None)
     # NumPy's own constructors are re-exported as they are: a box passed to them

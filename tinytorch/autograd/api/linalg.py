@@ -1,5 +1,6 @@
 """`tt.linalg`: NumPy's linear-algebra functions, differentiable: solve, inv, det,
-slogdet, cholesky, eigh, eigvalsh, norm, lstsq.
+slogdet, cholesky, eigh, eigvalsh, svd, qr, pinv, norm, lstsq; and SciPy's matrix
+exponential expm (also `tinytorch.scipy.linalg.expm`).
 
 Stacks of matrices broadcast as in NumPy; the broadcasting is done here, with
 differentiable ops, so the primitives always see operands with matching stacks.
@@ -12,16 +13,33 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..primitive import innermost, unbox_all
-from ..rules.linalg import cholesky_p, det_p, eigh_p, inv_p, logabsdet_p, lstsq_p, solve_p
+from ..rules.linalg import (
+    cholesky_p,
+    det_p,
+    eigh_p,
+    expm_p,
+    inv_p,
+    logabsdet_p,
+    lstsq_p,
+    pinv_p,
+    qr_p,
+    qr_parts,
+    solve_p,
+    svd_p,
+    svd_parts,
+    svdvals_p,
+)
 from ..rules.math import absolute, sqrt, where
-from ..rules.reductions import max_p, min_p, sum_p
+from ..rules.reductions import kept_shape, max_p, min_p, sum_p
 from ..rules.shape import tril_p, triu_p
 from ..values import box_or_array
 from .common import is_box, neg_axes
 from .indexing import getitem
-from .manipulation import broadcast_to, reshape, swapaxes
+from .manipulation import broadcast_to, moveaxis, reshape, swapaxes
 
-__all__ = ["solve", "inv", "det", "slogdet", "cholesky", "eigh", "eigvalsh", "norm", "lstsq"]
+__all__ = [
+    "solve", "inv", "det", "slogdet", "cholesky", "eigh", "eigvalsh", "svd", "qr", "pinv", "norm", "lstsq", "expm",
+]  # fmt: skip
 
 
 class SlogdetResult(NamedTuple):
@@ -32,6 +50,17 @@ class SlogdetResult(NamedTuple):
 class EighResult(NamedTuple):
     eigenvalues: Any
     eigenvectors: Any
+
+
+class SVDResult(NamedTuple):
+    U: Any
+    S: Any
+    Vh: Any
+
+
+class QRResult(NamedTuple):
+    Q: Any
+    R: Any
 
 
 def _square(a: Any, name: str) -> Any:
@@ -102,6 +131,139 @@ def eigvalsh(a: Any, UPLO: str = "L") -> Any:  # noqa: N803
     return eigh(a, UPLO).eigenvalues
 
 
+def _matrices(a: Any, name: str) -> Any:
+    a = box_or_array(a)
+    if a.ndim < 2:
+        raise np.linalg.LinAlgError(f"{name}: {a.ndim}-dimensional array given. Array must be at least two-dimensional")
+    return a
+
+
+def svd(a: Any, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False) -> Any:
+    """np.linalg.svd: SVDResult(U, S, Vh), or the singular values S alone (compute_uv=False).
+
+    The singular values are differentiable wherever they are distinct (u_i^T dA v_i).
+    U and Vh are differentiable for the reduced SVD (full_matrices=False, or a square
+    matrix) with distinct nonzero singular values; the derivatives blow up where two
+    singular values meet. Differentiating the extra columns of a full SVD, or a
+    hermitian=True SVD, raises NotImplementedError.
+
+    >>> import numpy as np
+    >>> import tinytorch as tt
+    >>> from tinytorch.autograd import grad
+    >>> a = np.array([[3.0, 0.0], [4.0, 5.0]])
+    >>> U, S, Vh = tt.linalg.svd(a)
+    >>> bool(np.allclose(U * S @ Vh, a))
+    True
+    >>> g = grad(lambda a: tt.linalg.svd(a, compute_uv=False)[0])(a)   # d s_1 / dA = u_1 v_1^T
+    >>> bool(np.allclose(g, np.outer(U[:, 0], Vh[0])))
+    True
+    """
+    a = _matrices(a, "svd")
+    if not is_box(a):
+        result = np.linalg.svd(a, full_matrices=full_matrices, compute_uv=compute_uv, hermitian=hermitian)
+        return SVDResult(*result) if compute_uv else result
+    if hermitian:
+        raise NotImplementedError("linalg.svd(hermitian=True) is not differentiable in tinytorch: use hermitian=False")
+    if not compute_uv:
+        return svdvals_p(a)
+    m, n = a.shape[-2:]
+    if full_matrices and m != n:
+        extra = f"the last {m - n} columns of U" if m > n else f"the last {n - m} rows of Vh"
+        raise NotImplementedError(
+            f"linalg.svd(full_matrices=True) of a {m}x{n} matrix is not differentiable: {extra} are not unique; "
+            "use full_matrices=False"
+        )
+    s, u, v = svd_parts(svd_p(a), a.shape)
+    return SVDResult(u, s, swapaxes(v, -1, -2))
+
+
+def qr(a: Any, mode: str = "reduced") -> Any:
+    """np.linalg.qr: QRResult(Q, R) for modes "reduced" and "complete", R alone for "r",
+    LAPACK's (h, tau) for "raw".
+
+    Differentiable for square and tall matrices (m >= n) of full column rank, in modes
+    "reduced" and "r" ("complete" too when the matrix is square); other cases raise
+    NotImplementedError when differentiated.
+
+    >>> import numpy as np
+    >>> import tinytorch as tt
+    >>> from tinytorch.autograd import gradcheck
+    >>> a = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 7.0]])
+    >>> Q, R = tt.linalg.qr(a)
+    >>> bool(np.allclose(Q @ R, a))
+    True
+    >>> gradcheck(lambda a: tt.linalg.qr(a).Q, (a,), order=2)
+    True
+    """
+    a = _matrices(a, "qr")
+    if mode not in ("reduced", "complete", "r", "raw"):
+        raise ValueError(f"Unrecognized mode '{mode}'")
+    if not is_box(a):
+        result = np.linalg.qr(a, mode=mode)
+        return QRResult(*result) if mode in ("reduced", "complete") else result
+    m, n = a.shape[-2:]
+    if mode == "raw":
+        raise NotImplementedError("linalg.qr(mode='raw') is not differentiable in tinytorch: use mode='reduced'")
+    if m < n:
+        raise NotImplementedError(
+            f"linalg.qr of a wide {m}x{n} matrix (m < n) is not differentiable in tinytorch: "
+            "only square and tall matrices are"
+        )
+    if mode == "complete" and m != n:
+        raise NotImplementedError(
+            f"linalg.qr(mode='complete') of a {m}x{n} matrix is not differentiable: the last {m - n} columns "
+            "of Q are not unique; use mode='reduced'"
+        )
+    q, r = qr_parts(qr_p(a), a.shape)
+    return r if mode == "r" else QRResult(q, r)
+
+
+_NO_VALUE = object()  # rtol not given (NumPy tells that apart from rtol=None)
+
+
+def pinv(a: Any, rcond: Any = None, hermitian: bool = False, *, rtol: Any = _NO_VALUE) -> Any:
+    """np.linalg.pinv; differentiable where the rank is locally constant (Golub and
+    Pereyra's formula), which holds at every matrix of full rank. rtol is passed on
+    to NumPy (NumPy 2).
+
+    >>> import numpy as np
+    >>> import tinytorch as tt
+    >>> from tinytorch.autograd import gradcheck
+    >>> a = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 7.0]])
+    >>> bool(np.allclose(tt.linalg.pinv(a), np.linalg.pinv(a)))
+    True
+    >>> gradcheck(tt.linalg.pinv, (a,), order=2)
+    True
+    """
+    a = box_or_array(a)
+    options = {"hermitian": hermitian}
+    if rcond is not None:
+        options["rcond"] = rcond
+    if rtol is not _NO_VALUE:
+        options["rtol"] = rtol
+    if not is_box(a):
+        return np.linalg.pinv(a, **options)
+    # hermitian=True reads the lower triangle (NumPy's eigh does): its derivative is along symmetric directions
+    return pinv_p(_from_triangle(a, lower=True) if hermitian else a, **options)
+
+
+def expm(a: Any) -> Any:
+    """scipy.linalg.expm, the matrix exponential of a (stack of) square matrices,
+    differentiable to any order through SciPy's Fréchet derivative (expm_frechet).
+
+    >>> import numpy as np
+    >>> import tinytorch as tt
+    >>> from tinytorch.autograd import grad
+    >>> a = np.array([[0.0, 1.0], [-1.0, 0.0]])   # generates the rotations
+    >>> bool(np.allclose(tt.linalg.expm(a), [[np.cos(1), np.sin(1)], [-np.sin(1), np.cos(1)]]))
+    True
+    >>> g = grad(lambda a: tt.trace(tt.linalg.expm(a)))(a)   # d tr(e^A) = tr(e^A dA)
+    >>> bool(np.allclose(g, tt.linalg.expm(a).T))
+    True
+    """
+    return expm_p(box_or_array(a))
+
+
 def _safe_sqrt_sum_squares(x: Any, axes: tuple, keepdims: bool) -> Any:
     # sqrt is not differentiable at 0; the norm's subgradient there is 0, as in PyTorch
     s = sum_p(x * x, axes, keepdims)
@@ -152,15 +314,32 @@ def _matrix_norm(x: Any, ord: Any, axes: tuple, keepdims: bool) -> Any:  # noqa:
     elif ord in (np.inf, -np.inf):
         sums = sum_p(absolute(x), (col,), True)
         pick = max_p if ord == np.inf else min_p
+    elif isinstance(ord, str) and ord == "nuc" or ord in (2, -2):
+        s = svdvals_p(moveaxis(x, axes, (-2, -1)))
+        out = max_p(s, (-1,), False) if ord == 2 else min_p(s, (-1,), False) if ord == -2 else sum_p(s, (-1,), False)
+        return reshape(out, kept_shape(x.shape, axes)) if keepdims else out
     else:
-        raise NotImplementedError(f"linalg.norm(ord={ord!r}) needs singular values, which tinytorch does not have")
+        raise ValueError("Invalid norm order for matrices.")
     out = pick(sums, axes, True)
     return out if keepdims else reshape(out, tuple(d for i, d in enumerate(out.shape) if i - out.ndim not in axes))
 
 
 def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A002
     """np.linalg.norm; its derivative at a zero vector is 0 (a subgradient), and so is
-    that of a zero entry of a vector (PyTorch's convention)."""
+    that of a zero entry of a vector (PyTorch's convention). The matrix norms
+    ord=2, -2 and "nuc" are the largest, the smallest and the sum of the singular
+    values, differentiable where those are distinct.
+
+    >>> import numpy as np
+    >>> import tinytorch as tt
+    >>> from tinytorch.autograd import grad
+    >>> a = np.array([[3.0, 0.0], [4.0, 5.0]])
+    >>> U, S, Vh = np.linalg.svd(a)
+    >>> bool(np.isclose(tt.linalg.norm(a, 2), S[0]))
+    True
+    >>> bool(np.allclose(grad(lambda a: tt.linalg.norm(a, 2))(a), np.outer(U[:, 0], Vh[0])))   # u_1 v_1^T
+    True
+    """
     x = box_or_array(x)
     if axis is None:
         if ord is None:
