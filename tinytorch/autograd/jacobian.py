@@ -5,7 +5,8 @@ Never a loop over basis vectors: forward mode pushes a whole block of basis
 tangents through one pass of f (a leading batch axis on every tangent), reverse
 mode pulls a whole block of basis cotangents back through one recorded pass;
 `chunk_size` bounds the block. The blocks' rows are then cut per (output, input)
-pair into Jacobians shaped `out.shape + in.shape`.
+pair into Jacobians shaped `out.shape + in.shape`. The passes themselves run in
+`parallel.py`: here, or as tasks on the workers of an `executor=`.
 """
 
 from __future__ import annotations
