@@ -18,6 +18,7 @@ BENCHMARKS = [
     "training_step",
     "staged",
     "scipy_sensitivity",
+    "sparse",
     "parallel",
 ]
 

@@ -75,6 +75,7 @@ def arrowhead(x):
 
 STENCIL = sp.diags_array([1.0, -2.0, 1.0], offsets=[-1, 0, 1], shape=(7, 7)).toarray()
 MASK = np.array([True, False, True, True, False, False, True])
+STAGED_TRIDIAGONAL = tt.jit(tridiagonal)
 
 
 PROGRAMS = {
@@ -93,6 +94,7 @@ PROGRAMS = {
     "einsum-outer": (lambda x: tt.einsum("i,j->ij", x[:2], x[2:]).reshape(-1), (5,)),
     "transposed-stencil": (lambda x: (x.reshape(3, 4).T[1:] * 2.0).reshape(-1), (12,)),
     "triangle": (lambda x: tt.triu(x.reshape(3, 3) ** 2).reshape(-1), (9,)),
+    "a-jitted-call": (lambda x: STAGED_TRIDIAGONAL(x) * 2.0, (8,)),
 }
 
 

@@ -209,7 +209,8 @@ def jacobian(
     mode: str = "auto",
     chunk_size: int | None = None,
     executor: Executor | None = None,
-) -> Jacobian:
+    sparsity: Any = None,
+) -> Any:
     """The Jacobian of f, shaped `out.shape + in.shape` for every output/input pair.
 
     mode "forward" pushes all n input tangents through f at once, "reverse"
@@ -225,6 +226,11 @@ def jacobian(
     processes need f picklable (any function when cloudpickle is installed, else a
     module-level one), and the result cannot be differentiated further.
 
+    `sparsity` ("auto", or the pattern as a sparse or dense matrix, out.size x in.size)
+    returns the Jacobian of f (one input array, one output array) as a
+    `scipy.sparse.csr_array` computed in a few coloured passes (sparse_jacobian.py):
+    "auto" traces the pattern at the first call for each input shape.
+
     >>> import numpy as np, tinytorch as tt
     >>> from tinytorch.autograd import jacobian
     >>> jac = jacobian(lambda x: x ** 2)
@@ -239,6 +245,10 @@ def jacobian(
         raise ValueError(f"jacobian: chunk_size must be a positive integer or None, got {chunk_size!r}")
     if executor is not None and not callable(getattr(executor, "submit", None)):
         raise TypeError(f"jacobian: executor must be a concurrent.futures.Executor or None, got {executor!r}")
+    if sparsity is not None:
+        from .sparse_jacobian import SparseJacobian, check_sparsity
+
+        return SparseJacobian(f, argnums, check_sparsity(sparsity, "jacobian"), mode, chunk_size, executor)
     return Jacobian(f, argnums, mode, chunk_size, executor)
 
 
@@ -268,12 +278,21 @@ def jacrev(
     return jacobian(f, argnums, "reverse", chunk_size, executor)
 
 
-def hessian(f: Callable, argnums: Argnums = 0) -> Callable:
+def hessian(f: Callable, argnums: Argnums = 0, sparsity: Any = None) -> Callable:
     """The Hessian of f: forward mode over reverse mode, one pass of all n tangents.
+    With `sparsity` ("auto" or the pattern, n x n), a symmetric `scipy.sparse.csr_array`
+    from a star colouring and one pass of as many Hessian-vector products as colours.
 
     >>> import numpy as np, tinytorch as tt
     >>> from tinytorch.autograd import hessian
     >>> hessian(lambda x: x[0] ** 2 * x[1])(np.array([1.0, 2.0])).tolist()
     [[4.0, 2.0], [2.0, 0.0]]
+    >>> chain = lambda x: tt.sum(x[1:] * x[:-1])
+    >>> hessian(chain, sparsity="auto")(np.ones(4)).toarray().tolist()
+    [[0.0, 1.0, 0.0, 0.0], [1.0, 0.0, 1.0, 0.0], [0.0, 1.0, 0.0, 1.0], [0.0, 0.0, 1.0, 0.0]]
     """
+    if sparsity is not None:
+        from .sparse_jacobian import SparseHessian, check_sparsity
+
+        return SparseHessian(f, argnums, check_sparsity(sparsity, "hessian"))
     return jacfwd(jacrev(f, argnums), argnums)

@@ -14,7 +14,8 @@ rules come from the primitive's kind:
   along-axis maps (softmax, cumsum): the line it is on (the part before it, for cumsum);
 - products (matmul, einsum): the elements sharing an index, and where the other
   operand is a constant, only where it is nonzero;
-- linear algebra and losses: every input (a matrix function is dense in its matrix).
+- linear algebra and losses: every input (a matrix function is dense in its matrix);
+- a `tt.jit` call: its staged program's pattern.
 
 A primitive with no rule here (a user's custom primitive, a solve) is treated as
 dense, and sparse_patterns.py names it in a warning. A pattern never misses a nonzero: it
@@ -236,6 +237,17 @@ def dense(ans: Any, args: tuple, wanted: tuple, kwargs: dict) -> list:
     return [ALL for _ in wanted]
 
 
+def staged(ans: Any, args: tuple, wanted: tuple, kwargs: dict) -> list:
+    """A `tt.jit` call under differentiation: the pattern of its program, traced the same way."""
+    from ..staged.call import evaluate
+    from .sparse_patterns import sparsity
+
+    program = kwargs["compiled"].program
+    found = sparsity(lambda *values: evaluate(program, *values)[0], argnums=wanted)(*map(_value, args))
+    edges = np.cumsum([0] + [np.size(args[i]) for i in wanted])
+    return [found[:, start:stop].tocsr() for start, stop in zip(edges[:-1], edges[1:])]
+
+
 # --- the table ------------------------------------------------------------------------------
 
 SELECTIONS = {
@@ -257,6 +269,7 @@ RULES: dict[str, Rule] = {
     "scatter_add": scatter_add,
     "matmul": matmul,
     "einsum": einsum,
+    "jit_call": staged,
 }
 # dense by nature: a function of a whole matrix (dense within a stack, and across it here)
 DENSE = {

@@ -38,6 +38,7 @@ from ..autograd.jacobian import jacobian
 from ..autograd.levels import Box
 from ..autograd.passes import jvp_block, output_node, pull_back, record
 from ..autograd.primitive import unbox_all
+from .stiff_jacobian import state_jacobian
 
 _STIFF = ("BDF", "Radau", "LSODA")
 # sensitivity="auto" in reverse mode: the adjoint once the forward sensitivities (states times
@@ -88,6 +89,9 @@ def solve_ivp(
     if options.get("jac") is not None:
         raise TypeError("solve_ivp: jac is computed by tinytorch; do not pass it")
     options.pop("jac", None)
+    sparsity = options.get("jac_sparsity")
+    if isinstance(sparsity, str) and sparsity != "auto":
+        raise ValueError(f'solve_ivp: jac_sparsity must be "auto", None or a pattern, got {sparsity!r}')
     if checkpoints is not None and (t_eval is None or int(checkpoints) < 1):
         raise ValueError("solve_ivp: checkpoints must be a positive count, with t_eval given")
     problem = _Problem(fun, t_span, method, t_eval, rtol, atol, sensitivity, options)
@@ -137,12 +141,14 @@ class _Problem:
         self.t_eval = None if t_eval is None else np.asarray(t_eval, dtype=np.float64)
         self.rtol, self.atol, self.sensitivity = rtol, atol, sensitivity
         self.dense = bool(options.pop("dense_output", False))  # the user's .sol (not differentiable)
+        self.jac_sparsity = options.pop("jac_sparsity", "auto")
         self.options = options
         self.result: Any = None
         self.checkpoints: int | None = None
         self._adjoints: tuple | None = None  # (a cotangent's values, its adjoint's results for every input)
 
     def settings(self) -> dict:
+        """The options of a solve of a system derived from this one (its own pattern traced)."""
         return dict(method=self.method, rtol=self.rtol, atol=self.atol, sensitivity=self.sensitivity, **self.options)
 
     def solve(
@@ -164,7 +170,7 @@ class _Problem:
         fun = _cached(self.fun, ("value",), lambda: _compiled(self.fun)) if compiled else self.fun
         extra = dict(self.options)
         if self.method in _STIFF:  # SciPy warns about a jac the method does not use
-            extra["jac"] = lambda t, y, *a: _array(jacobian(lambda y: fun(t, y, *a))(y))
+            extra["jac"] = state_jacobian(fun, self.method, self.jac_sparsity)
         return scipy.integrate.solve_ivp(
             lambda t, y, *a: _array(fun(t, y, *a)),
             span,

@@ -77,6 +77,10 @@ def minimize(fun: Callable[..., Any], x0: Any, args: tuple = (), method: str | N
 def least_squares(fun: Callable[..., Any], x0: Any, args: tuple = (), **options: Any) -> Any:
     """`scipy.optimize.least_squares` with the exact Jacobian of the residuals `fun`;
     `.x` is differentiable with respect to `args` (J^T fun = 0 at the solution).
+    `jac_sparsity` ("auto", or the pattern as SciPy takes it) makes that Jacobian a
+    coloured sparse one (`jacobian(fun, sparsity=...)`), which the "trf" and "dogbox"
+    methods solve with LSMR; "auto" traces the pattern and stays dense when more than
+    `SPARSE_DENSITY` of it is nonzero.
 
     >>> import numpy as np, tinytorch as tt
     >>> from tinytorch.scipy.optimize import least_squares
@@ -91,14 +95,17 @@ def least_squares(fun: Callable[..., Any], x0: Any, args: tuple = (), **options:
     options.pop("jac", None)
     if options.get("loss", "linear") != "linear" and any(_moving(a) for a in args):
         raise NotImplementedError("least_squares: differentiating a solution of a robust loss (loss != 'linear')")
+    sparsity = options.pop("jac_sparsity", None)
+    if sparsity is not None and options.get("method", "trf") == "lm":
+        raise ValueError("least_squares: method 'lm' takes no sparse Jacobian (jac_sparsity); use 'trf' or 'dogbox'")
     x0 = _flat(x0, "least_squares")
 
     def solve(x_init: np.ndarray, values: tuple) -> Any:
-        jac = jacobian(fun)
+        jac = _residual_jacobian(fun, sparsity, x_init, values)
         return scipy.optimize.least_squares(
             lambda x, *a: np.asarray(fun(x, *a), dtype=np.float64),
             x_init,
-            jac=lambda x, *a: np.asarray(jac(x, *a), dtype=np.float64),
+            jac=lambda x, *a: _float64(jac(x, *a)),
             args=values,
             **options,
         )
@@ -108,6 +115,28 @@ def least_squares(fun: Callable[..., Any], x0: Any, args: tuple = (), **options:
         return pullback(residuals)[0]
 
     return _solved(solve, optimality, x0, tuple(args), "least_squares", lambda r: r.active_mask != 0)
+
+
+# jac_sparsity="auto" keeps the dense Jacobian above this share of nonzeros
+SPARSE_DENSITY = 0.1
+
+
+def _residual_jacobian(fun: Callable, sparsity: Any, x: np.ndarray, args: tuple) -> Callable:
+    if sparsity is None:
+        return jacobian(fun)
+    if isinstance(sparsity, str):
+        from ..autograd.sparse_patterns import sparsity as traced
+
+        sparsity = traced(fun)(x, *args)
+        if sparsity.nnz > SPARSE_DENSITY * np.prod(sparsity.shape):
+            return jacobian(fun)
+    return jacobian(fun, sparsity=sparsity)
+
+
+def _float64(found: Any) -> Any:
+    if hasattr(found, "tocsr"):
+        return found.astype(np.float64)
+    return np.asarray(found, dtype=np.float64)
 
 
 def root(fun: Callable[..., Any], x0: Any, args: tuple = (), method: str = "hybr", **options: Any) -> Any:
