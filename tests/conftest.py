@@ -13,11 +13,21 @@ import os
 import tempfile
 
 from hypothesis import HealthCheck, settings
+from threadpoolctl import threadpool_limits
 
 # Hypothesis caches what it learns from the source (even with database=None) in
 # its storage directory, by default .hypothesis/ in the working directory: keep
 # the checkout clean
 os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", os.path.join(tempfile.gettempdir(), "tinytorch-hypothesis"))
+
+# one BLAS thread per test process: pytest-xdist already runs a worker per core, and BLAS
+# threads on top of them oversubscribe the cores; OpenBLAS's waiting threads then spin (a
+# 359 x 120 SVD took 1.6 s instead of 5 ms on a busy 2-core machine). The variables reach
+# the BLAS libraries loaded from now on (SciPy's), the limit those loaded already (NumPy's,
+# which plugins import first).
+for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
+threadpool_limits(1)
 
 BOUNDED = {
     "max_examples": 150,
