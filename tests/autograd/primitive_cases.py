@@ -7,13 +7,15 @@ inputs, and what it is meant to exercise:
   `target` of at least one case, reached through the public `tt` API, over
   scalar, vector, matrix and broadcasting shapes and axis/keepdims variants;
 - `COMPOSITE_CASES`: the public functions of `tt` built from several primitives
-  (mean, var, prod, dot, stack, split, pad modes, sort, ...) and the aliases.
+  (mean, var, prod, dot, stack, split, pad modes, sort, ...) and the aliases,
+  and those of `tinytorch.scipy.special` (logsumexp with weights, multigammaln).
 
 `calls` names the public `tt` functions a case must call (checked by the tests,
-so a case cannot silently miss what it claims to cover). Domains keep every
-input valid and away from kinks, branch cuts and ties by far more than the
-finite-difference step. Non-differentiable functions and constructors, which
-have no derivative to check, are listed at the bottom.
+so a case cannot silently miss what it claims to cover); `linalg.<name>` is
+`tt.linalg.<name>` and `scipy.special.<name>` is `tinytorch.scipy.special.<name>`.
+Domains keep every input valid and away from kinks, branch cuts and ties by far
+more than the finite-difference step. Non-differentiable functions and
+constructors, which have no derivative to check, are listed at the bottom.
 """
 
 # One case per line, aligned as a table (as pyproject exempts the engine's rules/*.py tables).
@@ -28,6 +30,7 @@ import numpy as np
 
 import tinytorch as tt
 from tinytorch.autograd import hvp, jvp
+from tinytorch.scipy import special
 
 # --- input generators: shape -> (rng -> float64 array) ------------------------------------
 
@@ -167,7 +170,7 @@ class Case:
     variant: str
     fn: Callable
     draw: Callable[[np.random.Generator], tuple]  # rng -> tuple of float64 inputs
-    calls: tuple[str, ...]  # public tt functions the case must call
+    calls: tuple[str, ...]  # public functions the case must call
     reached_in: str = "forward"  # "reverse": the target runs only in the VJP (sum_to, ...)
     f32_out: type | None = None  # output dtype for float32 inputs, when it is not float32
     atol: float = 1e-6
@@ -188,7 +191,7 @@ def case(target: str, variant: str, fn: Callable, *gens: Gen, joint: Callable | 
         def joint(rng: np.random.Generator) -> tuple:
             return tuple(g(rng) for g in gens)
     if calls is None:
-        calls = (target,) if hasattr(tt, target) else ()
+        calls = (target,) if hasattr(tt, target) or target.startswith("scipy.special.") else ()
     return Case(target, variant, fn, joint, tuple(calls), **opts)
 
 
@@ -719,6 +722,120 @@ COMPOSITE_CASES += [
     case("nan_to_num", "replaced",        lambda a: tt.nan_to_num(tt.where(MASK, np.inf, a), posinf=5.0), normal(3, 4)),
 ]
 
+# --- tinytorch.scipy.special ------------------------------------------------------------------
+# Its functions are named "scipy.special.<name>" in `calls` and as composite targets. The
+# parameters that are not differentiated (orders, shape parameters) are constants of the case,
+# cast to the input's dtype so that float32 stays float32.
+
+probability = _domain(lambda rng, s: rng.uniform(0.1, 0.9, s))  # logit, ndtri, betainc's x
+erfc_domain = _domain(lambda rng, s: rng.uniform(0.2, 1.8, s))  # erfcinv
+far_left = _domain(lambda rng, s: rng.uniform(-30.0, -20.0, s))  # log_ndtr where ndtr underflows
+# negative non-integers, 0.2 from the poles of gamma
+gamma_negative = _domain(lambda rng, s: rng.integers(-3, 0, s) + rng.uniform(0.2, 0.8, s))
+
+
+def sp_call(name: str, *params, **kwargs) -> Callable:
+    """lambda *xs: special.<name>(*params, *xs, **kwargs), the params cast to the inputs' dtype."""
+    def fn(*xs):
+        cast = [np.asarray(p, dtype=xs[0].dtype) if isinstance(p, np.ndarray) else p for p in params]
+        return getattr(special, name)(*cast, *xs, **kwargs)
+
+    return fn
+
+
+def sp_case(target: str, variant: str, name: str, *gens, params: tuple = (), **opts) -> Case:
+    return case(target, variant, sp_call(name, *params), *gens, calls=(f"scipy.special.{name}",), **opts)
+
+
+SPECIAL_UNARY = [  # new primitives: function, domain
+    ("gamma", gamma_domain), ("rgamma", gamma_domain), ("erfcx", normal), ("erfinv", unit), ("erfcinv", erfc_domain),
+    ("logit", probability), ("ndtr", normal), ("log_ndtr", normal), ("ndtri", probability),
+    ("j0", normal), ("j1", normal), ("y0", positive), ("y1", positive), ("i0", normal), ("i1", normal),
+    ("i0e", away), ("i1e", away),
+]
+SPECIAL_BINARY = [("beta", gamma_domain, gamma_domain), ("betaln", gamma_domain, gamma_domain),
+                  ("xlogy", normal, positive), ("xlog1py", normal, log1p_domain)]
+ORDERS = np.array([0.0, 0.5, 1.0, 2.5])  # Bessel orders along the last axis
+SHAPE_A, SHAPE_B = np.array([[0.7], [1.5], [3.0]]), np.array([0.8, 1.2, 2.0, 4.0])  # betainc's a, b
+
+SPECIAL_CASES = [
+    sp_case(name, label, name, domain(*shape))
+    for name, domain in SPECIAL_UNARY for label, shape in (("scalar", ()), ("matrix", (3, 4)))
+] + [
+    sp_case(name, label, name, dx(*sx), dy(*sy))
+    for name, dx, dy in SPECIAL_BINARY
+    for label, (sx, sy) in BROADCASTS.items() if label in ("same", "row", "scalar-matrix")
+] + [
+    # the primitives tt has too, through tinytorch.scipy.special
+    sp_case("erf",       "scipy-special",         "erf",       normal(3, 4)),
+    sp_case("erfc",      "scipy-special",         "erfc",      normal(3, 4)),
+    sp_case("gammaln",   "scipy-special",         "gammaln",   gamma_domain(3, 4)),
+    sp_case("digamma",   "scipy-special",         "digamma",   gamma_domain(3, 4)),
+    sp_case("digamma",   "scipy-special-psi",     "psi",       gamma_domain(4)),
+    sp_case("polygamma", "scipy-special-n2",      "polygamma", gamma_domain(3, 4), params=(2,)),
+    sp_case("sigmoid",   "scipy-special-expit",   "expit",     normal(3, 4)),
+    sp_case("sinc",      "scipy-special",         "sinc",      normal(4)),
+    # left of 0, between the poles: Gamma, 1 / Gamma and log|Gamma|, the sign alternating
+    sp_case("gamma",     "negative",              "gamma",     gamma_negative(4)),
+    sp_case("rgamma",    "negative",              "rgamma",    gamma_negative(4)),
+    sp_case("gammaln",   "scipy-special-negative", "gammaln",  gamma_negative(4)),
+    sp_case("log_ndtr",  "far-left",              "log_ndtr",  far_left(4)),
+    # differentiated in x only: the parameters are constants
+    sp_case("betainc",   "scalar-params",         "betainc",   probability(3, 4), params=(2.5, 1.5)),
+    sp_case("betainc",   "broadcast-params",      "betainc",   probability(3, 4), params=(SHAPE_A, SHAPE_B)),
+    sp_case("betainc",   "a-one",                 "betainc",   probability(4), params=(1.0, 3.0)),
+    # SciPy's gammainc of a Python number and a float32 array is float64
+    sp_case("gammainc",  "scalar-a",              "gammainc",  positive(3, 4), params=(1.5,), f32_out=np.float64),
+    sp_case("gammainc",  "broadcast-a",           "gammainc",  positive(3, 4), params=(SHAPE_B,)),
+    sp_case("gammaincc", "scalar-a",              "gammaincc", positive(3, 4), params=(2.5,), f32_out=np.float64),
+    sp_case("gammaincc", "broadcast-a",           "gammaincc", positive(3, 4), params=(SHAPE_A,)),
+    sp_case("iv",        "order-1.5",             "iv",        positive(3, 4), params=(1.5,)),
+    sp_case("iv",        "broadcast-orders",      "iv",        positive(3, 4), params=(ORDERS,)),
+    sp_case("ive",       "order-0.5",             "ive",       positive(3, 4), params=(0.5,)),
+    sp_case("ive",       "integer-orders-negative-z", "ive",   away(3, 4), params=(np.array([0.0, 1.0, 2.0, 3.0]),)),
+    sp_case("jv",        "order-2.5",             "jv",        positive(3, 4), params=(2.5,)),
+    sp_case("jv",        "broadcast-orders",      "jv",        positive(3, 4), params=(ORDERS,)),
+    sp_case("yv",        "order-1.2",             "yv",        positive(3, 4), params=(1.2,)),
+    sp_case("yv",        "broadcast-orders",      "yv",        positive(3, 4), params=(ORDERS,)),
+    sp_case("kv",        "order-0.7",             "kv",        positive(3, 4), params=(0.7,)),
+    sp_case("kv",        "broadcast-orders",      "kv",        positive(3, 4), params=(ORDERS,)),
+    # logsumexp's weighted terms, a weight exactly 0 among them (its derivative in b: exp(a - result))
+    case("xexpy", "logsumexp-weights", lambda a, b: special.logsumexp(a, b=b), normal(3, 4), with_zeros(positive(3, 4), 2),
+         calls=("scipy.special.logsumexp",)),
+    case("xexpy", "logsumexp-weights-axis-1", lambda a, b: special.logsumexp(a, axis=-1, b=b), normal(3, 4), positive(4),
+         calls=("scipy.special.logsumexp",)),
+]
+PRIMITIVE_CASES += SPECIAL_CASES
+
+
+def mixed_weights(rng: np.random.Generator) -> tuple:
+    """(a, b) with weights of both signs whose weighted sum of exp(a) is positive along the last axis."""
+    a = rng.uniform(-0.5, 0.5, (3, 4))
+    b = rng.uniform(0.5, 1.5, (3, 4)) * np.array([1.0, -0.1, 1.0, -0.1])  # at most 0.49 against at least 0.61
+    return a, b
+
+
+def lse(**kwargs) -> Callable:
+    """lambda a, b=None: special.logsumexp(a, b=b, **kwargs)."""
+    return lambda a, b=None: special.logsumexp(a, b=b, **kwargs)
+
+
+COMPOSITE_CASES += [
+    case("scipy.special.logsumexp", "all",             lse(),                               normal(3, 4)),
+    case("scipy.special.logsumexp", "axis0-keepdims",  lse(axis=0, keepdims=True),          normal(3, 4)),
+    case("scipy.special.logsumexp", "scalar",          lse(),                               normal()),
+    case("scipy.special.logsumexp", "b-constant-row",  lambda a: special.logsumexp(a, axis=1, b=SHAPE_B.astype(a.dtype)), normal(3, 4)),
+    case("scipy.special.logsumexp", "b-axes-3d",       lse(axis=(0, 2)),                    normal(2, 3, 2), positive(2, 1, 2)),
+    case("scipy.special.logsumexp", "b-keepdims",      lse(axis=-1, keepdims=True),         normal(3, 4), positive(3, 4)),
+    case("scipy.special.logsumexp", "b-mixed-signs",   lse(axis=-1),                        joint=mixed_weights),
+    case("scipy.special.logsumexp", "return-sign",     lse(axis=-1, return_sign=True),      joint=mixed_weights),
+    case("scipy.special.logsumexp", "return-sign-negative", lse(axis=0, return_sign=True),  normal(3, 4), lambda rng: -rng.uniform(0.5, 1.5, (3, 4))),
+    case("scipy.special.logsumexp", "return-sign-no-b", lambda a: special.logsumexp(a, return_sign=True)[0], normal(3, 4)),
+    case("scipy.special.multigammaln", "d1",           lambda a: special.multigammaln(a, 1), gamma_domain(3, 4)),
+    case("scipy.special.multigammaln", "d3-vector",    lambda a: special.multigammaln(a + 1.0, 3), gamma_domain(4)),
+    case("scipy.special.multigammaln", "d2-scalar",    lambda a: special.multigammaln(a + 0.5, 2), gamma_domain()),
+]
+
 ALL_CASES = PRIMITIVE_CASES + COMPOSITE_CASES
 
 # The public composites that must each have cases of their own.
@@ -747,6 +864,7 @@ Y = np.array([[0.4, 1.3, -2.5, 1.0], [1.5, 0.5, 3.2, -2.6], [-0.9, 1.1, 0.2, 0.6
 # Duals or Variables they must return plain values, equal to NumPy's on the plain arrays.
 NONDIFFERENTIABLE_CALLS = {
     "sign": lambda x, y: tt.sign(x),
+    "scipy.special.gammasgn": lambda x, y: special.gammasgn(x),
     "floor": lambda x, y: tt.floor(x),
     "ceil": lambda x, y: tt.ceil(x),
     "trunc": lambda x, y: tt.trunc(x),

@@ -40,6 +40,7 @@ from primitive_cases import (
 
 import tinytorch
 import tinytorch as tt
+import tinytorch.scipy.special
 from tinytorch.autograd import Dual, Variable, gradcheck, jacfwd, jacrev, jvp, registry, vjp
 from tinytorch.autograd import api as tt_api
 from tinytorch.autograd.levels import Box
@@ -47,6 +48,23 @@ from tinytorch.autograd.primitive import NonDifferentiable, Primitive
 
 by_id = pytest.mark.parametrize("case", ALL_CASES, ids=[c.id for c in ALL_CASES])
 PRIMITIVE_IDS = {c.id for c in PRIMITIVE_CASES}
+# The public namespaces besides tt's own, by the prefix of their names in the cases
+NAMESPACES = {"linalg": tt_api.linalg, "scipy.special": tinytorch.scipy.special}
+
+
+def public_names() -> set[str]:
+    """Every public function: tt's names, and the prefixed names of the other namespaces."""
+    names = set(tt_api.__all__)
+    for prefix, module in NAMESPACES.items():
+        names |= {f"{prefix}.{name}" for name in module.__all__}
+    return names
+
+
+def public_function(name: str):
+    """The function a public name stands for, and the module it is an attribute of."""
+    prefix, _, attr = name.rpartition(".")
+    module = NAMESPACES[prefix] if prefix else tt_api
+    return getattr(module, attr), module
 
 
 def rng_for(case: Case) -> np.random.Generator:
@@ -149,8 +167,7 @@ def test_every_primitive_has_a_case():
 
 
 def test_composite_cases_target_public_functions():
-    public = set(tt_api.__all__) | {f"linalg.{name}" for name in tt_api.linalg.__all__}
-    unknown = sorted({c.target for c in COMPOSITE_CASES} - public)
+    unknown = sorted({c.target for c in COMPOSITE_CASES} - public_names())
     assert unknown == [], f"COMPOSITE_CASES targets missing from tt: {unknown}"
 
 
@@ -164,8 +181,7 @@ def test_required_composites_and_variants_have_cases():
 
 
 def test_every_public_callable_is_covered_or_listed():
-    public = {name for name in tt_api.__all__ if callable(getattr(tt_api, name))}
-    public |= {f"linalg.{name}" for name in tt_api.linalg.__all__}
+    public = {name for name in public_names() if callable(public_function(name)[0])}
     called = {name for c in ALL_CASES for name in c.calls}
     listed = set(NONDIFFERENTIABLE_CALLS) | set(CONSTRUCTOR_CALLS) | NOT_FUNCTIONS
     missing = sorted(public - called - listed)
@@ -177,13 +193,13 @@ def test_every_public_callable_is_covered_or_listed():
 
 
 def test_listed_nondifferentiable_functions_are_nondifferentiable():
-    wrong = [name for name in NONDIFFERENTIABLE_CALLS if not isinstance(getattr(tt, name), NonDifferentiable)]
+    wrong = [name for name in NONDIFFERENTIABLE_CALLS if not isinstance(public_function(name)[0], NonDifferentiable)]
     assert wrong == []
     # and every NonDifferentiable object of the API is listed
     unlisted = [
         name
-        for name in tt_api.__all__
-        if isinstance(getattr(tt_api, name), NonDifferentiable) and name not in NONDIFFERENTIABLE_CALLS
+        for name in public_names()
+        if isinstance(public_function(name)[0], NonDifferentiable) and name not in NONDIFFERENTIABLE_CALLS
     ]
     assert unlisted == []
 
@@ -209,10 +225,9 @@ def test_case_reaches_its_target(case, monkeypatch):
 
     monkeypatch.setattr(Primitive, "__call__", recording_call)
     for name in case.calls:
-        if "." in name:  # tt.linalg.<name>: one module object, reached from both namespaces
-            submodule, attr = name.split(".")
-            module = getattr(tt_api, submodule)
-            monkeypatch.setattr(module, attr, _recorder(public, name, getattr(module, attr)))
+        if "." in name:  # tt.linalg.<name> (one module object, reached from both namespaces), scipy.special.<name>
+            fn, module = public_function(name)
+            monkeypatch.setattr(module, name.rpartition(".")[2], _recorder(public, name, fn))
             continue
         for module in (tinytorch, tt_api):  # tt.<name>(...) and box operators/methods
             monkeypatch.setattr(module, name, _recorder(public, name, getattr(module, name)))

@@ -3,4 +3,5 @@
 `tinytorch.scipy.optimize`: minimize, least_squares, root.
 `tinytorch.scipy.integrate`: solve_ivp, odeint.
 `tinytorch.scipy.linalg`: expm.
+`tinytorch.scipy.special`: the gamma, beta, error and Bessel functions, logsumexp, ...
 """
