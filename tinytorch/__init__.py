@@ -8,9 +8,10 @@ and the small neural-network stack that trains on it.
 from . import malloc_tuning  # noqa: F401  (first: before any derivative is taken)
 from .autograd import Dual, Variable  # noqa: F401
 from .autograd.api import *  # noqa: F403
+from .autograd.api import INDEX_TRICKS as _index_tricks
 from .autograd.api import __all__ as _api_names
-from .autograd.api import linalg
+from .autograd.api import c_, linalg, r_  # noqa: F401
 from .staged import jit, make_ir
 
 __version__ = "0.1.0"
-__all__ = ["Dual", "Variable", "linalg", "jit", "make_ir", *_api_names]
+__all__ = ["Dual", "Variable", "linalg", "jit", "make_ir", *_api_names, *_index_tricks]

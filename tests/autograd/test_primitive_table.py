@@ -54,7 +54,7 @@ NAMESPACES = {"linalg": tt_api.linalg, "scipy.special": tinytorch.scipy.special}
 
 def public_names() -> set[str]:
     """Every public function: tt's names, and the prefixed names of the other namespaces."""
-    names = set(tt_api.__all__)
+    names = set(tt_api.__all__) | set(tt_api.INDEX_TRICKS)
     for prefix, module in NAMESPACES.items():
         names |= {f"{prefix}.{name}" for name in module.__all__}
     return names

@@ -26,6 +26,8 @@ NEEDS_VALUES = {
     "adjugate-det-stack-2x2-rank-1", "adjugate-det-exactly-singular", "adjugate-det-singular-and-regular-stack",
     # lstsq: residuals and rank come from NumPy's solve; sort: the order of the values
     "lstsq-vector-rhs", "lstsq-matrix-rhs", "sort-axis-1", "sort-axis0", "sort-axis-none",
+    # partition: NumPy's arrangement of the values
+    "partition-kth-2", "partition-kths-axis0", "partition-axis-none",
 }  # fmt: skip
 
 

@@ -13,11 +13,14 @@ from . import linalg
 from .creation import array, asarray, astype, constructors, copy, full_like, like, linspace
 from .elementwise import *  # noqa: F403
 from .elementwise import clip, nan_to_num, polygamma, select, sinc, where
+from .index_tricks import c_, r_
 from .indexing import (
+    argpartition,
     diag,
     diagonal,
     getitem,
     index_update,
+    partition,
     sort,
     take,
     take_along_axis,
@@ -89,6 +92,7 @@ __all__ = sorted(
     for name, value in globals().items()
     if not name.startswith("_") and callable(value) and name not in {"annotations", "np"}
 )
+INDEX_TRICKS = ["r_", "c_"]  # objects indexed, not called: exported beside __all__
 
 # tt.linalg.expm is SciPy's: NumPy has no function to hand over
 NUMPY_HANDLERS = {

@@ -1,5 +1,5 @@
 """Indexing with NumPy's semantics: `x[key]` (slices, integers, integer arrays,
-boolean masks, Ellipsis, newaxis), take, take_along_axis, sort, functional index
+boolean masks, Ellipsis, newaxis), take, take_along_axis, sort, partition, functional index
 updates, and the diagonal/triangle routines.
 
 `getitem` rewrites any NumPy key into the table's normalized `Index` (one entry
@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..levels import Box
-from ..primitive import unbox_all
+from ..primitive import NonDifferentiable, unbox_all
 from ..rules.math import where
 from ..rules.shape import (
     Index,
@@ -258,6 +258,27 @@ def sort(a: Any, axis: Any = -1) -> Any:
     if axis is None:
         a, axis = reshape_p(a, (a.size,), a.ndim), 0
     return take_along_axis(a, np.argsort(unbox_all(a), axis=axis), axis)
+
+
+def partition(a: Any, kth: Any, axis: Any = -1, kind: str = "introselect", order: Any = None) -> Any:
+    """np.partition, with NumPy's arrangement of the values; the derivative follows each
+    entry to its position. (Matching equal values by rank finds, for every position of
+    NumPy's result, an input entry holding its value: np.argpartition may arrange the
+    entries otherwise.)"""
+    if order is not None:
+        raise NotImplementedError("partition: order= (structured arrays) is not supported")
+    a = box_or_array(a)
+    if axis is None:
+        a, axis = reshape_p(a, (a.size,), a.ndim), 0
+    value = unbox_all(a)
+    arranged = np.partition(value, kth, axis=axis, kind=kind)
+    by_rank = np.argsort(value, axis=axis, kind="stable")
+    positions = np.empty_like(by_rank)
+    np.put_along_axis(positions, np.argsort(arranged, axis=axis, kind="stable"), by_rank, axis=axis)
+    return take_along_axis(a, positions, axis)
+
+
+argpartition = NonDifferentiable("argpartition", np.argpartition)
 
 
 def diagonal(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
