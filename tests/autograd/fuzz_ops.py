@@ -15,6 +15,7 @@ import numpy as np
 from fuzz_programs import MAG, Builder, Expr, Op, image, lit, registry
 
 import tinytorch as tt
+from tinytorch.scipy import special
 
 OPS: list[Op] = []
 op = registry(OPS)
@@ -243,6 +244,31 @@ def logsumexp(b: Builder, shape: tuple, depth: int) -> Expr:
     child, kw, count = reduction(b, shape)
     e = b.scaled(b.expr(child, depth - 1), MAG)
     return Expr(f"tt.logsumexp({e.text}{kw})", shape, e.lo, e.hi + math.log(count))
+
+
+# SciPy's special functions (tinytorch.scipy.special, named `special` in the programs)
+SCIPY_SPECIAL = [
+    ("rgamma", moderate),
+    ("erfinv", small(0.8)),
+    ("erfcx", small(2)),
+    ("ndtr", moderate),
+    ("log_ndtr", moderate),
+    ("i0", moderate),
+    ("i1", moderate),
+    ("i0e", moderate),
+    ("i1e", moderate),
+    ("j0", moderate),
+    ("j1", moderate),
+    ("y0", above(0.6)),
+    ("y1", above(0.6)),
+]
+
+
+@op("special")
+def scipy_special(b: Builder, shape: tuple, depth: int) -> Expr:
+    name, domain = b.pick(SCIPY_SPECIAL)
+    e = domain(b, b.expr(shape, depth - 1))
+    return Expr(f"special.{name}({e.text})", shape, *image(getattr(special, name), e))
 
 
 # --- selection: extrema, clipping, where, remainders -------------------------------------------

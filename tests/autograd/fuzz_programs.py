@@ -22,6 +22,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 import tinytorch as tt
+from tinytorch.scipy import special
 
 INPUT_RANGE = 1.5
 BOX = 1.6  # the input range plus room for finite-difference steps
@@ -282,14 +283,14 @@ class Program:
     @property
     def fn(self) -> Callable:
         args = ", ".join(f"x{i}" for i in range(len(self.inputs)))
-        return eval(f"lambda {args}: {self.text}", {"np": np, "tt": tt})
+        return eval(f"lambda {args}: {self.text}", {"np": np, "tt": tt, "special": special})
 
     def __repr__(self) -> str:
         return f"<program {self.text}>"
 
     def source(self) -> str:
         """Runnable source that rebuilds the program and its inputs."""
-        lines = ["import numpy as np", "import tinytorch as tt"]
+        lines = ["import numpy as np", "import tinytorch as tt", "from tinytorch.scipy import special"]
         lines += [f"x{i} = {lit(x)}" for i, x in enumerate(self.inputs)]
         args = ", ".join(f"x{i}" for i in range(len(self.inputs)))
         return "\n".join([*lines, f"f = lambda {args}: {self.text}"])
