@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import multiprocessing
+import os
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
 import numpy as np
@@ -70,6 +71,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
+    load = os.getloadavg()[0]  # the workers need idle cores
     u0 = np.random.default_rng(0).uniform(0.0, 1.0, N)
     serial = jacfwd(simulate, chunk_size=CHUNK)(u0)
     assert np.allclose(serial, tangent_linear(u0), rtol=1e-10, atol=1e-12)
@@ -79,6 +81,7 @@ def main() -> None:
             assert np.array_equal(jac(u0), serial), f"{name}: not the serial Jacobian bit for bit"
         times = interleaved_medians({name: (lambda jac=jac: jac(u0)) for name, jac in jacs.items()}, args.repeats)
     print(f"Jacobian {N}x{N} of {STEPS} reaction-diffusion steps, forward mode, {N // CHUNK} chunks of {CHUNK}")
+    print(f"load average before the run {load:.1f}, on {os.cpu_count()} cores (other processes take the speed-up)")
     print(f"{'':>18} {'median':>10} {'vs serial':>10}")
     for name, t in times.items():
         print(f"{name:>18} {t * 1e3:8.0f} ms {times['serial'] / t:9.2f}x")
