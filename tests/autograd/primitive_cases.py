@@ -30,7 +30,7 @@ import numpy as np
 
 import tinytorch as tt
 from tinytorch.autograd import hvp, jvp
-from tinytorch.scipy import special
+from tinytorch.scipy import special, stats
 
 # --- input generators: shape -> (rng -> float64 array) ------------------------------------
 
@@ -842,6 +842,69 @@ COMPOSITE_CASES += [
     case("scipy.special.multigammaln", "d3-vector",    lambda a: special.multigammaln(a + 1.0, 3), gamma_domain(4)),
     case("scipy.special.multigammaln", "d2-scalar",    lambda a: special.multigammaln(a + 0.5, 2), gamma_domain()),
 ]
+
+# --- tinytorch.scipy.stats ---------------------------------------------------------------------
+# One namespace per distribution: "scipy.stats.norm.logpdf" in `calls` and as targets. Inputs
+# stay inside the support, far from its edges; a parameter not differentiated (a cdf's shape
+# parameter, poisson's k) is a constant of the case, a Python number or cast to the input's dtype.
+
+dof = _domain(lambda rng, s: rng.uniform(1.5, 12.0, s))  # t's df: lgamma's range of its constant
+dof_large = _domain(lambda rng, s: rng.uniform(25.0, 60.0, s))  # ... and its asymptotic series
+above_support = _domain(lambda rng, s: rng.uniform(0.6, 3.0, s))  # chi2, gamma: (x - loc) / scale >= 0.2
+small_loc = _domain(lambda rng, s: rng.uniform(-0.3, 0.2, s))
+beta_loc = _domain(lambda rng, s: rng.uniform(-0.05, 0.0, s))  # beta: (x - loc) / scale in (0.08, 0.95)
+beta_scale = _domain(lambda rng, s: rng.uniform(1.0, 1.2, s))
+COUNTS = np.array([[0.0], [2.0], [5.0]])  # poisson's k, broadcast against mu
+
+
+def simplex(k: int, *points: int) -> Gen:
+    """The first k - 1 components of Dirichlet(2, ..., 2) draws (k, *points): the last is 1 - their sum."""
+    return lambda rng: np.moveaxis(rng.dirichlet(np.full(k, 2.0), points), -1, 0)[: k - 1].copy()  # C order
+
+
+def st_case(name: str, variant: str, fn: Callable, *gens: Gen, **opts) -> Case:
+    return case(f"scipy.stats.{name}", variant, fn, *gens, calls=(f"scipy.stats.{name}",), **opts)
+
+
+STATS_CASES = [
+    st_case("norm.logpdf",   "x-loc-scale",        lambda x, m, s: stats.norm.logpdf(x, m, s),           normal(3, 4), normal(4), positive(3, 1)),
+    st_case("norm.pdf",      "x-loc-scale",        lambda x, m, s: stats.norm.pdf(x, m, s),              normal(3, 4), normal(), positive(4)),
+    st_case("norm.cdf",      "x-loc-scale",        lambda x, m, s: stats.norm.cdf(x, m, s),              normal(3, 4), normal(4), positive()),
+    st_case("norm.logcdf",   "x-loc-scale",        lambda x, m, s: stats.norm.logcdf(x, m, s),           normal(3, 4), normal(3, 1), positive(4)),
+    st_case("norm.logcdf",   "far-left",           lambda x: stats.norm.logcdf(x),                       far_left(4)),
+    st_case("norm.sf",       "x-loc-scale",        lambda x, m, s: stats.norm.sf(x, m, s),               normal(3, 4), normal(4), positive()),
+    st_case("norm.logsf",    "x-loc-scale",        lambda x, m, s: stats.norm.logsf(x, m, s),            normal(3, 4), normal(), positive(3, 1)),
+    st_case("norm.ppf",      "q-loc-scale",        lambda q, m, s: stats.norm.ppf(q, m, s),              probability(3, 4), normal(4), positive()),
+    st_case("t.logpdf",      "x-df-loc-scale",     lambda x, d, m, s: stats.t.logpdf(x, d, m, s),        normal(3, 4), dof(4), normal(3, 1), positive()),
+    st_case("t.logpdf",      "large-df",           lambda x, d: stats.t.logpdf(x, d),                    normal(3, 4), dof_large(4)),
+    st_case("t.pdf",         "x-df-loc-scale",     lambda x, d, m, s: stats.t.pdf(x, d, m, s),           normal(3, 4), dof(3, 1), normal(), positive(4)),
+    st_case("t.cdf",         "x-loc-scale",        lambda x, m, s: stats.t.cdf(x, 3.5, m, s),            normal(3, 4), normal(4), positive(3, 1)),
+    st_case("t.cdf",         "broadcast-df",       lambda x: stats.t.cdf(x, SHAPE_B.astype(x.dtype)),    normal(3, 4)),
+    st_case("t.logcdf",      "x-loc-scale",        lambda x, m, s: stats.t.logcdf(x, 2.5, m, s),         normal(3, 4), normal(), positive(4)),
+    st_case("chi2.logpdf",   "x-df-loc-scale",     lambda x, d, m, s: stats.chi2.logpdf(x, d, m, s),     above_support(3, 4), gamma_domain(4), small_loc(), positive(3, 1)),
+    st_case("chi2.pdf",      "x-df",               lambda x, d: stats.chi2.pdf(x, d),                    above_support(3, 4), gamma_domain(3, 1)),
+    st_case("chi2.cdf",      "x-loc-scale",        lambda x, m, s: stats.chi2.cdf(x, 3.0, m, s),         above_support(3, 4), small_loc(4), positive()),
+    st_case("gamma.logpdf",  "x-a-loc-scale",      lambda x, a, m, s: stats.gamma.logpdf(x, a, m, s),    above_support(3, 4), gamma_domain(3, 1), small_loc(4), positive()),
+    st_case("gamma.pdf",     "x-a-scale",          lambda x, a, s: stats.gamma.pdf(x, a, scale=s),       above_support(3, 4), gamma_domain(4), positive(3, 1)),
+    st_case("gamma.cdf",     "x-loc-scale",        lambda x, m, s: stats.gamma.cdf(x, 2.5, m, s),        above_support(3, 4), small_loc(), positive(4)),
+    st_case("gamma.cdf",     "broadcast-a",        lambda x: stats.gamma.cdf(x, SHAPE_A.astype(x.dtype)), above_support(3, 4)),
+    st_case("beta.logpdf",   "x-a-b-loc-scale",    lambda x, a, b, m, s: stats.beta.logpdf(x, a, b, m, s), probability(3, 4), gamma_domain(4), gamma_domain(3, 1), beta_loc(), beta_scale()),
+    st_case("beta.pdf",      "x-a-b",              lambda x, a, b: stats.beta.pdf(x, a, b),              probability(3, 4), gamma_domain(3, 1), gamma_domain(4)),
+    st_case("beta.cdf",      "x-loc-scale",        lambda x, m, s: stats.beta.cdf(x, 2.5, 1.5, m, s),    probability(3, 4), beta_loc(4), beta_scale()),
+    st_case("beta.cdf",      "broadcast-a-b",      lambda x: stats.beta.cdf(x, SHAPE_A.astype(x.dtype), SHAPE_B.astype(x.dtype)), probability(3, 4)),
+    st_case("poisson.logpmf", "mu",                lambda mu: stats.poisson.logpmf(COUNTS.astype(mu.dtype), mu), positive(4)),
+    st_case("poisson.pmf",   "mu-loc",             lambda mu: stats.poisson.pmf(COUNTS.astype(mu.dtype), mu, 1.0), above1(4)),
+    st_case("poisson.cdf",   "mu",                 lambda mu: stats.poisson.cdf(COUNTS.astype(mu.dtype) + 0.5, mu), positive(3, 4)),
+    st_case("dirichlet.logpdf", "one-point",       lambda x, a: stats.dirichlet.logpdf(x, a),            simplex(3), gamma_domain(3)),
+    st_case("dirichlet.logpdf", "points",          lambda x, a: stats.dirichlet.logpdf(x, a),            simplex(4, 3), gamma_domain(4)),
+    st_case("dirichlet.pdf", "points",             lambda x, a: stats.dirichlet.pdf(x, a),               simplex(3, 2), gamma_domain(3)),
+    st_case("multivariate_normal.logpdf", "points-mean-cov", lambda x, m, c: stats.multivariate_normal.logpdf(x, m, c), normal(4, 3), normal(3), spd(3)),
+    st_case("multivariate_normal.logpdf", "one-point-default-mean", lambda x, c: stats.multivariate_normal.logpdf(x, cov=c), normal(3), spd(3)),
+    st_case("multivariate_normal.logpdf", "variances", lambda x, m, v: stats.multivariate_normal.logpdf(x, m, v), normal(2, 3), normal(3), positive(3)),
+    st_case("multivariate_normal.pdf", "scalar-cov", lambda x, m, c: stats.multivariate_normal.pdf(x, m, c), normal(2, 2), normal(2), positive()),
+    st_case("multivariate_normal.pdf", "dimension-1", lambda x, m, c: stats.multivariate_normal.pdf(x, m, c), normal(3), normal(), positive()),
+]
+COMPOSITE_CASES += STATS_CASES
 
 ALL_CASES = PRIMITIVE_CASES + COMPOSITE_CASES
 

@@ -45,11 +45,15 @@ from tinytorch.autograd import Dual, Variable, gradcheck, jacfwd, jacrev, jvp, r
 from tinytorch.autograd import api as tt_api
 from tinytorch.autograd.levels import Box
 from tinytorch.autograd.primitive import NonDifferentiable, Primitive
+from tinytorch.scipy import stats
 
 by_id = pytest.mark.parametrize("case", ALL_CASES, ids=[c.id for c in ALL_CASES])
 PRIMITIVE_IDS = {c.id for c in PRIMITIVE_CASES}
 # The public namespaces besides tt's own, by the prefix of their names in the cases
 NAMESPACES = {"linalg": tt_api.linalg, "scipy.special": tinytorch.scipy.special}
+
+# tinytorch.scipy.stats: a namespace per distribution, its functions named "scipy.stats.norm.logpdf"
+NAMESPACES.update({f"scipy.stats.{name}": getattr(stats, name) for name in stats.__all__})
 
 
 def public_names() -> set[str]:

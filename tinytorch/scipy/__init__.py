@@ -4,4 +4,5 @@
 `tinytorch.scipy.integrate`: solve_ivp, odeint.
 `tinytorch.scipy.linalg`: expm.
 `tinytorch.scipy.special`: the gamma, beta, error and Bessel functions, logsumexp, ...
+`tinytorch.scipy.stats`: norm, t, chi2, beta, gamma, poisson, dirichlet, multivariate_normal.
 """
