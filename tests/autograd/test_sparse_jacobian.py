@@ -60,6 +60,38 @@ def test_the_pass_counts_of_the_issue():
     assert plan(sparsity(arrowhead)(x), "forward").passes[0] == 40  # what a one-mode colouring costs
 
 
+def test_a_pattern_of_another_input_is_never_returned_wrong():
+    # the pattern read at the first input (a where's branch, another argument's zeros) is checked
+    # at every call by a probe riding in the batched pass, and traced again where it misses
+    g = lambda x: tt.where(x > 0, x, tt.roll(x, 1) * 3.0)  # noqa: E731
+    coloured = jacobian(g, sparsity="auto")
+    coloured(np.ones(6))
+    np.testing.assert_array_equal(coloured(-np.ones(6)).toarray(), jacobian(g)(-np.ones(6)))
+    product = jacobian(lambda x, a: a @ x, sparsity="auto")
+    product(np.ones(5), np.eye(5))
+    dense = np.arange(25.0).reshape(5, 5)
+    np.testing.assert_array_equal(product(np.ones(5), dense).toarray(), dense)
+    quadratic = hessian(lambda x, a: x @ (a @ x), sparsity="auto")
+    quadratic(np.ones(5), np.eye(5))
+    np.testing.assert_allclose(quadratic(np.ones(5), dense).toarray(), dense + dense.T)
+
+
+def test_a_given_pattern_too_narrow_is_refused():
+    with pytest.raises(ValueError, match="misses nonzeros"):
+        jacobian(tridiagonal, sparsity=np.eye(6))(np.ones(6))
+    with pytest.raises(ValueError, match="misses nonzeros"):
+        jacobian(tridiagonal, sparsity=np.zeros((6, 6)))(np.ones(6))
+    with pytest.raises(ValueError, match="misses nonzeros"):
+        hessian(lambda x: tt.sum(x[1:] * x[:-1]), sparsity=np.eye(5))(np.ones(5))
+
+
+def test_dense_patterns_skip_the_colouring():
+    x = np.linspace(0.5, 1.5, 400)
+    found = jacobian(lambda x: tt.sum(x) * x, sparsity="auto")
+    np.testing.assert_allclose(found(x).toarray(), jacobian(lambda x: tt.sum(x) * x)(x), rtol=1e-12)
+    assert sum(found.last_plan.passes) == 400
+
+
 def test_a_given_pattern_is_used_and_checked():
     x = np.linspace(0.1, 1.0, 10)
     pattern = sparsity(tridiagonal)(x)

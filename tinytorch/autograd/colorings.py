@@ -77,8 +77,11 @@ TABU_MOVES = 15_000
 
 def column_coloring(pattern: sp.csr_array) -> np.ndarray:
     """Columns coloured so that no two of a colour share a row."""
-    intersections = _without_diagonal(pattern.T @ pattern)
     fewest = int(np.diff(pattern.indptr).max(initial=0))  # a row's columns all differ
+    n = pattern.shape[1]
+    if n > 100 and fewest > n // 2:  # colouring saves less than half: a colour each, without P^T P
+        return np.arange(n)
+    intersections = _without_diagonal(pattern.T @ pattern)
     colors = _best_greedy(_neighbours(intersections), _greedy, fewest)
     if len(colors) <= TABU_VERTICES:
         colors = _fewer_colors(intersections, colors, fewest)
@@ -88,6 +91,9 @@ def column_coloring(pattern: sp.csr_array) -> np.ndarray:
 def star_coloring(pattern: sp.csr_array) -> np.ndarray:
     """The vertices of a symmetric pattern's graph coloured with no two neighbours alike
     and no path on four vertices in two colours."""
+    n = pattern.shape[0]
+    if n > 100 and np.diff(pattern.indptr).max(initial=0) > n // 2:  # a hub: the search is O(n d^3)
+        return np.arange(n)
     return _best_greedy(_neighbours(pattern), _greedy_star, 1)
 
 

@@ -149,37 +149,83 @@ class SparseJacobian:
         key = (x.shape, x.dtype)
         found = self._plans.get(key)
         if found is None:
-            pattern = self.sparsity
-            if pattern is None:
-                pattern = sparsity(self.f, self.argnums)(*args, **kwargs)
+            pattern = self.sparsity if self.sparsity is not None else self._traced(args, kwargs)
             if pattern.shape[1] != x.size:
                 raise ValueError(f"jacobian: the sparsity pattern has {pattern.shape[1]} columns, the input {x.size}")
             found = self._plans[key] = plan(pattern, self.mode)
+        jacobian, missed = self._evaluate(found, args, kwargs, inputs)
+        if missed:
+            # a pattern read at another input (a branch, a where, the zeros of another argument)
+            # or given too narrow: never returned, traced again here and joined to the old one
+            if self.sparsity is not None:
+                raise ValueError(
+                    "jacobian: the sparsity pattern given misses nonzeros of the Jacobian at this input "
+                    "(a probe J v disagrees with the coloured result); pass sparsity='auto' or a wider pattern"
+                )
+            pattern = as_pattern(found.pattern + self._traced(args, kwargs))
+            found = self._plans[key] = plan(pattern, self.mode)
+            jacobian, missed = self._evaluate(found, args, kwargs, inputs)
+            if missed:
+                raise RuntimeError(
+                    "jacobian(sparsity='auto'): the traced pattern misses nonzeros (a bug: please report)"
+                )
         self.last_plan = found
-        return self._evaluate(found, args, kwargs, inputs)
+        return jacobian
 
-    def _evaluate(self, plan: Plan, args: tuple, kwargs: dict, inputs: Inputs) -> sp.csr_array:
+    def _traced(self, args: tuple, kwargs: dict) -> sp.csr_array:
+        found = sparsity(self.f, self.argnums)(*args, **kwargs)
+        x = diff_inputs(args, self.argnums, "jacobian").values[0]
+        if found.shape[1] != x.size:
+            raise ValueError(f"jacobian: the sparsity pattern has {found.shape[1]} columns, the input {x.size}")
+        return found
+
+    def _evaluate(self, plan: Plan, args: tuple, kwargs: dict, inputs: Inputs) -> tuple[sp.csr_array, bool]:
+        """The coloured Jacobian, and whether it missed nonzeros: one random direction more
+        rides along in a batched pass (J v in the forward pass, or u^T J in a reverse-only
+        plan's) and is compared with the same product of the result."""
         pattern = plan.pattern
-        m = pattern.shape[0]
+        m, n = pattern.shape
         rows = np.repeat(np.arange(m), np.diff(pattern.indptr))
         cols = pattern.indices
         values = np.zeros(pattern.nnz)
         x = inputs.values[0]
-        dtype = np.float64
         call = Call(self.f, args, kwargs, self.argnums)
-        if plan.column_colors is not None and plan.passes[0]:
-            tangents = _seeds(plan.column_colors).astype(x.dtype)
-            out = _pushed(call, inputs, tangents, m, self.chunk_size, self.executor)
-            dtype = out.dtype
+        forward, reverse = plan.passes
+        probe_forward = forward > 0 or reverse == 0
+        probe = np.random.default_rng(0).standard_normal(n if probe_forward else m)
+        dtype = x.dtype
+        if probe_forward:
+            colors = plan.column_colors if forward else np.full(n, -1)
+            out = _pushed(
+                call, inputs, np.vstack([_seeds(colors), probe]).astype(x.dtype), m, self.chunk_size, self.executor
+            )
+            dtype, probed, out = out.dtype, out[-1], out[:-1]
             taken = ~plan.from_reverse
-            values[taken] = out[plan.column_colors[cols[taken]], rows[taken]]
-        if plan.row_colors is not None and plan.passes[1]:
+            values[taken] = out[plan.column_colors[cols[taken]], rows[taken]] if forward else 0.0
+        if reverse:
             cotangents = _seeds(plan.row_colors)
-            out = _pulled(call, inputs, cotangents, self.chunk_size, self.executor)
-            dtype = out.dtype
+            out = _pulled(
+                call,
+                inputs,
+                cotangents if probe_forward else np.vstack([cotangents, probe]),
+                self.chunk_size,
+                self.executor,
+            )
+            dtype = out.dtype if not probe_forward else np.result_type(dtype, out.dtype)
+            if not probe_forward:
+                probed, out = out[-1], out[:-1]
             taken = plan.from_reverse
             values[taken] = out[plan.row_colors[rows[taken]], cols[taken]]
-        return sp.csr_array((values.astype(dtype), pattern.indices, pattern.indptr), shape=pattern.shape)
+        found = sp.csr_array((values.astype(dtype), pattern.indices, pattern.indptr), shape=pattern.shape)
+        product, magnitude = (found, abs(found)) if probe_forward else (found.T, abs(found).T)
+        scale = magnitude @ np.abs(probe) + np.abs(probed)
+        missed = np.abs(product @ probe - probed) > _PROBE_TOLERANCE[np.dtype(dtype).itemsize] * scale + 1e-300
+        return found, bool(missed.any())
+
+
+# how far the probe may differ from the coloured result's product (relative to the sum of
+# magnitudes): the rounding of two summation orders, by precision
+_PROBE_TOLERANCE = {8: 1e-9, 4: 1e-3, 2: 1e-1}
 
 
 def check_sparsity(sparsity: Any, transform: str) -> Any:
@@ -248,19 +294,47 @@ class SparseHessian:
         x = inputs.values[0]
         key = (x.shape, x.dtype)
         if key not in self._plans:
-            pattern = self.sparsity
-            if pattern is None:
-                pattern = hessian_sparsity(self.f, self.argnums)(*args, **kwargs)
-            pattern = as_pattern(pattern)
-            if pattern.shape != (x.size, x.size):
-                raise ValueError(f"hessian: the sparsity pattern is {pattern.shape}, the input has {x.size} elements")
-            pattern = as_pattern(pattern + pattern.T)
-            self._plans[key] = (pattern, star_coloring(pattern))
-        pattern, colors = self._plans[key]
-        self.colors = colors
+            given = (
+                self.sparsity if self.sparsity is not None else hessian_sparsity(self.f, self.argnums)(*args, **kwargs)
+            )
+            self._plans[key] = self._colored(given, x.size)
+        found, missed = self._evaluate(*self._plans[key], args, kwargs, inputs)
+        if missed:  # as SparseJacobian: a pattern of another input, or given too narrow
+            if self.sparsity is not None:
+                raise ValueError(
+                    "hessian: the sparsity pattern given misses nonzeros of the Hessian at this input "
+                    "(a probe H v disagrees with the coloured result); pass sparsity='auto' or a wider pattern"
+                )
+            traced = hessian_sparsity(self.f, self.argnums)(*args, **kwargs)
+            self._plans[key] = self._colored(self._plans[key][0] + traced, x.size)
+            found, missed = self._evaluate(*self._plans[key], args, kwargs, inputs)
+            if missed:
+                raise RuntimeError(
+                    "hessian(sparsity='auto'): the traced pattern misses nonzeros (a bug: please report)"
+                )
+        self.colors = self._plans[key][1]
+        return found
+
+    @staticmethod
+    def _colored(pattern: Any, n: int) -> tuple:
+        pattern = as_pattern(pattern)
+        if pattern.shape != (n, n):
+            raise ValueError(f"hessian: the sparsity pattern is {pattern.shape}, the input has {n} elements")
+        pattern = as_pattern(pattern + pattern.T)
+        return pattern, star_coloring(pattern)
+
+    def _evaluate(self, pattern: Any, colors: Any, args: tuple, kwargs: dict, inputs: Inputs) -> tuple:
+        """The Hessian from one batched pass of Hessian-vector products, one per colour and
+        one more in a random direction v, and whether H v disagrees with the result's."""
+        x = inputs.values[0]
         gradient = Call(grad(self.f, self.argnums), args, kwargs, self.argnums)
-        compressed = _pushed(gradient, inputs, _seeds(colors).astype(x.dtype), x.size, None, None)
-        return _symmetric_entries(pattern, colors, compressed)
+        probe = np.random.default_rng(0).standard_normal(x.size)
+        seeds = np.vstack([_seeds(colors), probe]).astype(x.dtype)
+        compressed = _pushed(gradient, inputs, seeds, x.size, None, None)
+        found = _symmetric_entries(pattern, colors, compressed[:-1])
+        scale = abs(found) @ np.abs(probe) + np.abs(compressed[-1])
+        tolerance = _PROBE_TOLERANCE[np.dtype(compressed.dtype).itemsize]
+        return found, bool(np.any(np.abs(found @ probe - compressed[-1]) > tolerance * scale + 1e-300))
 
 
 def _symmetric_entries(pattern: sp.csr_array, colors: np.ndarray, compressed: np.ndarray) -> sp.csr_array:

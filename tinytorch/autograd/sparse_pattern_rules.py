@@ -18,7 +18,7 @@ rules come from the primitive's kind:
 - a `tt.jit` call: its staged program's pattern.
 
 A primitive with no rule here (a user's custom primitive, a solve) is treated as
-dense, and sparse_patterns.py names it in a warning. A pattern never misses a nonzero: it
+dense, and sparse_patterns.py names it in a warning. A pattern never misses a nonzero at the input traced: it
 can only hold entries whose derivative happens to be zero at this input.
 """
 

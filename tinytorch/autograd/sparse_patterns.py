@@ -5,8 +5,11 @@ walks the graph in creation order carrying, for every recorded value, the set of
 input elements each of its elements depends on: a boolean sparse matrix, one row
 per element. Each node's pattern is the product of its primitive's local pattern
 (sparse_pattern_rules.py) with its inputs' patterns, the chain rule on patterns. No value
-is perturbed: a pattern never misses a nonzero, whatever the input. Control flow is
-followed as it runs at x (a branch on a value takes the branch taken there).
+is perturbed, and the pattern never misses a nonzero of the Jacobian at x. It is the
+pattern of the program as it runs at x: a branch on a value, the side a `where` takes,
+the zeros of a constant matrix are read there, so at another input it may miss
+entries. `jacobian`/`hessian(sparsity=...)` check every result they return with a
+random probe riding in the batched pass, and trace again where one misses.
 
 `hessian_sparsity(f)(x)` is the pattern of the gradient's Jacobian: the same walk
 over the graph of a differentiable backward pass, made symmetric.
