@@ -30,6 +30,8 @@ import numpy as np
 
 import tinytorch as tt
 from tinytorch.autograd import hvp, jvp
+from tinytorch.scipy import linalg as scipy_linalg
+from tinytorch.scipy import signal as scipy_signal
 from tinytorch.scipy import special, stats
 
 # --- input generators: shape -> (rng -> float64 array) ------------------------------------
@@ -511,6 +513,54 @@ DECOMPOSITION_CASES = [
     case("expm_frechet", "jvp-of-expm",      lambda a, e: jvp(tt.linalg.expm, (a,), (e,))[1],      normal(2, 2), normal(2, 2), calls=("linalg.expm",)),
     case("expm_frechet", "stack-jvp-of-expm", lambda a, e: jvp(tt.linalg.expm, (a,), (e,))[1],     normal(2, 2, 2), normal(2, 2, 2), calls=("linalg.expm",)),
 ]
+
+# --- tinytorch.scipy.linalg and tinytorch.scipy.signal ----------------------------------------
+# Their functions are named "scipy.linalg.<name>" and "scipy.signal.<name>" in `calls`.
+# Triangular and banded matrices fill every entry, read or not: finite differences of the
+# entries a solve never reads are 0, which the derivatives must be too.
+
+# a diagonal of magnitude in [1, 2], the other entries (both triangles) small
+triangular = _matrices(lambda rng, n: np.diag(rng.choice([-1.0, 1.0], n) * rng.uniform(1.0, 2.0, n)) + 0.3 * rng.standard_normal((n, n)))
+# SPD plus a skew part: eigenvalues with positive real parts, so a real principal square root
+positive_real_part = _matrices(lambda rng, n: (q := _orthogonal(rng, n)) @ np.diag(rng.uniform(1, 2, n)) @ q.T + 0.3 * (k := rng.standard_normal((n, n))) - 0.3 * k.T)
+
+
+def banded(lower: int, upper: int, *shape: int) -> Gen:
+    """(Stacks of) band matrices by diagonals, (..., lower + upper + 1, n): a diagonal in [3, 4]
+    dominating, the unused corners of the storage filled too."""
+    *stack, n = shape
+    rows = np.arange(lower + upper + 1)[:, None]
+    return lambda rng: np.where(rows == upper, rng.uniform(3.0, 4.0, (*stack, 1, n)), 0.5 * rng.standard_normal((*stack, lower + upper + 1, n)))
+
+
+SCIPY_LINALG_SIGNAL_CASES = [
+    case("expm",             "scipy-linalg",          lambda a: scipy_linalg.expm(a),                               normal(3, 3), calls=("scipy.linalg.expm",)),
+    case("sqrtm",            "spd",                   lambda a: scipy_linalg.sqrtm(a),                              spd(3), calls=("scipy.linalg.sqrtm",)),
+    case("sqrtm",            "positive-real-part",    lambda a: scipy_linalg.sqrtm(a),                              positive_real_part(3), calls=("scipy.linalg.sqrtm",)),
+    case("sqrtm",            "stack",                 lambda a: scipy_linalg.sqrtm(a),                              spd(2, 3), calls=("scipy.linalg.sqrtm",)),
+    case("solve_triangular", "upper-vector",          lambda a, b: scipy_linalg.solve_triangular(a, b),             triangular(3), normal(3), calls=("scipy.linalg.solve_triangular",)),
+    case("solve_triangular", "lower-matrix",          lambda a, b: scipy_linalg.solve_triangular(a, b, lower=True), triangular(3), normal(3, 2), calls=("scipy.linalg.solve_triangular",)),
+    case("solve_triangular", "trans-1",               lambda a, b: scipy_linalg.solve_triangular(a, b, trans=1),    triangular(3), normal(3), calls=("scipy.linalg.solve_triangular",)),
+    case("solve_triangular", "trans-T-lower-unit-diagonal", lambda a, b: scipy_linalg.solve_triangular(a, b, "T", lower=True, unit_diagonal=True), triangular(3), normal(3, 2), calls=("scipy.linalg.solve_triangular",)),
+    case("solve_triangular", "stack-vector-rhs",      lambda a, b: scipy_linalg.solve_triangular(a, b, lower=True), triangular(2, 3), normal(3), calls=("scipy.linalg.solve_triangular",)),
+    case("solve_banded",     "tridiagonal-vector",    lambda ab, b: scipy_linalg.solve_banded((1, 1), ab, b),       banded(1, 1, 4), normal(4), calls=("scipy.linalg.solve_banded",)),
+    case("solve_banded",     "l2-u1-matrix",          lambda ab, b: scipy_linalg.solve_banded((2, 1), ab, b),       banded(2, 1, 4), normal(4, 2), calls=("scipy.linalg.solve_banded",)),
+    case("solve_banded",     "upper-only",            lambda ab, b: scipy_linalg.solve_banded((0, 2), ab, b),       banded(0, 2, 4), normal(4), calls=("scipy.linalg.solve_banded",)),
+    case("solve_banded",     "stack",                 lambda ab, b: scipy_linalg.solve_banded((1, 1), ab, b),       banded(1, 1, 2, 3), normal(3), calls=("scipy.linalg.solve_banded",)),
+    case("solve_sylvester",  "matrices",              lambda a, b, q: scipy_linalg.solve_sylvester(a, b, q),        positive_real_part(3), positive_real_part(2), normal(3, 2), calls=("scipy.linalg.solve_sylvester",)),
+    case("solve_sylvester",  "stack",                 lambda a, b, q: scipy_linalg.solve_sylvester(a, b, q),        positive_real_part(2, 2), positive_real_part(2), normal(2, 2, 2), calls=("scipy.linalg.solve_sylvester",)),
+    case("convolve",         "full-1d",               lambda x, y: scipy_signal.convolve(x, y),                     normal(5), normal(3), calls=("scipy.signal.convolve",)),
+    case("convolve",         "valid-2d",              lambda x, y: scipy_signal.convolve(x, y, "valid"),            normal(4, 5), normal(2, 3), calls=("scipy.signal.convolve",)),
+    case("convolve",         "valid-swapped",         lambda x, y: scipy_signal.convolve(x, y, "valid"),            normal(2, 3), normal(4, 5), calls=("scipy.signal.convolve",)),
+    case("convolve",         "same-2d",               lambda x, y: scipy_signal.convolve(x, y, "same"),             normal(3, 4), normal(2, 3), calls=("scipy.signal.convolve",)),
+    case("convolve",         "same-larger-kernel",    lambda x, y: scipy_signal.convolve(x, y, "same"),             normal(3), normal(6), calls=("scipy.signal.convolve",)),
+    case("convolve",         "full-3d",               lambda x, y: scipy_signal.convolve(x, y),                     normal(2, 3, 2), normal(2, 2, 2), calls=("scipy.signal.convolve",)),
+    case("convolve",         "valid-direct",          lambda x, y: scipy_signal.convolve(x, y, "valid", "direct"),  normal(6), normal(3), calls=("scipy.signal.convolve",)),
+    case("convolve",         "correlate-full",        lambda x, y: scipy_signal.correlate(x, y),                    normal(4), normal(3), calls=("scipy.signal.correlate",)),
+    case("convolve",         "correlate-valid-swapped", lambda x, y: scipy_signal.correlate(x, y, "valid"),         normal(2, 3), normal(3, 4), calls=("scipy.signal.correlate",)),
+    case("convolve",         "correlate-same",        lambda x, y: scipy_signal.correlate(x, y, "same"),            normal(3, 4), normal(2, 2), calls=("scipy.signal.correlate",)),
+]
+DECOMPOSITION_CASES += SCIPY_LINALG_SIGNAL_CASES
 
 LABELS = np.array([2, 0, 3])
 CROSS_ENTROPY_CASES = [

@@ -40,6 +40,8 @@ from primitive_cases import (
 
 import tinytorch
 import tinytorch as tt
+import tinytorch.scipy.linalg
+import tinytorch.scipy.signal
 import tinytorch.scipy.special
 from tinytorch.autograd import Dual, Variable, gradcheck, jacfwd, jacrev, jvp, registry, vjp
 from tinytorch.autograd import api as tt_api
@@ -50,7 +52,12 @@ from tinytorch.scipy import stats
 by_id = pytest.mark.parametrize("case", ALL_CASES, ids=[c.id for c in ALL_CASES])
 PRIMITIVE_IDS = {c.id for c in PRIMITIVE_CASES}
 # The public namespaces besides tt's own, by the prefix of their names in the cases
-NAMESPACES = {"linalg": tt_api.linalg, "scipy.special": tinytorch.scipy.special}
+NAMESPACES = {
+    "linalg": tt_api.linalg,
+    "scipy.special": tinytorch.scipy.special,
+    "scipy.linalg": tinytorch.scipy.linalg,
+    "scipy.signal": tinytorch.scipy.signal,
+}
 
 # tinytorch.scipy.stats: a namespace per distribution, its functions named "scipy.stats.norm.logpdf"
 NAMESPACES.update({f"scipy.stats.{name}": getattr(stats, name) for name in stats.__all__})

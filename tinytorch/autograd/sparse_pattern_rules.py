@@ -12,8 +12,9 @@ rules come from the primitive's kind:
   applied to an array of element numbers, says where each output element comes from;
 - reductions (sum, max, logsumexp, ...): an output element reads its whole group;
   along-axis maps (softmax, cumsum): the line it is on (the part before it, for cumsum);
-- products (matmul, einsum): the elements sharing an index, and where the other
-  operand is a constant, only where it is nonzero;
+- products (matmul, einsum) and convolve: the elements sharing an index (their
+  positions adding up, for convolve), and where the other operand is a constant, only
+  where it is nonzero;
 - linear algebra and losses: every input (a matrix function is dense in its matrix);
 - a `tt.jit` call: its staged program's pattern.
 
@@ -229,6 +230,25 @@ def _stacked_matmul(ans: Any, args: tuple, wanted: tuple) -> list:
     return out
 
 
+def convolve(ans: Any, args: tuple, wanted: tuple, kwargs: dict) -> list:
+    """convolve(x, y): output element n reads x[k] and y[j] with k + j = n + the mode's offset;
+    where the other operand is a constant, only the products with its nonzeros."""
+    ndim, mode = kwargs["ndim"], kwargs["mode"]
+    sx, sy, so = _shape(args[0]), _shape(args[1]), np.shape(ans)
+    if len(sx) != ndim or len(sy) != ndim:  # stacked operands (rules of rules)
+        return dense(ans, args, wanted, kwargs)
+    offset = {"full": 0, "valid": np.subtract(sy, 1), "same": np.subtract(sy, 1) // 2}[mode]
+    at = np.indices(sx).reshape(ndim, -1, 1) + np.indices(sy).reshape(ndim, 1, -1) - np.reshape(offset, (-1, 1, 1))
+    inside = np.all((at >= 0) & (at < np.reshape(so, (ndim, 1, 1))), axis=0)  # (x element, y element)
+    if len(wanted) == 1:
+        nonzero = _value(args[1 - wanted[0]]).reshape(-1) != 0
+        inside &= nonzero[None, :] if wanted == (0,) else nonzero[:, None]
+    xs, ys = np.nonzero(inside)
+    rows = np.ravel_multi_index(tuple(at[:, xs, ys]), so)
+    data = np.ones(rows.size, dtype=bool)
+    return [sp.csr_array((data, (rows, ys if i else xs)), shape=(int(np.prod(so)), np.size(args[i]))) for i in wanted]
+
+
 ALL = "all"  # the pattern of a dense local Jacobian, applied without forming it
 
 
@@ -270,11 +290,13 @@ RULES: dict[str, Rule] = {
     "matmul": matmul,
     "einsum": einsum,
     "jit_call": staged,
+    "convolve": convolve,
 }
 # dense by nature: a function of a whole matrix (dense within a stack, and across it here)
 DENSE = {
     "det", "logabsdet", "inv", "solve", "cholesky", "eigh", "lstsq", "adjugate", "adjugate_derivative",
-    "svd", "svdvals", "qr", "pinv", "expm", "expm_frechet",
+    "svd", "svdvals", "qr", "pinv", "expm", "expm_frechet", "sqrtm", "solve_triangular", "solve_banded",
+    "solve_sylvester",
 }  # fmt: skip
 
 
