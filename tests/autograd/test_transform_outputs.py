@@ -142,13 +142,21 @@ TRANSFORMS = {
 @pytest.mark.parametrize("call", list(TRANSFORMS.values()), ids=list(TRANSFORMS))
 def test_transforms_leave_no_reference_cycles(call):
     call()  # warm caches
-    gc.collect()
-    gc.disable()
-    try:
-        call()
-        assert gc.collect() == 0
-    finally:
-        gc.enable()
+    # other threads of the test process (a Dask cluster's, started by other tests) may leave
+    # cyclic garbage at any moment; a transform that leaves cycles leaves them at every call,
+    # so one clean call in three shows that it leaves none
+    found = []
+    for _ in range(3):
+        gc.collect()
+        gc.disable()
+        try:
+            call()
+            found.append(gc.collect())
+        finally:
+            gc.enable()
+        if found[-1] == 0:
+            break
+    assert min(found) == 0, f"cyclic garbage after each call: {found}"
 
 
 def test_casting_a_box_to_complex_is_refused():
