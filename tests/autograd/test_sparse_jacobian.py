@@ -6,29 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from sparse_maps import arrowhead, brusselator, tridiagonal
 
 import tinytorch as tt
 from tinytorch.autograd import hessian, jacobian, sparsity
 from tinytorch.autograd.sparse_jacobian import plan
-
-
-def tridiagonal(x):
-    return tt.concatenate([x[:1], x[:-2] - 2.0 * x[1:-1] + x[2:] + tt.sin(x[1:-1]), x[-1:]])
-
-
-def brusselator(x, side=6, a=1.0, b=3.0):
-    u, v = x[: side * side].reshape(side, side), x[side * side :].reshape(side, side)
-
-    def lap(w):
-        return tt.roll(w, 1, 0) + tt.roll(w, -1, 0) + tt.roll(w, 1, 1) + tt.roll(w, -1, 1) - 4.0 * w
-
-    du = a + u * u * v - (b + 1.0) * u + 0.1 * lap(u)
-    dv = b * u - u * u * v + 0.1 * lap(v)
-    return tt.concatenate([du.reshape(-1), dv.reshape(-1)])
-
-
-def arrowhead(x):
-    return tt.concatenate([tt.sum(x * x)[None], x[0] * x[1:] + tt.exp(x[1:])])
 
 
 def column_arrow(x):  # the transpose's structure: a dense column and a dense row, one output more

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from primitive_cases import ALL_CASES, Case
+from sparse_maps import arrowhead, brusselator, tridiagonal
 
 import tinytorch as tt
 from tinytorch.autograd import hessian, hessian_sparsity, jacobian, primitive, sparsity
@@ -49,28 +50,9 @@ def test_the_pattern_never_misses_a_nonzero(case: Case):
     assert missed.size == 0, f"{case.id}: the pattern misses the nonzeros at {missed[:5].tolist()}"
 
 
-def tridiagonal(x):
-    return tt.concatenate([x[:1], x[:-2] - 2.0 * x[1:-1] + x[2:] + tt.sin(x[1:-1]), x[-1:]])
-
-
 def laplacian_2d(x, n=6):
     u = tt.pad(x.reshape(n, n), ((1, 1), (1, 1)))
     return (u[:-2, 1:-1] + u[2:, 1:-1] + u[1:-1, :-2] + u[1:-1, 2:] - 4.0 * u[1:-1, 1:-1]).reshape(-1) ** 3
-
-
-def brusselator(x, n=5, a=1.0, b=3.0):
-    u, v = x[: n * n].reshape(n, n), x[n * n :].reshape(n, n)
-
-    def lap(w):
-        return tt.roll(w, 1, 0) + tt.roll(w, -1, 0) + tt.roll(w, 1, 1) + tt.roll(w, -1, 1) - 4.0 * w
-
-    du = a + u * u * v - (b + 1.0) * u + 0.1 * lap(u)
-    dv = b * u - u * u * v + 0.1 * lap(v)
-    return tt.concatenate([du.reshape(-1), dv.reshape(-1)])
-
-
-def arrowhead(x):
-    return tt.concatenate([tt.sum(x * x)[None], x[0] * x[1:] + tt.exp(x[1:])])
 
 
 STENCIL = sp.diags_array([1.0, -2.0, 1.0], offsets=[-1, 0, 1], shape=(7, 7)).toarray()
