@@ -956,6 +956,54 @@ STATS_CASES = [
 ]
 COMPOSITE_CASES += STATS_CASES
 
+# --- complex numbers ---------------------------------------------------------------------------
+# The parts of a complex number, on real inputs here like every case of the table;
+# tests/autograd/test_complex_table.py runs every case of ALL_CASES on complex inputs too.
+PRIMITIVE_CASES += [
+    case("real",      "of-real",                lambda x: tt.real(x),                       normal(3, 4)),
+    case("imag",      "of-real",                lambda x: tt.imag(x),                       normal(3, 4)),
+    case("conjugate", "of-real",                lambda x: tt.conjugate(x),                  normal(3, 4)),
+    case("conjugate", "conj-of-real",           lambda x: tt.conj(x),                       normal(4), calls=("conj",)),
+]
+
+
+def complex_normal(*shape: int) -> Gen:
+    return lambda rng: rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
+
+
+def complex_away(*shape: int) -> Gen:  # |z| in [0.3, 2]: away from the kink of abs at 0
+    return lambda rng: rng.uniform(0.3, 2.0, shape) * np.exp(1j * rng.uniform(-np.pi, np.pi, shape))
+
+
+# Functions that matter on complex inputs: complex in, or real in and complex out. Not in ALL_CASES
+# (whose inputs are real); test_complex_table.py checks them, and they count as coverage here.
+COMPLEX_CASES = [
+    case("real",      "of-complex",             lambda z: tt.real(z),                       complex_normal(3, 4)),
+    case("real",      "property",               lambda z: tt.array(z).real,                 complex_normal(4), calls=("array",)),
+    case("imag",      "of-complex",             lambda z: tt.imag(z),                       complex_normal(3, 4)),
+    case("imag",      "property",               lambda z: tt.array(z).imag,                 complex_normal(4), calls=("array",)),
+    case("conjugate", "of-complex",             lambda z: tt.conjugate(z),                  complex_normal(3, 4)),
+    case("conjugate", "method",                 lambda z: tt.array(z).conj() * z,           complex_normal(4), calls=("array",)),
+    case("absolute",  "of-complex",             lambda z: tt.abs(z),                        complex_away(3, 4), calls=("abs",)),
+    case("angle",     "of-complex",             lambda z: tt.angle(z),                      complex_away(3, 4)),
+    case("angle",     "degrees",                lambda z: tt.angle(z, deg=True),            complex_away(4)),
+    case("sign",      "of-complex",             lambda z: tt.sign(z),                       complex_away(4)),
+    case("real_if_close", "close",              lambda z: tt.real_if_close(z + 0j * z),     normal(4)),
+    case("real_if_close", "not-close",          lambda z: tt.real_if_close(z),              complex_normal(4)),
+    case("multiply",  "real-times-complex",     lambda x: x * (1.0 + 2.0j),                 normal(3)),
+    case("multiply",  "real-times-complex-array", lambda x, z: x * z,                       normal(3, 1), complex_normal(4)),
+    case("exp",       "of-imaginary",           lambda x: tt.exp(1j * x),                   normal(4)),
+    case("astype",    "real-to-complex",        lambda x: tt.astype(x, np.complex128) ** 2, normal(4)),
+    case("var",       "of-complex",             lambda z: tt.var(z, axis=0),                complex_normal(3, 2)),
+    case("std",       "of-complex",             lambda z: tt.std(z),                        complex_normal(5)),
+    case("mean",      "of-complex",             lambda z: tt.mean(z, axis=1),               complex_normal(2, 3)),
+    case("vdot",      "of-complex",             lambda a, b: tt.vdot(a, b),                 complex_normal(2, 2), complex_normal(2, 2)),
+    case("dot",       "of-complex",             lambda a, b: tt.dot(a, b),                  complex_normal(2, 3), complex_normal(3)),
+    case("einsum",    "cast-to-complex",        lambda a, b: tt.einsum("ij,j->i", a, b, dtype=np.complex128), normal(2, 3), normal(3)),
+    case("linalg.norm", "of-complex",           lambda z: tt.linalg.norm(z),                complex_normal(5)),
+    case("sqrt",      "holomorphic-chain",      lambda z: tt.log(z) * tt.sqrt(z) / (1.0 + z * z), lambda rng: rng.uniform(0.5, 2, 4) + 0.5j * rng.standard_normal(4)),
+]
+
 ALL_CASES = PRIMITIVE_CASES + COMPOSITE_CASES
 
 # The public composites that must each have cases of their own.
@@ -1025,6 +1073,10 @@ NONDIFFERENTIABLE_CALLS = {
     "ndim": lambda x, y: tt.ndim(x),
     "size": lambda x, y: tt.size(x),
     "result_type": lambda x, y: tt.result_type(x, y),
+    "iscomplex": lambda x, y: tt.iscomplex(x + 1j * y),
+    "isreal": lambda x, y: tt.isreal(x + 0j),
+    "iscomplexobj": lambda x, y: tt.iscomplexobj(x),
+    "isrealobj": lambda x, y: tt.isrealobj(x),
 }
 
 # Constructors: NumPy's own, with no differentiable input.

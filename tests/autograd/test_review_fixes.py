@@ -553,9 +553,15 @@ def test_einsum_out_on_plain_arrays_is_numpys():
     assert outcome(lambda: tt.einsum("ij,j->i", M, W, out=np.zeros(2, np.float32))) == refused
 
 
-def test_einsum_cast_to_complex_on_a_box_is_refused():
-    with pytest.raises(TypeError, match="real types only"):
-        np.einsum("ij,j->i", Variable(M, requires_grad=True), W, dtype=complex)
+def test_einsum_cast_to_complex_on_a_box_keeps_the_derivative():
+    # it was refused while tinytorch was real; d Re(g . (M W)) / dM = Re(g) W^T, closed form
+    m = Variable(M, requires_grad=True)
+    out = np.einsum("ij,j->i", m, W, dtype=complex)
+    np.testing.assert_allclose(out.data, np.einsum("ij,j->i", M, W, dtype=complex), rtol=1e-14)
+    g = np.arange(1.0, out.shape[0] + 1) * (1 - 2j)
+    out.backward(g)
+    np.testing.assert_allclose(m.grad, np.outer(g.real, W), rtol=1e-14)
+    assert m.grad.dtype == np.float64
 
 
 # --- det at NaN and inf -------------------------------------------------------------------------

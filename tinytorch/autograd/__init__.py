@@ -17,7 +17,7 @@ from .levels import enable_grad, is_grad_enabled, no_grad
 from .primitive import Primitive, registry
 from .reach import register_random_state
 from .reverse import Variable
-from .transforms import grad, hvp, jvp, value_and_grad, vjp
+from .transforms import grad, holomorphic_grad, hvp, jvp, value_and_grad, vjp
 
 __all__ = [
     "Variable",
@@ -26,6 +26,7 @@ __all__ = [
     "enable_grad",
     "is_grad_enabled",
     "grad",
+    "holomorphic_grad",
     "value_and_grad",
     "jvp",
     "vjp",

@@ -5,8 +5,10 @@ and which of them need a cotangent. `backprop` walks the nodes reachable from
 the seeds in reverse creation order, which is topological because a node is
 always made after its inputs, with an explicit stack: no recursion, any depth.
 Each node's VJP rules turn its cotangent into cotangents of its inputs, summed
-per input. Without `create_graph` the rules run on plain values; with it they
-run on the Variables themselves and are recorded too, so the result can be
+per input; a real input of an op with a complex output keeps the real part of
+its cotangent (the transpose of embedding the reals in the complex numbers).
+Without `create_graph` the rules run on plain values; with it they run on the
+Variables themselves and are recorded too, so the result can be
 differentiated again. Without `retain_graph` a node drops its inputs once pulled
 back, so the graph's memory goes as the pass goes.
 
@@ -25,6 +27,8 @@ from typing import Any
 from . import versions
 from .broadcasting import unbroadcast
 from .levels import Box
+from .primitive import is_complex
+from .rules.math import real_p
 from .versions import written_after
 
 _FREED = (
@@ -84,17 +88,25 @@ def _pull_back(node: Any, g: Any, args: tuple, level: int, create_graph: bool, c
     if prim.vjp_joint is not None:
         pulled = prim.vjp_joint(g, ans, *values, **kwargs)
         for i in node._argnums:
-            if pulled[i] is not None:
-                _accumulate(cotangents, args[i], pulled[i])
+            c = pulled[i]
+            if c is not None:
+                _accumulate(cotangents, args[i], real_p(c) if _drops_imaginary(c, values[i]) else c)
         return
     broadcasting = prim.broadcasting and len(args) > 1  # one argument is never broadcast
     for i in node._argnums:
         c = prim.vjps[i](g, ans, *values, **kwargs) if kwargs else prim.vjps[i](g, ans, *values)
         if broadcasting and c.shape != values[i].shape:
             c = unbroadcast(c, values[i], g, ans)
+        if _drops_imaginary(c, values[i]):
+            c = real_p(c)
         parent = args[i]
         previous = cotangents.get(parent)
         cotangents[parent] = c if previous is None else previous + c
+
+
+def _drops_imaginary(c: Any, x: Any) -> bool:
+    """Whether cotangent c is complex for a real x, which takes its real part."""
+    return c.dtype.kind == "c" and not is_complex(x)
 
 
 def _accumulate(cotangents: dict, node: Any, c: Any) -> None:

@@ -131,6 +131,14 @@ class BoxOps:
         return api.transpose(self)
 
     @property
+    def real(self) -> Any:
+        return api.real(self)
+
+    @property
+    def imag(self) -> Any:
+        return api.imag(self)
+
+    @property
     def mT(self) -> Any:
         return api.swapaxes(self, -1, -2)
 
@@ -285,6 +293,8 @@ class BoxOps:
     def log(self): return api.log(self)
     def sqrt(self): return api.sqrt(self)
     def abs(self): return api.absolute(self)
+    def conj(self): return api.conjugate(self)
+    def conjugate(self): return api.conjugate(self)
     def sin(self): return api.sin(self)
     def cos(self): return api.cos(self)
     def tan(self): return api.tan(self)

@@ -20,7 +20,7 @@ from . import versions
 from .box_ops import BoxOps, as_updated, own
 from .broadcasting import expanded, lifted
 from .levels import FORWARD_BASE, Box, level_for_hand_made_box, level_of
-from .values import PLAIN_SCALARS, is_float, real_floats, real_operand
+from .values import complex_only_if, is_inexact
 from .views import update
 
 
@@ -43,12 +43,12 @@ class Dual(Box, BoxOps):
         value = own(primal)
         inner = level_of(value)
         if tangent is not None:
-            if not isinstance(value, Box) and not is_float(value):
+            if not isinstance(value, Box) and not is_inexact(value):
                 raise TypeError(
-                    f"a Dual with a tangent needs a floating-point primal, got dtype {value.dtype}; "
+                    f"a Dual with a tangent needs a floating-point primal (or a complex one), got dtype {value.dtype}; "
                     "write 3.0 rather than 3, or pass a float array"
                 )
-            tangent = real_floats(own(tangent), "Dual: the tangent")
+            tangent = complex_only_if(own(tangent), value, "Dual: the tangent")
             if np.shape(tangent) != np.shape(value):
                 raise ValueError(f"Dual: tangent shape {np.shape(tangent)} differs from primal shape {np.shape(value)}")
             if tangent.dtype != value.dtype:
@@ -120,11 +120,11 @@ class Dual(Box, BoxOps):
         if isinstance(x, Box):
             xv, tx = x._value, x._tangent
         else:
-            xv, tx = (x if type(x) in PLAIN_SCALARS else real_operand(x)), None
+            xv, tx = x, None
         if isinstance(y, Box):
             yv, ty = y._value, y._tangent
         else:
-            yv, ty = (y if type(y) in PLAIN_SCALARS else real_operand(y)), None
+            yv, ty = y, None
         ans = prim.array_impl(xv, yv, **kwargs) if kwargs else prim.array_impl(xv, yv)
         if tx is None and ty is None:
             t = None
@@ -156,8 +156,6 @@ def _apply_any(prim: Any, level: int, deep: bool, args: tuple, kwargs: dict) -> 
                 if tangents is None:
                     tangents = [None] * len(args)
                 tangents[i] = a._tangent
-        elif type(a) not in PLAIN_SCALARS:
-            real_operand(a)
     ans = prim(*primals, **kwargs) if deep else prim.array_impl(*primals, **kwargs)
     if tangents is None:
         return new_dual(ans, None, level)

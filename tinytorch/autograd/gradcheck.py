@@ -5,6 +5,10 @@ Order 2 checks the derivative functions themselves: x -> vjp(f, x)(u) and
 x -> jvp(f, x, v) for fixed random u, v, each in both modes, which covers
 reverse-over-reverse, forward-over-reverse, reverse-over-forward and
 forward-over-forward.
+
+Complex inputs and outputs are checked through their real and imaginary parts:
+f is seen as a real function of twice as many real numbers, which is what a
+derivative of a function of complex numbers is, holomorphic or not.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import numpy as np
 
 from . import api
 from .jacobian import jacobian
-from .primitive import unbox_all
+from .primitive import is_complex, unbox_all
 from .transforms import jvp, vjp
 from .tree import flatten, unflatten
 
@@ -109,8 +113,9 @@ def gradcheck(
     check_grads). At order 2 the derivatives of vjp(f, x)(u) and jvp(f, x, v), at random
     u and v, are checked with respect to x and to u or v.
 
-    `inputs` is an array or a tuple of float64 arrays (f's positional
-    arguments). Returns True or raises `GradcheckError` naming f, the mode,
+    `inputs` is an array or a tuple of float64 or complex128 arrays (f's
+    positional arguments); complex inputs and outputs are checked through their
+    real and imaginary parts. Returns True or raises `GradcheckError` naming f, the mode,
     and the worst (output, input) entry.
 
     >>> import numpy as np, tinytorch as tt
@@ -126,6 +131,7 @@ def gradcheck(
         raise ValueError(f"gradcheck: unknown modes {sorted(unknown)}")
     name = getattr(f, "__name__", repr(f))
     f = _on_copies(f)
+    f, values = _as_real(f, values)
     _check(f, values, eps, atol, rtol, modes, f"gradcheck of {name} (order 1)")
     if order == 2:
         for what, derivative, directions in _derivative_functions(f, values, modes):
@@ -143,12 +149,32 @@ def _float64_arrays(inputs: Any) -> list:
                 f"gradcheck takes arrays as inputs (f's positional arguments); input {i} is a "
                 f"{type(x).__name__}: wrap f to take its leaves as arrays"
             )
-        if np.result_type(x) != np.float64:
+        dtype = np.result_type(x)
+        if dtype not in (np.float64, np.complex128):
             raise TypeError(
-                f"gradcheck needs float64 inputs for accurate differences; input {i} is {np.result_type(x)}"
+                f"gradcheck needs float64 or complex128 inputs for accurate differences; input {i} is {dtype}"
             )
-        values.append(np.array(x, dtype=np.float64, copy=True))
+        values.append(np.array(x, dtype=dtype, copy=True))
     return values
+
+
+def _as_real(f: Callable, values: list) -> tuple[Callable, list]:
+    """f as a function of real arrays with real outputs: each complex input is given as
+    its real and imaginary parts, each complex output leaf is returned as its real and
+    imaginary parts. f itself, when nothing is complex."""
+    complex_in = [is_complex(x) for x in values]
+    complex_out = any(is_complex(o) for o in flatten(f(*values))[0])
+    if not any(complex_in) and not complex_out:
+        return f, values
+
+    def real_f(*parts: Any) -> Any:
+        parts = iter(parts)
+        xs = [next(parts) + 1j * next(parts) if c else next(parts) for c in complex_in]
+        leaves = flatten(f(*xs))[0]
+        return [part for o in leaves for part in ((api.real(o), api.imag(o)) if is_complex(o) else (o,))]
+
+    real_values = [part for x, c in zip(values, complex_in) for part in ((x.real.copy(), x.imag.copy()) if c else (x,))]
+    return real_f, real_values
 
 
 def _derivative_functions(f: Callable, values: list, modes: Sequence[str]) -> list:

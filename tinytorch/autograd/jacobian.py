@@ -31,6 +31,7 @@ from .passes import (
     record,
     zeros_like,
 )
+from .primitive import is_complex
 from .tree import flatten, unflatten
 from .values import engine_constant
 
@@ -191,9 +192,12 @@ class Jacobian:
             if chosen is None:
                 # learn the output size from a recorded pass that reverse mode can reuse
                 recording = record(f, args, kwargs, argnums, "jacobian", inputs)
-                m = sum(np.size(output_value(o, recording.level)) for o in flatten(recording.out)[0])
+                outs = [output_value(o, recording.level) for o in flatten(recording.out)[0]]
+                m = sum(np.size(o) for o in outs)
                 n = sum(np.size(v) for v in values)
-                chosen = self._modes[signature] = "forward" if _prefer_forward(n, m) else "reverse"
+                # a complex output of real inputs has a (complex) Jacobian in forward mode only
+                forward = _prefer_forward(n, m) or any(is_complex(o) for o in outs)
+                chosen = self._modes[signature] = "forward" if forward else "reverse"
         self.last_mode = chosen
         call = Call(f, args, kwargs, argnums)
         if chosen == "forward":

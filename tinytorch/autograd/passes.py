@@ -22,16 +22,25 @@ from .levels import Box, new_transform_level, transform_running
 from .primitive import dtype_of
 from .reverse import Variable, leaf
 from .tree import LEAF, TreeDef, flatten, unflatten
-from .values import as_value, is_float
+from .values import as_value, is_inexact
 
 Argnums = int | Sequence[int]
 
 
+# A Jacobian of complex numbers is a complex matrix only for a holomorphic f: these refuse them
+_REAL_ONLY = frozenset({"jacobian", "hessian"})
+
+
 def float_input(x: Any, transform: str) -> Any:
     value = as_value(x)
-    if not is_float(value):
+    if transform in _REAL_ONLY and value.dtype.kind == "c":
         raise TypeError(
-            f"{transform} requires floating-point inputs, got dtype {value.dtype}; "
+            f"{transform} of a function of complex inputs: its Jacobian is not a complex matrix unless f is "
+            "holomorphic; use jvp and vjp, holomorphic_grad, or pass the real and imaginary parts as real inputs"
+        )
+    if not is_inexact(value):
+        raise TypeError(
+            f"{transform} requires floating-point inputs (or complex ones), got dtype {value.dtype}; "
             "pass floats (e.g. 3.0, or x.astype(float)) for the arguments being differentiated"
         )
     return value
@@ -115,22 +124,24 @@ def tangent_of(x: Any, level: int) -> Any:
     return x._tangent if isinstance(x, Dual) and x._level == level else None
 
 
-def float_output(value: Any, transform: str) -> None:
+def float_output(value: Any, transform: str, complex_ok: bool = False) -> None:
     """Transforms differentiate floating-point outputs only (as jax.grad does): the
-    derivative of anything else would be a silent zero."""
+    derivative of anything else would be a silent zero. `vjp` and `jvp` take complex
+    outputs too; a gradient or a Jacobian of one is defined only for holomorphic f."""
     dtype = getattr(value, "dtype", None)
     if dtype is None:
         if value is None or not isinstance(value, (int, float, complex, np.generic)):
             raise TypeError(f"{transform} needs f to return floating-point arrays, got {type(value).__name__}")
         dtype = np.result_type(value)
-    if dtype.kind != "f":
+    if dtype.kind == "c" and not complex_ok:
         raise TypeError(
-            f"{transform} needs f to return floating-point arrays, got dtype {dtype}"
-            + (
-                "; complex numbers are not supported yet"
-                if dtype.kind == "c"
-                else "; an integer or boolean output has no derivative (return a float, e.g. x.astype(float))"
-            )
+            f"{transform} needs f to return real arrays, got dtype {dtype}: differentiate a real function of "
+            "it (tt.real, tt.abs), use holomorphic_grad for a holomorphic f, or vjp and jvp"
+        )
+    if dtype.kind not in "fc":
+        raise TypeError(
+            f"{transform} needs f to return floating-point arrays, got dtype {dtype}; "
+            "an integer or boolean output has no derivative (return a float, e.g. x.astype(float))"
         )
 
 
@@ -209,7 +220,7 @@ def push_forward(
     leaves, out_def = flatten(out)
     out_values = [output_value(o, level) for o in leaves]
     for v in out_values:
-        float_output(v, "jvp")
+        float_output(v, "jvp", complex_ok=True)
     out_tangents = [tangent_of(o, level) for o in leaves]
     return Pushed(out_values, out_tangents, out_def)
 

@@ -182,6 +182,13 @@ def dtype_of(x: Any) -> np.dtype:
     return x.dtype if isinstance(x, Box) else np.result_type(x)
 
 
+def is_complex(x: Any) -> bool:
+    """Whether x holds complex numbers, read from its dtype (np.iscomplexobj would
+    dispatch back to tinytorch on a box)."""
+    dtype = getattr(x, "dtype", None)
+    return (dtype if isinstance(dtype, np.dtype) else np.asarray(x).dtype).kind == "c"
+
+
 class NonDifferentiable:
     """A function whose derivative is zero wherever it exists (comparisons,
     `floor`, `argmax`, ...): it sees plain values and returns plain values."""

@@ -24,7 +24,7 @@ from .levels import REVERSE_BASE, TRANSFORM_BASE, Box, grad_mode, level_for_hand
 from .primitive import unbox_all
 from .rules.shape import astype_p
 from .updates import UpdatesInPlace
-from .values import PLAIN_SCALARS, is_float, real_floats, saved_operand
+from .values import PLAIN_SCALARS, complex_only_if, is_inexact, saved_operand
 from .versions import root_of, sequence
 
 
@@ -128,9 +128,9 @@ class Variable(Box, BoxOps, UpdatesInPlace):
     def requires_grad(self, flag: bool) -> None:
         if self._prim is not None:
             raise RuntimeError("requires_grad can only be changed on leaf Variables; use .detach() on this one")
-        if flag and not is_float(self._value):
+        if flag and not is_inexact(self._value):
             raise TypeError(
-                f"only floating-point Variables can require grad, got dtype {self.dtype}; "
+                f"only floating-point Variables (or complex ones) can require grad, got dtype {self.dtype}; "
                 "write 5.0 rather than 5, or pass a float array"
             )
         if flag and not self._requires_grad:
@@ -216,13 +216,19 @@ class Variable(Box, BoxOps, UpdatesInPlace):
                     f"backward() needs `gradient=` for a non-scalar output (shape {np.shape(value)}); "
                     "grad can be implicitly created only for scalar outputs"
                 )
+            if np.iscomplexobj(value):
+                raise RuntimeError(
+                    "backward() of a complex output needs `gradient=`: grad can be implicitly created only "
+                    "for real outputs (differentiate tt.real(y) or tt.abs(y) ** 2, for example)"
+                )
             gradient = np.ones_like(value)
         else:
             if isinstance(gradient, Box) and gradient._level == self._level and not create_graph:
                 gradient = gradient._value
             if not isinstance(gradient, Box):
                 # a copy: it may become a leaf's .grad, which the caller's array must not be
-                gradient = np.array(real_floats(gradient, "backward(): gradient"), dtype=np.result_type(value))
+                gradient = complex_only_if(gradient, value, "backward(): gradient")
+                gradient = np.array(gradient, dtype=np.result_type(value))
             if gradient.shape != np.shape(value):
                 raise RuntimeError(
                     f"backward(): gradient has shape {gradient.shape}, output has shape {np.shape(value)}"

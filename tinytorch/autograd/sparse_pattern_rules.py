@@ -276,6 +276,9 @@ SELECTIONS = {
 }  # fmt: skip
 RULES: dict[str, Rule] = {
     "astype": identity,
+    "real": identity,
+    "imag": identity,  # of a real input, zero: a pattern may hold entries whose derivative is zero
+    "conjugate": identity,
     "where": where,
     "sum": reduction,
     "max": reduction,

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from .levels import Box
+from .primitive import is_complex
 
 _NUMPY_VALUES = (np.ndarray, np.generic)
 
@@ -63,8 +64,9 @@ def as_value(x: Any) -> Any:
     return value
 
 
-def is_float(value: Any) -> bool:
-    return value.dtype.kind == "f"
+def is_inexact(value: Any) -> bool:
+    """Whether value's dtype can carry a derivative: floating or complex."""
+    return value.dtype.kind in "fc"
 
 
 def owned_copy(x: Any) -> Any:
@@ -77,37 +79,42 @@ def owned_copy(x: Any) -> Any:
     return value
 
 
-def real_floats(x: Any, what: str) -> Any:
-    """x, refused if complex: casting a complex derivative to real would drop its
-    imaginary part (complex numbers are not supported yet)."""
-    if np.iscomplexobj(x if not isinstance(x, Box) else x.dtype.type(0)):
-        raise TypeError(f"{what} is complex; tinytorch does not support complex numbers yet")
+def complex_only_if(x: Any, like: Any, what: str) -> Any:
+    """x, a tangent or cotangent for `like`, refused if complex where `like` is real:
+    casting it to real would drop its imaginary part silently."""
+    if is_complex(x) and not is_complex(like):
+        raise TypeError(f"{what} is complex, for a real value; pass its real part (np.real) if that is what you mean")
     return x
 
 
-# Operand types that cannot change after the forward pass and are never complex
+# Operand types that cannot change after the forward pass: kept as they are
 PLAIN_SCALARS = frozenset(
-    {float, int, bool, np.float64, np.float32, np.float16, np.int64, np.int32, np.bool_, type(None)}
+    {
+        float,
+        int,
+        bool,
+        complex,
+        np.float64,
+        np.float32,
+        np.float16,
+        np.int64,
+        np.int32,
+        np.bool_,
+        np.complex128,
+        np.complex64,
+        type(None),
+    }
 )
-
-
-def real_operand(a: Any) -> Any:
-    """A plain operand of a differentiated op, refused if complex (its derivative
-    would come out wrong: complex numbers are not supported yet)."""
-    dtype = getattr(a, "dtype", None)
-    if isinstance(a, (complex, np.complexfloating)) or isinstance(dtype, np.dtype) and dtype.kind == "c":
-        raise TypeError("an operand is complex; tinytorch does not support complex numbers yet")
-    return a
 
 
 def saved_operand(a: Any) -> Any:
     """A plain operand as a node keeps it: arrays (NumPy's, lists, anything with
     __array__) copied, so that writes to the caller's arrays after the forward pass
-    cannot change the gradient; complex ones refused."""
+    cannot change the gradient."""
     if type(a) in PLAIN_SCALARS or isinstance(a, Box):
         return a
     if isinstance(a, np.ndarray) and borrowing is not None and borrowing():
-        return real_operand(a)  # traced by tt.jit: the program reads the caller's array at every call
+        return a  # traced by tt.jit: the program reads the caller's array at every call
     if isinstance(a, (np.ndarray, list)) or (hasattr(type(a), "__array__") and not isinstance(a, np.generic)):
         a = np.array(a)
-    return real_operand(a)
+    return a

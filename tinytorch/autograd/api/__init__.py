@@ -12,7 +12,25 @@ import numpy as np
 from . import linalg
 from .creation import array, asarray, astype, constructors, copy, full_like, like, linspace
 from .elementwise import *  # noqa: F403
-from .elementwise import clip, nan_to_num, polygamma, select, sinc, where
+from .elementwise import (
+    angle,
+    clip,
+    conj,
+    conjugate,
+    imag,
+    iscomplex,
+    iscomplexobj,
+    isreal,
+    isrealobj,
+    nan_to_num,
+    polygamma,
+    real,
+    real_if_close,
+    select,
+    sign,
+    sinc,
+    where,
+)
 from .index_tricks import c_, r_
 from .indexing import (
     argpartition,

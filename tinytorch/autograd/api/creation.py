@@ -4,6 +4,7 @@ NumPy's own; `array`/`asarray` (which stack boxes), `astype`, `full_like`,
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -59,15 +60,18 @@ def asarray(a: Any, dtype: Any = None) -> Any:
 
 
 def astype(x: Any, dtype: Any) -> Any:
-    """x as `dtype`; differentiable between floating types, plain otherwise."""
+    """x as `dtype`; differentiable between floating and complex types, plain otherwise.
+    Complex to real keeps the real part, with NumPy's ComplexWarning."""
     x = box_or_array(x)
     dtype = np.dtype(dtype)
-    if dtype.kind == "c" and is_box(x):
-        raise TypeError("astype(complex) of a Variable or Dual: tinytorch does not support complex numbers yet")
-    if not np.issubdtype(dtype, np.floating):
+    if not np.issubdtype(dtype, np.inexact):
         return np.asarray(unbox_all(x)).astype(dtype)
     if x.dtype == dtype:
         return x
+    if x.dtype.kind == "c" and dtype.kind != "c" and is_box(x):
+        warnings.warn(
+            "Casting complex values to real discards the imaginary part", np.exceptions.ComplexWarning, stacklevel=2
+        )
     return astype_p(x, dtype)
 
 

@@ -1,6 +1,7 @@
 """Elementwise functions with NumPy's names, and scipy.special's (erf, erfc,
 gammaln, digamma, polygamma): the table's primitives themselves, plus the few
-whose signature needs adapting (clip, where, select, nan_to_num, polygamma, sinc)."""
+whose signature needs adapting (clip, where, select, nan_to_num, polygamma, sinc),
+and complex numbers' parts (real, imag, conj, angle, sign of a complex number)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..levels import Box
-from ..primitive import innermost, unbox_all
+from ..primitive import NonDifferentiable, innermost, is_complex, unbox_all
 from ..rules import math as m
 from ..rules import special as s
 
@@ -33,11 +34,8 @@ psi = digamma
 
 globals().update(m.nondifferentiable)
 
-__all__ = [
-    name
-    for name in list(globals())
-    if not name.startswith("_") and name not in {"annotations", "Any", "Box", "np", "innermost", "unbox_all", "m", "s"}
-]
+_IMPORTED = {"annotations", "Any", "Box", "np", "innermost", "is_complex", "unbox_all", "m", "s", "NonDifferentiable"}
+__all__ = [name for name in list(globals()) if not name.startswith("_") and name not in _IMPORTED]
 
 
 def clip(a: Any, a_min: Any = None, a_max: Any = None, *, min: Any = None, max: Any = None) -> Any:  # noqa: A002
@@ -93,3 +91,52 @@ def polygamma(n: int, x: Any) -> Any:
 def sinc(x: Any) -> Any:
     """np.sinc(x) = sin(pi x) / (pi x), 1 at 0; differentiable to any order, at 0 too."""
     return m.sinc_p(x, n=0)
+
+
+# --- complex numbers ---------------------------------------------------------------------
+real, imag = m.real_p, m.imag_p
+conj = conjugate = m.conj_p
+
+
+def angle(z: Any, deg: bool = False) -> Any:
+    """np.angle: the argument of z, in radians (degrees with deg=True). Piecewise
+    constant on reals (0 or pi), so its derivative there is 0.
+
+    >>> import tinytorch as tt
+    >>> from tinytorch.autograd import grad
+    >>> complex(grad(lambda z: tt.angle(z))(1j))   # d/dx - i d/dy of atan2(y, x) at (0, 1)
+    (-1+0j)
+    """
+    if not is_complex(z):
+        return np.angle(unbox_all(z), deg=deg)
+    radians = m.arctan2(m.imag_p(z), m.real_p(z))
+    return radians * (180.0 / np.pi) if deg else radians
+
+
+class _Sign(NonDifferentiable):
+    """np.sign: piecewise constant on reals (derivative 0); x / |x| on complex
+    numbers (0 at 0), which is differentiable away from 0."""
+
+    def __call__(self, x: Any) -> Any:
+        if not (isinstance(x, Box) and is_complex(x)):
+            return super().__call__(x)
+        magnitude = m.absolute(x)
+        return m.where(magnitude == 0, 0.0, x / m.where(magnitude == 0, 1.0, magnitude))
+
+
+sign = _Sign("sign", np.sign)
+
+
+def real_if_close(a: Any, tol: float = 100) -> Any:
+    """np.real_if_close: a's real part if every imaginary part is within tol machine
+    epsilons of 0, else a as it is."""
+    plain = unbox_all(a)
+    if not is_complex(plain) or np.asarray(np.real_if_close(plain, tol)).dtype.kind == "c":
+        return a
+    return m.real_p(a)
+
+
+iscomplex = NonDifferentiable("iscomplex", np.iscomplex)
+iscomplexobj = NonDifferentiable("iscomplexobj", np.iscomplexobj)
+isrealobj = NonDifferentiable("isrealobj", np.isrealobj)
+isreal = NonDifferentiable("isreal", np.isreal)

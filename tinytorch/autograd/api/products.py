@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from ..primitive import is_complex
+from ..rules.math import conj_p as conjugate
 from ..rules.math import multiply
 from ..rules.products import einsum_p, matmul_p
 from ..rules.reductions import sum_p
@@ -130,10 +132,6 @@ def _einsum_dtype(operands: list, dtype: Any, casting: str) -> np.dtype:
                 f"Iterator operand {i} dtype could not be cast from {x.dtype!r} to {common!r} "
                 f"according to the rule {casting!r}"
             )
-    boxed = [type(x).__name__ for x in operands if is_box(x) and x.dtype.kind != "c"]
-    if common.kind == "c" and boxed:
-        # a cast to complex would drop the derivative
-        raise TypeError(f"einsum: dtype={common} on a {boxed[0]}: tinytorch differentiates real types only")
     return common
 
 
@@ -166,7 +164,8 @@ def dot(a: Any, b: Any) -> Any:
 
 
 def vdot(a: Any, b: Any) -> Any:
-    return sum_p(ravel(a) * ravel(b), (-1,), False)
+    """np.vdot: the dot product of the flattened arrays, a's conjugated."""
+    return sum_p(ravel(conjugate(a) if is_complex(a) else a) * ravel(b), (-1,), False)
 
 
 def inner(a: Any, b: Any) -> Any:

@@ -9,8 +9,10 @@ from typing import Any
 
 import numpy as np
 
-from ..primitive import NonDifferentiable
+from ..primitive import NonDifferentiable, is_complex
 from ..rules import reductions as r
+from ..rules.math import conj_p as conjugate
+from ..rules.math import real_p as real
 from ..rules.math import sqrt, square
 from ..rules.shape import Index, concatenate_p, getitem_p, reshape_p, transpose_p
 from ..values import box_or_array
@@ -52,7 +54,9 @@ def var(a: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
     a = box_or_array(a)
     axes = neg_axes(axis, a.ndim)
     centered = a - mean(a, axes, keepdims=True)
-    return r.sum_p(square(centered), axes, keepdims) / (_count(a.shape, axes) - ddof)
+    # NumPy's variance of complex numbers is the mean of |x - mean|**2, a real number
+    spread = real(centered * conjugate(centered)) if is_complex(a) else square(centered)
+    return r.sum_p(spread, axes, keepdims) / (_count(a.shape, axes) - ddof)
 
 
 def std(a: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
