@@ -71,7 +71,6 @@ def _to_returned(rule, nan_wins):
     operand NumPy returns: with a NaN operand, the NaN (maximum, minimum; PyTorch gives
     it to both operands, JAX to neither) or the other one (fmax, fmin, as both do); x
     when both are NaN."""
-
     def dx(t, ans, x, y):
         return where(isnan(x if nan_wins else y), t, rule(t, ans, x, y))
 
@@ -84,15 +83,9 @@ def _to_returned(rule, nan_wins):
 
 # --- arithmetic ------------------------------------------------------------------------
 add = elementwise("add", np.add, lambda t, ans, x, y: t, lambda t, ans, x, y: t, array_impl=operator.add)
-subtract = elementwise(
-    "subtract", np.subtract, lambda t, ans, x, y: t, lambda t, ans, x, y: -t, array_impl=operator.sub
-)
-multiply = elementwise(
-    "multiply", np.multiply, lambda t, ans, x, y: t * y, lambda t, ans, x, y: x * t, array_impl=operator.mul
-)
-divide = elementwise(
-    "divide", np.divide, lambda t, ans, x, y: t / y, lambda t, ans, x, y: -(t * ans) / y, array_impl=operator.truediv
-)
+subtract = elementwise("subtract", np.subtract, lambda t, ans, x, y: t, lambda t, ans, x, y: -t, array_impl=operator.sub)
+multiply = elementwise("multiply", np.multiply, lambda t, ans, x, y: t * y, lambda t, ans, x, y: x * t, array_impl=operator.mul)
+divide = elementwise("divide", np.divide, lambda t, ans, x, y: t / y, lambda t, ans, x, y: -(t * ans) / y, array_impl=operator.truediv)
 negative = elementwise("negative", np.negative, lambda t, ans, x: -t, array_impl=operator.neg)
 positive = elementwise("positive", np.positive, lambda t, ans, x: t)
 power = elementwise("power", np.power, _pow_dx, _pow_dy, array_impl=operator.pow)
@@ -102,15 +95,9 @@ reciprocal = elementwise("reciprocal", np.reciprocal, lambda t, ans, x: -t * squ
 square = elementwise("square", np.square, lambda t, ans, x: t * (2.0 * x))
 sqrt = elementwise("sqrt", np.sqrt, lambda t, ans, x: t * 0.5 / ans)
 cbrt = elementwise("cbrt", np.cbrt, lambda t, ans, x: t / (3.0 * square(ans)))
-absolute = Primitive(
-    "absolute",
-    np.absolute,
-    broadcasting=True,
-    array_impl=operator.abs,
+absolute = Primitive("absolute", np.absolute, broadcasting=True, array_impl=operator.abs,
     jvp=lambda t, ans, x: real_p(t * _conj_unit(x, ans)) if is_complex(x) else t * sign(x),
-    vjp=lambda g, ans, x: g * _conj_unit(x, ans) if is_complex(x) else g * sign(x),
-)
-
+    vjp=lambda g, ans, x: g * _conj_unit(x, ans) if is_complex(x) else g * sign(x))
 
 # --- complex numbers -----------------------------------------------------------------
 # Each is linear over the reals: its JVP is itself on the tangent, its VJP the
@@ -126,9 +113,8 @@ def _as_complex_like(g, x):
 
 
 real_p = Primitive("real", np.real, linear=True, vjp=lambda g, ans, x: _as_complex_like(g, x))
-imag_p = Primitive(
-    "imag", np.imag, linear=True, vjp=lambda g, ans, x: astype_p(g, x.dtype) * -1j if is_complex(x) else 0.0 * g
-)
+imag_p = Primitive("imag", np.imag, linear=True,
+    vjp=lambda g, ans, x: astype_p(g, x.dtype) * -1j if is_complex(x) else 0.0 * g)
 conj_p = Primitive("conjugate", np.conjugate, linear=True, vjp=lambda g, ans, x: conj_p(g))
 
 # --- exponents and logarithms --------------------------------------------------------
@@ -139,12 +125,8 @@ log = elementwise("log", np.log, lambda t, ans, x: t / x)
 log2 = elementwise("log2", np.log2, lambda t, ans, x: t / (x * LN2))
 log10 = elementwise("log10", np.log10, lambda t, ans, x: t / (x * LN10))
 log1p = elementwise("log1p", np.log1p, lambda t, ans, x: t / (x + 1.0))
-logaddexp = elementwise(
-    "logaddexp", np.logaddexp, lambda t, ans, x, y: t * exp(x - ans), lambda t, ans, x, y: t * exp(y - ans)
-)
-logaddexp2 = elementwise(
-    "logaddexp2", np.logaddexp2, lambda t, ans, x, y: t * exp2(x - ans), lambda t, ans, x, y: t * exp2(y - ans)
-)
+logaddexp = elementwise("logaddexp", np.logaddexp, lambda t, ans, x, y: t * exp(x - ans), lambda t, ans, x, y: t * exp(y - ans))
+logaddexp2 = elementwise("logaddexp2", np.logaddexp2, lambda t, ans, x, y: t * exp2(x - ans), lambda t, ans, x, y: t * exp2(y - ans))
 
 # --- trigonometric -------------------------------------------------------------------
 sin = elementwise("sin", np.sin, lambda t, ans, x: t * cos(x))
@@ -153,12 +135,7 @@ tan = elementwise("tan", np.tan, lambda t, ans, x: t * (1.0 + square(ans)))
 arcsin = elementwise("arcsin", np.arcsin, lambda t, ans, x: t / sqrt(1.0 - square(x)))
 arccos = elementwise("arccos", np.arccos, lambda t, ans, x: -t / sqrt(1.0 - square(x)))
 arctan = elementwise("arctan", np.arctan, lambda t, ans, x: t / (1.0 + square(x)))
-arctan2 = elementwise(
-    "arctan2",
-    np.arctan2,
-    lambda t, ans, y, x: t * x / (square(x) + square(y)),
-    lambda t, ans, y, x: -t * y / (square(x) + square(y)),
-)
+arctan2 = elementwise("arctan2", np.arctan2, lambda t, ans, y, x: t * x / (square(x) + square(y)), lambda t, ans, y, x: -t * y / (square(x) + square(y)))
 hypot = elementwise("hypot", np.hypot, lambda t, ans, x, y: t * x / ans, lambda t, ans, x, y: t * y / ans)
 deg2rad = elementwise("deg2rad", np.deg2rad, lambda t, ans, x: t * (math.pi / 180.0))
 rad2deg = elementwise("rad2deg", np.rad2deg, lambda t, ans, x: t * (180.0 / math.pi))
@@ -193,21 +170,15 @@ def _sinc(x, n):
     for k in range(first, first + _SINC_SERIES_TERMS):
         series += (-1) ** k * u ** (2 * k - n) / ((2 * k + 1) * math.factorial(2 * k - n))
     v = np.where(near, 1.0, u)  # no 1 / 0 where the series is taken
-    leibniz = sum(
-        math.comb(n, j) * np.sin(v + j * math.pi / 2) * (-1) ** (n - j) * math.factorial(n - j) / v ** (n - j + 1)
-        for j in range(n + 1)
-    )
-    return (math.pi**n * np.where(near, series, leibniz)).astype(dtype, copy=False)[()]
+    leibniz = sum(math.comb(n, j) * np.sin(v + j * math.pi / 2) * (-1) ** (n - j) * math.factorial(n - j) / v ** (n - j + 1)
+                  for j in range(n + 1))
+    return (math.pi ** n * np.where(near, series, leibniz)).astype(dtype, copy=False)[()]
 
 
 # the n-th derivative's derivative is the (n + 1)-th: finite at 0, to any order
-sinc_p = Primitive(
-    "sinc",
-    _sinc,
-    broadcasting=True,
+sinc_p = Primitive("sinc", _sinc, broadcasting=True,
     jvp=lambda t, ans, x, n: t * sinc_p(x, n=n + 1),
-    vjp=lambda g, ans, x, n: g * sinc_p(x, n=n + 1),
-)
+    vjp=lambda g, ans, x, n: g * sinc_p(x, n=n + 1))
 
 # --- extrema, clipping, selection ----------------------------------------------------
 maximum = elementwise("maximum", np.maximum, *_to_returned(_max_dx, nan_wins=True))
@@ -216,46 +187,21 @@ fmax = elementwise("fmax", np.fmax, *_to_returned(_max_dx, nan_wins=False))
 fmin = elementwise("fmin", np.fmin, *_to_returned(_min_dx, nan_wins=False))
 # x gets the derivative where lo <= x <= hi, ties included (PyTorch's convention); with
 # lo >= hi NumPy returns hi outside that, so hi gets it (PyTorch drops it at lo == hi)
-clip = elementwise(
-    "clip",
-    np.clip,
+clip = elementwise("clip", np.clip,
     lambda t, ans, x, lo, hi: _mask((x >= lo) & (x <= hi), t),
     lambda t, ans, x, lo, hi: _mask((x < lo) & (lo < hi), t),
-    lambda t, ans, x, lo, hi: _mask((x > hi) | ((x < lo) & (hi <= lo)), t),
-)
-where = elementwise(
-    "where", np.where, None, lambda t, ans, c, x, y: where(c, t, 0.0), lambda t, ans, c, x, y: where(c, 0.0, t)
-)
+    lambda t, ans, x, lo, hi: _mask((x > hi) | ((x < lo) & (hi <= lo)), t))
+where = elementwise("where", np.where,
+    None,
+    lambda t, ans, c, x, y: where(c, t, 0.0),
+    lambda t, ans, c, x, y: where(c, 0.0, t))
 
 # --- piecewise constant: zero derivative ---------------------------------------------
 _NONDIFF = [
-    "sign",
-    "floor",
-    "ceil",
-    "trunc",
-    "rint",
-    "round",
-    "around",
-    "fix",
-    "floor_divide",
-    "equal",
-    "not_equal",
-    "less",
-    "less_equal",
-    "greater",
-    "greater_equal",
-    "logical_and",
-    "logical_or",
-    "logical_not",
-    "logical_xor",
-    "isnan",
-    "isinf",
-    "isfinite",
-    "signbit",
-    "isclose",
-    "allclose",
-    "array_equal",
-    "heaviside",
+    "sign", "floor", "ceil", "trunc", "rint", "round", "around", "fix", "floor_divide",
+    "equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
+    "logical_and", "logical_or", "logical_not", "logical_xor", "isnan", "isinf",
+    "isfinite", "signbit", "isclose", "allclose", "array_equal", "heaviside",
 ]
 nondifferentiable = {name: NonDifferentiable(name, getattr(np, name)) for name in _NONDIFF}
 sign = nondifferentiable["sign"]

@@ -19,7 +19,6 @@ from ..primitive import Primitive
 # Array methods rather than np.* functions: the functions' dispatch wrappers cost
 # more than the work on the small arrays these ops mostly see.
 
-
 def _reshape(x, shape, ndim):
     x = np.asarray(x)
     if x.ndim == ndim:
@@ -65,20 +64,12 @@ def trailing(x, ndim):
     return shape[len(shape) - ndim :]
 
 
-reshape_p = Primitive(
-    "reshape", _reshape, linear=True, vjp=lambda g, ans, x, shape, ndim: reshape_p(g, trailing(x, ndim), len(shape))
-)
-broadcast_to_p = Primitive(
-    "broadcast_to",
-    _broadcast_to,
-    linear=True,
-    vjp=lambda g, ans, x, shape, ndim: sum_to_p(g, trailing(x, ndim), len(shape)),
-)
-sum_to_p = Primitive(
-    "sum_to", _sum_to, linear=True, vjp=lambda g, ans, x, shape, ndim: broadcast_to_p(g, trailing(x, ndim), len(shape))
-)
-
-
+reshape_p = Primitive("reshape", _reshape, linear=True,
+    vjp=lambda g, ans, x, shape, ndim: reshape_p(g, trailing(x, ndim), len(shape)))
+broadcast_to_p = Primitive("broadcast_to", _broadcast_to, linear=True,
+    vjp=lambda g, ans, x, shape, ndim: sum_to_p(g, trailing(x, ndim), len(shape)))
+sum_to_p = Primitive("sum_to", _sum_to, linear=True,
+    vjp=lambda g, ans, x, shape, ndim: broadcast_to_p(g, trailing(x, ndim), len(shape)))
 def _astype(x, dtype):
     x = np.asarray(x)
     if x.dtype.kind == "c" and np.dtype(dtype).kind != "c":
@@ -86,12 +77,12 @@ def _astype(x, dtype):
     return x.astype(dtype, copy=False)
 
 
-astype_p = Primitive("astype", _astype, linear=True, vjp=lambda g, ans, x, dtype: astype_p(g, x.dtype))
+astype_p = Primitive("astype", _astype, linear=True,
+    vjp=lambda g, ans, x, dtype: astype_p(g, x.dtype))
 # a real copy, not a view: writes to it (item assignment outside a graph) must not
 # reach the original
-copy_p = Primitive(
-    "copy", lambda x, order: np.array(x, order=order, copy=True), linear=True, vjp=lambda g, ans, x, order: g
-)
+copy_p = Primitive("copy", lambda x, order: np.array(x, order=order, copy=True), linear=True,
+    vjp=lambda g, ans, x, order: g)
 
 # --- transposing ---------------------------------------------------------------
 
@@ -110,38 +101,29 @@ def _inverse_perm(axes):
     return tuple(inverse)
 
 
-transpose_p = Primitive(
-    "transpose", _transpose, linear=True, vjp=lambda g, ans, x, axes: transpose_p(g, _inverse_perm(axes))
-)
+transpose_p = Primitive("transpose", _transpose, linear=True,
+    vjp=lambda g, ans, x, axes: transpose_p(g, _inverse_perm(axes)))
 
 
 def mT(x):
     """The transpose of the last two axes (NumPy's `.mT`)."""
     return transpose_p(x, (-1, -2))
 
-
 # --- rearranging, joining, padding ------------------------------------------------
 
-flip_p = Primitive("flip", lambda x, axis: np.flip(x, axis), linear=True, vjp=lambda g, ans, x, axis: flip_p(g, axis))
-roll_p = Primitive(
-    "roll",
-    lambda x, shift, axis: np.roll(x, shift, axis),
-    linear=True,
-    vjp=lambda g, ans, x, shift, axis: roll_p(g, tuple(-s for s in shift), axis),
-)
+flip_p = Primitive("flip", lambda x, axis: np.flip(x, axis), linear=True,
+    vjp=lambda g, ans, x, axis: flip_p(g, axis))
+roll_p = Primitive("roll", lambda x, shift, axis: np.roll(x, shift, axis), linear=True,
+    vjp=lambda g, ans, x, shift, axis: roll_p(g, tuple(-s for s in shift), axis))
 
 
 def _concatenate_jvp(tangents, ans, *xs, axis):
     i, ref = next((i, t) for i, t in enumerate(tangents) if t is not None)
     batch = ref.shape[: ref.ndim - xs[i].ndim]
-    return concatenate_p(
-        *[
-            # zeros in the output's dtype: joined with a float64 input, a float32 tangent is float64
-            t if t is not None else np.zeros(batch + x.shape, ans.dtype)
-            for t, x in zip(tangents, xs)
-        ],
-        axis=axis,
-    )
+    return concatenate_p(*[
+        # zeros in the output's dtype: joined with a float64 input, a float32 tangent is float64
+        t if t is not None else np.zeros(batch + x.shape, ans.dtype) for t, x in zip(tangents, xs)
+    ], axis=axis)
 
 
 def _concatenate_vjp(argnum, g, ans, *xs, axis):
@@ -151,13 +133,8 @@ def _concatenate_vjp(argnum, g, ans, *xs, axis):
     return getitem_p(g, Index(entries, ans.shape))
 
 
-concatenate_p = Primitive(
-    "concatenate",
-    lambda *xs, axis: np.concatenate(xs, axis=axis),
-    jvp_joint=_concatenate_jvp,
-    vjp=_concatenate_vjp,
-    variadic=True,
-)
+concatenate_p = Primitive("concatenate", lambda *xs, axis: np.concatenate(xs, axis=axis),
+    jvp_joint=_concatenate_jvp, vjp=_concatenate_vjp, variadic=True)
 
 
 def _pad(x, pad_width):
@@ -167,7 +144,7 @@ def _pad(x, pad_width):
 def _unpad(g, ans, x, pad_width):
     shape = trailing(x, len(pad_width))
     entries = tuple(slice(before, before + n) for (before, _), n in zip(pad_width, shape))
-    return getitem_p(g, Index(entries, ans.shape[ans.ndim - len(pad_width) :]))
+    return getitem_p(g, Index(entries, ans.shape[ans.ndim - len(pad_width):]))
 
 
 pad_p = Primitive("pad", _pad, linear=True, vjp=_unpad)
@@ -225,18 +202,10 @@ class Index:
         return out
 
 
-getitem_p = Primitive(
-    "getitem",
-    lambda x, index: index.take(x),
-    linear=True,
-    vjp=lambda g, ans, x, index: scatter_add_p(g, index, trailing(x, index.ndim)),
-)
-scatter_add_p = Primitive(
-    "scatter_add",
-    lambda g, index, shape: index.scatter_add(g, shape),
-    linear=True,
-    vjp=lambda g, ans, x, index, shape: getitem_p(g, index),
-)
+getitem_p = Primitive("getitem", lambda x, index: index.take(x), linear=True,
+    vjp=lambda g, ans, x, index: scatter_add_p(g, index, trailing(x, index.ndim)))
+scatter_add_p = Primitive("scatter_add", lambda g, index, shape: index.scatter_add(g, shape), linear=True,
+    vjp=lambda g, ans, x, index, shape: getitem_p(g, index))
 
 # --- diagonals and triangles -------------------------------------------------------------
 
@@ -252,17 +221,9 @@ def _diag_embed(g, offset, axis1, axis2, shape):
     return out
 
 
-diagonal_p = Primitive(
-    "diagonal",
-    lambda x, offset, axis1, axis2: np.diagonal(x, offset, axis1, axis2),
-    linear=True,
-    vjp=lambda g, ans, x, offset, axis1, axis2: diag_embed_p(g, offset, axis1, axis2, x.shape),
-)
-diag_embed_p = Primitive(
-    "diag_embed",
-    _diag_embed,
-    linear=True,
-    vjp=lambda g, ans, x, offset, axis1, axis2, shape: diagonal_p(g, offset, axis1, axis2),
-)
+diagonal_p = Primitive("diagonal", lambda x, offset, axis1, axis2: np.diagonal(x, offset, axis1, axis2),
+    linear=True, vjp=lambda g, ans, x, offset, axis1, axis2: diag_embed_p(g, offset, axis1, axis2, x.shape))
+diag_embed_p = Primitive("diag_embed", _diag_embed, linear=True,
+    vjp=lambda g, ans, x, offset, axis1, axis2, shape: diagonal_p(g, offset, axis1, axis2))
 triu_p = Primitive("triu", lambda x, k: np.triu(x, k), linear=True, vjp=lambda g, ans, x, k: triu_p(g, k))
 tril_p = Primitive("tril", lambda x, k: np.tril(x, k), linear=True, vjp=lambda g, ans, x, k: tril_p(g, k))
