@@ -74,6 +74,9 @@ def nan_to_num(x: Any, copy: bool = True, nan: float = 0.0, posinf: Any = None, 
         return np.nan_to_num(x, copy=copy, nan=nan, posinf=posinf, neginf=neginf)
     if not copy:
         raise NotImplementedError("nan_to_num(copy=False) of a box: it replaces in place; use copy=True")
+    if is_complex(x):  # as NumPy does: the real and imaginary parts, each on its own
+        parts = [nan_to_num(part, True, nan, posinf, neginf) for part in (m.real_p(x), m.imag_p(x))]
+        return parts[0] + 1j * parts[1]
     if not np.issubdtype(x.dtype, np.floating):
         return x
     big = np.finfo(x.dtype).max

@@ -163,7 +163,7 @@ def _sinc(x, n):
         return np.sinc(x)
     x = np.asarray(x)
     dtype = x.dtype if np.issubdtype(x.dtype, np.inexact) else np.dtype(np.float64)
-    u = math.pi * x.astype(np.float64)
+    u = math.pi * x.astype(np.complex128 if x.dtype.kind == "c" else np.float64)  # both formulas are holomorphic
     near = np.abs(u) < 2.0
     series = np.zeros_like(u)
     first = (n + 1) // 2
