@@ -33,7 +33,7 @@ from ..autograd.api.nn import expit
 from ..autograd.api.nn import logsumexp as _unweighted_logsumexp
 from ..autograd.api.reductions import sum as _sum
 from ..autograd.levels import Box
-from ..autograd.primitive import NonDifferentiable
+from ..autograd.primitive import NonDifferentiable, is_complex
 from ..autograd.rules import special
 from ..autograd.rules.math import absolute, exp, log, nondifferentiable
 from ..autograd.values import box_or_array
@@ -122,6 +122,8 @@ def logsumexp(a: Any, axis: Any = None, b: Any = None, keepdims: bool = False, r
     a = atleast_1d(a)  # as SciPy: a scalar is a vector of one
     if b is None and not return_sign:
         return _unweighted_logsumexp(a, axis=axis, keepdims=keepdims)
+    if is_complex(a) or (b is not None and is_complex(b)):
+        raise NotImplementedError("logsumexp with b= or return_sign=True: complex numbers are not implemented")
     ndim = a.ndim if b is None else max(a.ndim, b.ndim)
     axes = tuple(range(ndim)) if axis is None else normalize_axis_tuple(axis, ndim)
     shift = _logsumexp_shift(a, b, axes)

@@ -21,7 +21,7 @@ import math
 
 import numpy as np
 
-from ..primitive import NonDifferentiable, Primitive, dtype_of
+from ..primitive import NonDifferentiable, Primitive, dtype_of, is_complex
 from .math import elementwise, exp, log, log1p, sign, square
 from .shape import astype_p
 
@@ -82,7 +82,22 @@ def _in_result_dtype(rule):
 
 
 def _polygamma(x, n):
+    if np.iscomplexobj(x):  # SciPy's would raise a TypeError about its _zeta ufunc
+        raise NotImplementedError(
+            "polygamma of complex numbers: scipy.special.polygamma has none, so neither digamma's "
+            "derivative nor gamma's second derivative is available for complex inputs")
     return np.asarray(scipy_special().polygamma(n, x)).astype(np.result_type(x), copy=False)[()]
+
+
+def _real_z(rule, name):
+    """The rule of a function whose derivative is real-only: ive(v, z) = iv(v, z) exp(-|Re z|)
+    is not holomorphic in a complex z."""
+    def real_only(t, ans, *args):
+        if is_complex(args[-1]):
+            raise NotImplementedError(f"{name}: the derivative for a complex argument is not implemented")
+        return rule(t, ans, *args)
+
+    return real_only
 
 
 def _xexpy(x, y):
@@ -155,5 +170,5 @@ i1e = scipy_elementwise("i1e", lambda t, ans, x: t * (0.5 * (i0e(x) + ive(2.0, x
 jv = scipy_elementwise("jv", refused("jv", "the order v", "z"), lambda t, ans, v, z: t * (0.5 * (jv(v - 1.0, z) - jv(v + 1.0, z))))
 yv = scipy_elementwise("yv", refused("yv", "the order v", "z"), lambda t, ans, v, z: t * (0.5 * (yv(v - 1.0, z) - yv(v + 1.0, z))))
 iv = scipy_elementwise("iv", refused("iv", "the order v", "z"), lambda t, ans, v, z: t * (0.5 * (iv(v - 1.0, z) + iv(v + 1.0, z))))
-ive = scipy_elementwise("ive", refused("ive", "the order v", "z"), lambda t, ans, v, z: t * (0.5 * (ive(v - 1.0, z) + ive(v + 1.0, z)) - sign(z) * ans))
+ive = scipy_elementwise("ive", refused("ive", "the order v", "z"), _real_z(lambda t, ans, v, z: t * (0.5 * (ive(v - 1.0, z) + ive(v + 1.0, z)) - sign(z) * ans), "ive"))
 kv = scipy_elementwise("kv", refused("kv", "the order v", "z"), lambda t, ans, v, z: t * (-0.5 * (kv(v - 1.0, z) + kv(v + 1.0, z))))

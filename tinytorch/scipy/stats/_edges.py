@@ -25,9 +25,12 @@ from ._refusal import constant
 def floats(*args: Any) -> tuple:
     """The arguments with plain ones as arrays of the arguments' common floating dtype
     (float64 unless float32 or another float leads, Python numbers deferring as in
-    NumPy), boxes as they are. SciPy computes in float64; float32 in stays float32 here."""
+    NumPy), boxes as they are. SciPy computes in float64; float32 in stays float32 here.
+    Complex arguments are refused: the distributions are of real variables."""
     plain = [a if isinstance(a, (Box, int, float)) else np.asarray(a) for a in args]
     dtype = np.result_type(*[dtype_of(a) if isinstance(a, Box) else a for a in plain])
+    if dtype.kind == "c":
+        raise TypeError("tinytorch.scipy.stats: the distributions take real arguments, got complex numbers")
     if dtype.kind != "f":
         dtype = np.dtype(np.float64)
     return tuple(a if isinstance(a, Box) else np.asarray(a, dtype=dtype) for a in plain)
