@@ -114,6 +114,14 @@ def test_grad_of_a_non_scalar_output():
         grad(lambda z: z * 2.0)(np.ones(3))
 
 
+def test_grad_of_an_output_of_one_element_of_any_shape():
+    # as backward() and HIPS autograd take it: d sum(x^2) / dx = 2x, whatever the output's shape
+    x = np.array([1.0, -2.0])
+    for shape in [(1,), (1, 1)]:
+        np.testing.assert_array_equal(grad(lambda x: tt.reshape(tt.sum(x**2), shape))(x), 2 * x)
+    np.testing.assert_array_equal(grad(lambda x: x**3)(np.array([2.0])), [12.0])
+
+
 def test_jvp_tangent_shape_mismatch():
     with pytest.raises(ValueError, match="shape"):
         jvp(_sq, (np.ones(2),), (np.ones(3),))

@@ -37,7 +37,8 @@ from .values import as_value, complex_only_if, engine_constant
 def value_and_grad(f: Callable, argnums: Argnums = 0, has_aux: bool = False) -> Callable:
     """f's value and its gradient with respect to argument(s) `argnums`.
 
-    f must return a scalar (or `(scalar, aux)` with `has_aux=True`).
+    f must return a scalar, or an array of one element (or `(scalar, aux)` with
+    `has_aux=True`).
 
     >>> import numpy as np, tinytorch as tt
     >>> from tinytorch.autograd import value_and_grad
@@ -56,7 +57,7 @@ def value_and_grad(f: Callable, argnums: Argnums = 0, has_aux: bool = False) -> 
             out, aux = out
         value = output_value(out, level)
         float_output(value, "grad")
-        if np.shape(value) != ():
+        if np.size(value) != 1:  # a single number of any shape, (1,) too, as backward() takes it
             raise TypeError(
                 f"grad requires a scalar output; f returned shape {np.shape(value)} "
                 "(use jacobian or vjp for non-scalar outputs)"
