@@ -117,14 +117,15 @@ class Dual(Box, BoxOps):
                 return new_dual(ans, prim.jvps[0](t, ans, value, **kwargs), level)
             return new_dual(ans, prim.jvp_joint([t], ans, value, **kwargs), level)
         x, y = args
+        # a Python complex becomes NumPy's: np.float64 * 1j would be a Python complex, with no dtype
         if isinstance(x, Box):
             xv, tx = x._value, x._tangent
         else:
-            xv, tx = x, None
+            xv, tx = (np.complex128(x) if type(x) is complex else x), None
         if isinstance(y, Box):
             yv, ty = y._value, y._tangent
         else:
-            yv, ty = y, None
+            yv, ty = (np.complex128(y) if type(y) is complex else y), None
         ans = prim.array_impl(xv, yv, **kwargs) if kwargs else prim.array_impl(xv, yv)
         if tx is None and ty is None:
             t = None
@@ -156,6 +157,8 @@ def _apply_any(prim: Any, level: int, deep: bool, args: tuple, kwargs: dict) -> 
                 if tangents is None:
                     tangents = [None] * len(args)
                 tangents[i] = a._tangent
+        elif type(a) is complex:
+            primals[i] = np.complex128(a)
     ans = prim(*primals, **kwargs) if deep else prim.array_impl(*primals, **kwargs)
     if tangents is None:
         return new_dual(ans, None, level)

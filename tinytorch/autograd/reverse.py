@@ -300,6 +300,10 @@ def _apply(prim: Any, level: int, deep: bool, args: tuple, kwargs: dict) -> Vari
         x_box, y_box = isinstance(x, Box), isinstance(y, Box)
         xv = x._value if x_box else x
         yv = y._value if y_box else y
+        if not (x_box and y_box) and (type(xv) is complex or type(yv) is complex):
+            # NumPy's complex: np.float64 * 1j would be a Python complex, with no dtype
+            xv, yv = (np.complex128(v) if type(v) is complex else v for v in (xv, yv))
+            args = (x if x_box else xv, y if y_box else yv)
         ans = prim.array_impl(xv, yv, **kwargs) if kwargs else prim.array_impl(xv, yv)
         if x_box and x._requires_grad:
             argnums = (0, 1) if y_box and y._requires_grad else (0,)
@@ -333,6 +337,8 @@ def _apply_any(prim: Any, level: int, deep: bool, args: tuple, kwargs: dict) -> 
     values (`prim` itself when they hold boxes of lower levels, which then dispatch
     again), and record a node over the arguments that require grad, keeping copies
     of the plain arrays among them (later writes to those must not change a gradient)."""
+    # NumPy's complex for Python's: np.float64 * 1j would be a Python complex, with no dtype
+    args = tuple(np.complex128(a) if type(a) is complex else a for a in args)
     values = list(args)
     argnums = []
     for i, a in enumerate(args):
