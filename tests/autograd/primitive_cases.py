@@ -23,6 +23,7 @@ constructors, which have no derivative to check, are listed at the bottom.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -779,6 +780,26 @@ COMPOSITE_CASES += [
     case("nan_to_num", "replaced",        lambda a: tt.nan_to_num(tt.where(MASK, np.inf, a), posinf=5.0), normal(3, 4)),
 ]
 
+
+def quiet(fn: Callable) -> Callable:
+    """fn with NumPy 2's DeprecationWarnings silenced: row_stack's, and cross's of 2-vectors
+    (tests/autograd/test_cross_and_row_stack.py checks that they are given)."""
+    def call_quietly(*xs):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return fn(*xs)
+
+    return call_quietly
+
+
+COMPOSITE_CASES += [
+    case("row_stack", "vector-matrix",    quiet(lambda a, b: tt.row_stack([a, b])),          normal(4), normal(2, 4)),
+    case("cross",   "axisa-axisb-axisc",  lambda a, b: tt.cross(a, b, axisa=0, axisb=-1, axisc=0), normal(3, 4), normal(4, 3)),
+    case("cross",   "2-vectors",          quiet(lambda a, b: tt.cross(a, b)),                normal(4, 2), normal(2)),
+    case("cross",   "2-and-3-vectors",    quiet(lambda a, b: tt.cross(a, b, axisc=0)),       normal(2), normal(4, 3)),
+    case("cross",   "3-and-2-vectors",    quiet(lambda a, b: tt.cross(a, b, axis=1)),        normal(2, 3, 1), normal(2, 2, 4)),
+]
+
 # --- tinytorch.scipy.special ------------------------------------------------------------------
 # Its functions are named "scipy.special.<name>" in `calls` and as composite targets. The
 # parameters that are not differentiated (orders, shape parameters) are constants of the case,
@@ -854,6 +875,10 @@ SPECIAL_CASES = [
     sp_case("jv",        "broadcast-orders",      "jv",        positive(3, 4), params=(ORDERS,)),
     sp_case("yv",        "order-1.2",             "yv",        positive(3, 4), params=(1.2,)),
     sp_case("yv",        "broadcast-orders",      "yv",        positive(3, 4), params=(ORDERS,)),
+    sp_case("jv",        "jn-order-3",            "jn",        normal(3, 4), params=(3,)),  # jn is jv
+    # yn's order is an integer: a Python int gives float64 for a float32 x, as in SciPy
+    sp_case("yn",        "order-2",               "yn",        positive(3, 4), params=(2,), f32_out=np.float64),
+    sp_case("yn",        "broadcast-orders",      "yn",        positive(3, 4), params=(np.array([0.0, 1.0, -2.0, 3.0]),)),
     sp_case("kv",        "order-0.7",             "kv",        positive(3, 4), params=(0.7,)),
     sp_case("kv",        "broadcast-orders",      "kv",        positive(3, 4), params=(ORDERS,)),
     # logsumexp's weighted terms, a weight exactly 0 among them (its derivative in b: exp(a - result))
@@ -953,6 +978,9 @@ STATS_CASES = [
     st_case("multivariate_normal.logpdf", "variances", lambda x, m, v: stats.multivariate_normal.logpdf(x, m, v), normal(2, 3), normal(3), positive(3)),
     st_case("multivariate_normal.pdf", "scalar-cov", lambda x, m, c: stats.multivariate_normal.pdf(x, m, c), normal(2, 2), normal(2), positive()),
     st_case("multivariate_normal.pdf", "dimension-1", lambda x, m, c: stats.multivariate_normal.pdf(x, m, c), normal(3), normal(), positive()),
+    st_case("multivariate_normal.entropy", "cov",  lambda c: stats.multivariate_normal.entropy(cov=c),      spd(3)),
+    st_case("multivariate_normal.entropy", "mean-variances", lambda m, v: stats.multivariate_normal.entropy(m, v), normal(3), positive(3)),
+    st_case("multivariate_normal.entropy", "scalar-cov", lambda c: stats.multivariate_normal.entropy(None, c), positive()),
 ]
 COMPOSITE_CASES += STATS_CASES
 

@@ -56,6 +56,8 @@ BINARY = {
     "iv": (np.array([0.0, 0.5, 1.0, 2.5]), np.array([-1.5, 0.0, 0.3, 2.0, 10.0])),
     "ive": (np.array([0.0, 0.5, 1.0, 2.5]), np.array([-1.5, 0.0, 0.3, 2.0, 10.0])),
     "jv": (np.array([0.0, 0.5, 1.0, 2.5]), np.array([-1.5, 0.0, 0.3, 2.0, 10.0])),
+    "jn": (np.array([0.0, 1.0, -2.0, 2.5]), np.array([-1.5, 0.0, 0.3, 2.0, 10.0])),  # jv itself: 2.5 too
+    "yn": (np.array([0.0, 1.0, -2.0, 3.0]), np.array([-1.0, 0.0, 0.3, 2.0, 10.0])),  # integer orders
     "yv": (np.array([0.0, 0.5, 1.0, 2.5]), np.array([0.0, 0.3, 2.0, 10.0])),
     "kv": (np.array([0.0, 0.5, 1.0, 2.5]), np.array([0.0, 0.3, 2.0, 10.0])),
 }
@@ -139,6 +141,56 @@ def test_multigammaln_checks_its_domain_at_every_compiled_call():
     assert f.cache_info().misses == 1
 
 
+def test_jn_is_scipys_jv_ufunc_under_its_other_name():
+    z = np.array([-1.5, 0.3, 2.0])
+    assert sc.jn is sc.jv and special.jn is special.jv
+    same_as_scipy(special.jn(2.5, z), sc.jn(2.5, z))  # not truncated to J_2, unlike yn
+    assert not np.allclose(sc.jn(2.5, z), sc.jn(2, z))
+
+
+@pytest.mark.parametrize("n", [2, np.array([0, 1, -2, 3])], ids=["python-int", "int-array"])
+def test_yn_of_an_int_order_is_float64_as_scipys(n):
+    x = np.array([0.3, 1.0, 2.0, 10.0], np.float32)
+    expected = sc.yn(n, x)
+    assert expected.dtype == np.float64  # SciPy's integer-order loop
+    same_as_scipy(special.yn(n, x), expected)
+    out, tangent = jvp(lambda x: special.yn(n, x), (x,), (np.ones_like(x),))
+    same_as_scipy(out, expected)
+    assert tangent.dtype == np.float64
+    cotangent = vjp(lambda x: special.yn(n, x), x)[1](np.ones(4))[0]
+    assert cotangent.dtype == np.float32  # the input's
+
+
+def test_yn_of_a_python_float_order_keeps_float32_in_its_derivatives():
+    # SciPy's float loop gives float32 here; the rule's orders trunc(n) -+ 1 are float64 scalars
+    x = np.array([0.3, 1.0, 2.0], np.float32)
+    f = lambda x: special.yn(2.0, x)  # noqa: E731
+    assert f(x).dtype == sc.yn(2.0, x).dtype == np.float32
+    out, tangent = jvp(f, (x,), (np.ones_like(x),))
+    assert out.dtype == tangent.dtype == np.float32
+    assert jacfwd(f)(x).dtype == jacrev(f)(x).dtype == np.float32
+    assert hessian(lambda x: tt.sum(f(x)))(x).dtype == np.float32
+
+
+@pytest.mark.parametrize("n", [2.7, -2.7, 0.5, -0.5, 1.0 - 1e-9])
+def test_yn_truncates_a_float_order_as_scipy_does(n):
+    # SciPy's yn takes an integer order: a float one is truncated toward zero, with a
+    # RuntimeWarning, and the derivative is that of Y at the truncated order
+    x = np.array([0.4, 1.3, 3.0])
+    m = int(np.trunc(n))
+    with pytest.warns(RuntimeWarning, match="truncated to an integer"):
+        expected = sc.yn(n, x)
+    np.testing.assert_array_equal(expected, sc.yn(m, x))
+    for box in (lambda x: x, lambda x: Dual(x, np.ones_like(x)), lambda x: Variable(x, requires_grad=True)):
+        with pytest.warns(RuntimeWarning, match="truncated to an integer"):
+            same_as_scipy(special.yn(n, box(x)), expected)
+    with pytest.warns(RuntimeWarning, match="truncated to an integer"):
+        forward, reverse = both_modes(lambda x: special.yn(n, x), x)
+    closed_form = sc.yn(m - 1, x) - m / x * sc.yn(m, x)  # Y'_m = Y_{m-1} - (m / x) Y_m
+    np.testing.assert_allclose(forward, closed_form, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(reverse, closed_form, rtol=1e-12, atol=1e-14)
+
+
 def test_gammasgn_is_a_constant_factor():
     x = np.array([-2.5, -1.5, -0.5, 0.5, 2.5])
     assert not isinstance(special.gammasgn(Dual(x, np.ones_like(x))), Dual)
@@ -169,6 +221,7 @@ A = np.array([0.5, 1.0, 2.5, 7.0])
 B = np.array([3.0, 0.6, 1.0, 2.2])
 V = np.array([0.0, 0.5, 1.0, 2.5])
 N = np.array([0.0, 1.0, 2.0, 3.0])  # integer orders: real for negative z too
+M = np.array([0, 1, -2, 3])  # yn's, as ints (SciPy's type for them)
 Z = np.array([-2.1, -0.4, 0.6, 2.4])  # both signs, for the functions defined there
 P = np.array([0.05, 0.3, 0.6, 0.97])
 
@@ -214,6 +267,8 @@ CLOSED_FORMS = {
             lambda z: np.exp(-abs(z)) * (sc.iv(N - 1, z) - (N / z + np.sign(z)) * sc.iv(N, z))),
     "jv": (lambda z: special.jv(V, z), X, lambda z: sc.jv(V - 1, z) - V / z * sc.jv(V, z)),
     "yv": (lambda z: special.yv(V, z), X, lambda z: sc.yv(V - 1, z) - V / z * sc.yv(V, z)),
+    "jn": (lambda z: special.jn(N, z), Z, lambda z: sc.jv(N - 1, z) - N / z * sc.jv(N, z)),
+    "yn": (lambda x: special.yn(M, x), X, lambda x: sc.yn(M - 1, x) - M / x * sc.yn(M, x)),
     "kv": (lambda z: special.kv(V, z), X, lambda z: -sc.kv(V - 1, z) - V / z * sc.kv(V, z)),
 }  # fmt: skip
 
@@ -237,6 +292,9 @@ SECOND_DERIVATIVES = {
     "gammaln": (special.gammaln, Z, lambda x: sc.polygamma(1, x)),
     # z^2 K'' + z K' - (z^2 + v^2) K = 0, with K' = -K_{v-1} - (v / z) K_v
     "kv": (lambda z: special.kv(V, z), X, lambda z: sc.kv(V, z) * (1 + (V**2 + V) / z**2) + sc.kv(V - 1, z) / z),
+    # Bessel's equation x^2 Y'' + x Y' + (x^2 - n^2) Y = 0, with Y' = Y_{n-1} - (n / x) Y_n
+    "yn": (lambda x: special.yn(M, x), X,
+           lambda x: -(sc.yn(M - 1, x) - M / x * sc.yn(M, x)) / x - (1 - M**2 / x**2) * sc.yn(M, x)),
     # d/dx log Phi = phi / Phi = r: r' = -r (x + r)
     "log_ndtr": (special.log_ndtr, Z,
                  lambda x: -(r := np.exp(-(x**2) / 2) / np.sqrt(2 * np.pi) / sc.ndtr(x)) * (x + r)),
@@ -314,6 +372,7 @@ REFUSALS = [
     (special.ive, (1.5, 0.4), 0, "the order v"),
     (special.jv, (1.5, 0.4), 0, "the order v"),
     (special.yv, (1.5, 0.4), 0, "the order v"),
+    (special.yn, (2.0, 0.4), 0, "the order n"),
     (special.kv, (1.5, 0.4), 0, "the order v"),
 ]
 

@@ -281,6 +281,77 @@ def test_multivariate_normal_raises_scipys_errors(mean, cov, message):
         stats.multivariate_normal.logpdf(np.zeros(2), mean, cov)
 
 
+ENTROPY = {  # mean, cov: SciPy's ways of giving them (mean only sets the dimension)
+    "defaults": (None, 1),
+    "scalar-cov": (None, 2.5),
+    "mean-sets-the-dimension": (MEAN, 1),
+    "mean-and-scalar-cov": (MEAN, 2.5),
+    "variances": (MEAN, np.array([0.5, 1.0, 3.0])),
+    "matrix": (None, COV),
+    "matrix-and-mean": (MEAN, COV),
+    "non-symmetric-cov-lower-read": (MEAN, COV + np.triu(np.ones((3, 3)), 1)),
+    "dimension-1-matrix": (np.array([0.3]), np.array([[2.0]])),
+    "dimension-1-numbers": (0.3, 2.0),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ENTROPY))
+def test_multivariate_normal_entropy_is_scipys(case):
+    mean, cov = ENTROPY[case]
+    expected = ss.multivariate_normal.entropy(mean, cov)
+    out = stats.multivariate_normal.entropy(mean, cov)
+    assert type(out) is type(expected) and out == expected  # plain arguments: SciPy's own function
+    cov = np.asarray(cov, dtype=float)
+    for kind, box in {"Dual": Dual(cov, np.ones_like(cov)), "Variable": Variable(cov, requires_grad=True)}.items():
+        out = plain(stats.multivariate_normal.entropy(mean, box))
+        assert np.shape(out) == (), kind
+        np.testing.assert_allclose(out, expected, rtol=1e-14, err_msg=kind)  # by a Cholesky factor
+    mean32 = None if mean is None else np.float32(mean)
+    for out32 in (
+        stats.multivariate_normal.entropy(mean32, np.float32(cov)),
+        plain(stats.multivariate_normal.entropy(mean32, Dual(np.float32(cov), np.ones_like(cov, np.float32)))),
+    ):
+        assert np.result_type(out32) == np.float32
+        np.testing.assert_allclose(out32, expected, rtol=1e-6)
+
+
+def test_multivariate_normal_entropy_of_a_singular_cov_is_scipys_but_not_differentiable():
+    singular = np.array([[1.0, 1.0], [1.0, 1.0]])  # rank 1: SciPy's pseudo-determinant, N(0, 2) on its line
+    expected = ss.multivariate_normal.entropy(None, singular)
+    assert expected == pytest.approx(0.5 * np.log(2 * np.pi * np.e * 2.0), rel=1e-14)
+    assert stats.multivariate_normal.entropy(None, singular) == expected
+    f = lambda c: stats.multivariate_normal.entropy(None, c)  # noqa: E731
+    for transform in (grad, jacfwd):
+        with pytest.raises(np.linalg.LinAlgError):  # no derivative: the rank changes under perturbation
+            transform(f)(singular)
+    indefinite = np.array([[1.0, 2.0], [2.0, 1.0]])
+    with pytest.raises(ValueError, match="positive semidefinite"):
+        ss.multivariate_normal.entropy(None, indefinite)
+    with pytest.raises(ValueError, match="positive semidefinite"):
+        f(indefinite)
+    with pytest.raises(np.linalg.LinAlgError):  # a ValueError, as SciPy's
+        grad(f)(indefinite)
+
+
+@pytest.mark.parametrize(
+    "mean, cov, message",
+    [
+        (np.zeros((2, 2)), np.eye(4), "'mean' must be a vector of length 4"),
+        (np.zeros(2), np.eye(3), "Dimension mismatch"),
+        (np.zeros(2), np.ones((2, 3)), "must be square"),
+        (np.zeros(2), np.ones((2, 2, 2)), "at most two-dimensional"),
+        (None, np.ones(3), "cannot reshape array of size 3"),  # no mean: a vector cov is one variance
+    ],
+)
+def test_multivariate_normal_entropy_raises_scipys_errors(mean, cov, message):
+    with pytest.raises(ValueError, match=message):
+        ss.multivariate_normal.entropy(mean, cov)
+    with pytest.raises(ValueError, match=message):
+        stats.multivariate_normal.entropy(mean, cov)
+    with pytest.raises(ValueError, match=message):
+        stats.multivariate_normal.entropy(mean, Dual(cov, np.ones_like(cov)))
+
+
 # --- derivatives: closed forms, finite differences -------------------------------------------
 
 Y = np.array([-2.2, -0.4, 0.0, 0.9, 3.1])
@@ -410,6 +481,30 @@ def test_multivariate_normal_derivatives_are_the_closed_forms():
     np.testing.assert_allclose(g, (dev[0] ** 2 / variances - 1) / (2 * variances), rtol=1e-12)
 
 
+def test_multivariate_normal_entropy_derivatives_are_the_closed_forms():
+    mvn = stats.multivariate_normal
+    inv = np.linalg.inv(COV)
+    # log det(cov) / 2 has derivative inv / 2 along symmetric directions; as cov's lower triangle
+    # is read, the entries below the diagonal carry both halves and those above none
+    expected = np.tril(inv, -1) + np.diag(np.diag(inv)) / 2
+    f = lambda c: mvn.entropy(MEAN, c)  # noqa: E731
+    for transform in (grad, jacfwd, jacrev):
+        np.testing.assert_allclose(transform(f)(COV), expected, rtol=1e-12, atol=1e-15)
+    variances = np.array([0.5, 1.0, 3.0])
+    np.testing.assert_allclose(grad(lambda v: mvn.entropy(MEAN, v))(variances), 0.5 / variances, rtol=1e-13)
+    assert grad(lambda c: mvn.entropy(MEAN, c))(2.5) == pytest.approx(3 / (2 * 2.5), rel=1e-13)  # dim / (2 c)
+    np.testing.assert_array_equal(grad(lambda m: mvn.entropy(m, COV))(MEAN), np.zeros(3))  # mean: none
+    # second order along a direction e (not symmetric: its lower triangle e_s is what moves cov):
+    # d^2/dt^2 log det(cov + t e_s) / 2 = -tr(inv e_s inv e_s) / 2
+    e = rng.standard_normal((3, 3))
+    e_s = np.tril(e) + np.tril(e, -1).T
+    second = -0.5 * np.trace(inv @ e_s @ inv @ e_s)
+    directional = lambda c: jvp(f, (c,), (e,))[1]  # noqa: E731
+    assert jvp(directional, (COV,), (e,))[1] == pytest.approx(second, rel=1e-12)  # forward over forward
+    assert np.sum(grad(directional)(COV) * e) == pytest.approx(second, rel=1e-12)  # reverse over forward
+    assert np.sum(jvp(grad(f), (COV,), (e,))[1] * e) == pytest.approx(second, rel=1e-12)  # forward over reverse
+
+
 GRADCHECKS = {  # float64, second order, both modes, against central differences
     "norm.logsf": (lambda x, m, s: stats.norm.logsf(x, m, s), (Y, np.array(MU), np.array(SIGMA))),
     "t.pdf": (
@@ -432,6 +527,7 @@ GRADCHECKS = {  # float64, second order, both modes, against central differences
     "poisson.pmf": (lambda mu: stats.poisson.pmf(np.array([0.0, 1.0, 4.0]), mu), (np.array([0.3, 2.0, 5.0]),)),
     "dirichlet.pdf": (lambda x, a: stats.dirichlet.pdf(x, a), (DIRICHLET_X[:3], DIRICHLET_ALPHA)),
     "multivariate_normal.pdf": (lambda x, m, c: stats.multivariate_normal.pdf(x, m, c), MVN["points"]),
+    "multivariate_normal.entropy": (lambda c: stats.multivariate_normal.entropy(None, c), (COV,)),
 }
 
 

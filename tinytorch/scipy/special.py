@@ -3,7 +3,7 @@ Duals and Variables alike, to any order, for real floating-point inputs.
 
 The elementwise functions are primitives whose values are SciPy's own ufuncs
 (SciPy is imported on the first call). Arguments with no closed-form derivative
-(the order v of the Bessel functions, a and b of the incomplete gamma and beta
+(the order v or n of the Bessel functions, a and b of the incomplete gamma and beta
 functions) raise NotImplementedError when differentiated; `gammasgn` is piecewise
 constant, with derivative 0. `xlogy(x, y)` follows JAX: log(y) in x and x / y in
 y, so at (0, 0) the derivative in x is -inf and in y nan.
@@ -42,7 +42,7 @@ __all__ = [
     "gamma", "gammaln", "digamma", "psi", "polygamma", "beta", "betaln", "betainc", "gammainc", "gammaincc",
     "gammasgn", "rgamma", "multigammaln", "erf", "erfc", "erfcx", "erfinv", "erfcinv", "logit", "expit", "xlogy",
     "xlog1py", "logsumexp", "log_ndtr", "ndtr", "ndtri", "j0", "j1", "y0", "y1", "i0", "i1", "i0e", "i1e",
-    "iv", "ive", "jv", "yv", "kv", "sinc",
+    "iv", "ive", "jv", "jn", "yv", "yn", "kv", "sinc",
 ]  # fmt: skip
 
 gamma, gammaln, digamma, rgamma = special.gamma, special.gammaln, special.digamma, special.rgamma
@@ -56,6 +56,10 @@ logit, xlogy, xlog1py = special.logit, special.xlogy, special.xlog1py
 j0, j1, y0, y1 = special.j0, special.j1, special.y0, special.y1
 i0, i1, i0e, i1e = special.i0, special.i1, special.i0e, special.i1e
 iv, ive, jv, yv, kv = special.iv, special.ive, special.jv, special.yv, special.kv
+jn = jv  # SciPy's jn is its jv ufunc itself (jn(2.5, z) is J_2.5, not J_2)
+# SciPy's integer-order Y, its own ufunc: a float order is truncated toward zero, with SciPy's
+# RuntimeWarning (yn(2.7, x) is Y_2), and an int order gives float64 for a float32 x
+yn = special.yn
 
 
 def _log_pi_term(a: Any, d: int) -> np.ndarray:

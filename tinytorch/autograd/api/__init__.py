@@ -70,6 +70,7 @@ from .manipulation import (
     roll,
     rollaxis,
     rot90,
+    row_stack,
     split,
     squeeze,
     stack,

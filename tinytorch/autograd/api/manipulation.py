@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import operator
+import warnings
 from typing import Any
 
 import numpy as np
@@ -189,6 +190,24 @@ def hstack(tup: Any, *, dtype: Any = None, casting: str = "same_kind") -> Any:
 
 def vstack(tup: Any, *, dtype: Any = None, casting: str = "same_kind") -> Any:
     return concatenate([atleast_2d(a) for a in tup], axis=0, dtype=dtype, casting=casting)
+
+
+def row_stack(tup: Any, *, dtype: Any = None, casting: str = "same_kind") -> Any:
+    """np.row_stack: vstack under its old name, deprecated by NumPy 2.0 and here with NumPy's
+    DeprecationWarning (kept because code written for NumPy 1, HIPS autograd's tests among it,
+    still calls it).
+
+    >>> import warnings
+    >>> import numpy as np
+    >>> import tinytorch as tt
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore", DeprecationWarning)
+    ...     tt.row_stack([np.array([1.0, 2.0]), np.array([3.0, 4.0])])
+    array([[1., 2.],
+           [3., 4.]])
+    """
+    warnings.warn("`row_stack` alias is deprecated. Use `tt.vstack` directly.", DeprecationWarning, stacklevel=2)
+    return vstack(tup, dtype=dtype, casting=casting)
 
 
 def atleast_1d(a: Any) -> Any:

@@ -5,6 +5,7 @@ explicit here (no implicit output, no ellipsis) before they reach the table."""
 from __future__ import annotations
 
 import string
+import warnings
 from typing import Any
 
 import numpy as np
@@ -15,7 +16,7 @@ from ..rules.math import multiply
 from ..rules.products import einsum_p, matmul_p
 from ..rules.reductions import sum_p
 from ..values import box_or_array
-from .common import is_box
+from .common import is_box, normalize_axis_index
 from .creation import astype
 from .indexing import diagonal, getitem
 from .manipulation import broadcast_to, ravel, reshape
@@ -193,15 +194,50 @@ def kron(a: Any, b: Any) -> Any:
     return reshape(spread_a * spread_b, tuple(x * y for x, y in zip(sa, sb)))
 
 
-def cross(a: Any, b: Any, axis: int = -1) -> Any:
-    """The cross product of 3-vectors along axis (a and b broadcast against each other)."""
+def cross(a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1, axis: int | None = None) -> Any:
+    """np.cross: the cross products of the vectors along axisa of a and axisb of b (broadcast
+    against each other), along axisc of the result; `axis` sets all three. A 2-vector's
+    third component is 0, and two 2-vectors give the third component of their product
+    alone, as NumPy does; NumPy 2 deprecates 2-vectors, and so does this, with its warning.
+
+    >>> import numpy as np
+    >>> import tinytorch as tt
+    >>> tt.cross(np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0]))
+    array([0., 0., 1.])
+    >>> tt.cross(np.eye(3), np.array([0.0, 0.0, 2.0]), axisa=0)  # a's vectors are its columns
+    array([[ 0., -2.,  0.],
+           [ 2.,  0.,  0.],
+           [ 0.,  0.,  0.]])
+    """
     from .manipulation import moveaxis, stack
 
+    if axis is not None:
+        axisa = axisb = axisc = axis
     a, b = box_or_array(a), box_or_array(b)
-    if a.shape[axis] != 3 or b.shape[axis] != 3:
-        raise NotImplementedError("tt.cross: vectors of 3 components only (2-vectors are deprecated in NumPy 2)")
-    a, b = moveaxis(a, axis, -1), moveaxis(b, axis, -1)
-    x, y = [[getitem(v, (..., i)) for i in range(3)] for v in (a, b)]
-    parts = [x[1] * y[2] - x[2] * y[1], x[2] * y[0] - x[0] * y[2], x[0] * y[1] - x[1] * y[0]]
-    shape = np.broadcast_shapes(*(np.shape(p) for p in parts))
-    return moveaxis(stack([broadcast_to(p, shape) for p in parts], axis=-1), -1, axis)
+    if a.ndim < 1 or b.ndim < 1:
+        raise ValueError("At least one array has zero dimension")
+    a = moveaxis(a, normalize_axis_index(axisa, a.ndim, "axisa"), -1)
+    b = moveaxis(b, normalize_axis_index(axisb, b.ndim, "axisb"), -1)
+    if a.shape[-1] not in (2, 3) or b.shape[-1] not in (2, 3):
+        raise ValueError("incompatible dimensions for cross product\n(dimension must be 2 or 3)")
+    if a.shape[-1] == 2 or b.shape[-1] == 2:
+        warnings.warn(
+            "Arrays of 2-dimensional vectors are deprecated. Use arrays of 3-dimensional vectors instead. "
+            "(deprecated in NumPy 2.0)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+    x = [getitem(a, (..., i)) for i in range(a.shape[-1])]
+    y = [getitem(b, (..., i)) for i in range(b.shape[-1])]
+    third = x[0] * y[1] - x[1] * y[0]
+    if len(x) == len(y) == 2:
+        return third if is_box(third) else np.asarray(third)  # NumPy's 0-d array, not a scalar, for two vectors
+    # NumPy's own expressions, so that the values (the signs of zeros too) are its own
+    if len(x) == len(y):
+        parts = [x[1] * y[2] - x[2] * y[1], x[2] * y[0] - x[0] * y[2], third]
+    elif len(x) == 2:  # a's third component is 0
+        parts = [x[1] * y[2], -(x[0] * y[2]), third]
+    else:  # b's
+        parts = [-(x[2] * y[1]), x[2] * y[0], third]
+    # each part is a product of a component of a and one of b: all have the broadcast shape
+    return moveaxis(stack(parts, axis=-1), -1, normalize_axis_index(axisc, np.ndim(third) + 1, "axisc"))

@@ -9,7 +9,7 @@ importing scipy.special takes several times as long as NumPy and tinytorch
 together, and most programs never call these functions.
 
 The incomplete gamma and beta functions are differentiated in x only, as in
-HIPS autograd, and the Bessel functions in z only: their derivatives in a, b
+HIPS autograd, and the Bessel functions in z (yn: x) only: their derivatives in a, b
 and the order v are no closed form, and differentiating with respect to them
 raises NotImplementedError.
 """
@@ -22,7 +22,7 @@ import math
 import numpy as np
 
 from ..primitive import NonDifferentiable, Primitive, dtype_of, is_complex
-from .math import elementwise, exp, log, log1p, sign, square
+from .math import elementwise, exp, log, log1p, sign, square, trunc
 from .shape import astype_p
 
 TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
@@ -169,6 +169,11 @@ i0e = scipy_elementwise("i0e", lambda t, ans, x: t * (i1e(x) - sign(x) * ans))
 i1e = scipy_elementwise("i1e", lambda t, ans, x: t * (0.5 * (i0e(x) + ive(2.0, x)) - sign(x) * ans))
 jv = scipy_elementwise("jv", refused("jv", "the order v", "z"), lambda t, ans, v, z: t * (0.5 * (jv(v - 1.0, z) - jv(v + 1.0, z))))
 yv = scipy_elementwise("yv", refused("yv", "the order v", "z"), lambda t, ans, v, z: t * (0.5 * (yv(v - 1.0, z) - yv(v + 1.0, z))))
+# SciPy's yn truncates a float order toward zero (with a RuntimeWarning), so its rule takes the
+# orders trunc(n) -+ 1: n -+ 1 would truncate wrongly between -1 and 1 (at n = 0.5, n - 1 to 0,
+# not -1) and warn again. An int order gives float64 even for a float32 x (SciPy's 'ld->d'
+# loop), a float one float32: the rule's result is cast to the value's dtype.
+yn = scipy_elementwise("yn", refused("yn", "the order n", "x"), _in_result_dtype(lambda t, ans, n, x: t * (0.5 * (yn(trunc(n) - 1.0, x) - yn(trunc(n) + 1.0, x)))))
 iv = scipy_elementwise("iv", refused("iv", "the order v", "z"), lambda t, ans, v, z: t * (0.5 * (iv(v - 1.0, z) + iv(v + 1.0, z))))
 ive = scipy_elementwise("ive", refused("ive", "the order v", "z"), _real_z(lambda t, ans, v, z: t * (0.5 * (ive(v - 1.0, z) + ive(v + 1.0, z)) - sign(z) * ans), "ive"))
 kv = scipy_elementwise("kv", refused("kv", "the order v", "z"), lambda t, ans, v, z: t * (-0.5 * (kv(v - 1.0, z) + kv(v + 1.0, z))))

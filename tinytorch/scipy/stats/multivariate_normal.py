@@ -4,6 +4,7 @@ matrix; its lower triangle is read, as SciPy reads it), the dimension inferred a
 result squeezed as SciPy does both. With a Cholesky factor L of cov: -(d log(2 pi) +
 2 sum log diag L + |L^-1 (x - mean)|^2) / 2, differentiable in x, mean and cov. A cov
 that is not positive definite raises LinAlgError (a ValueError, as SciPy's errors are).
+`entropy(mean, cov)` is SciPy's too, differentiable in cov (a singular cov: its docstring).
 
 `allow_singular=True` is SciPy's own function (pseudo-determinant, -inf off the
 subspace), not differentiable: a derivative through it raises NotImplementedError.
@@ -26,10 +27,11 @@ import numpy as np
 
 from ...autograd import api as tt
 from ...autograd.custom import CustomPrimitive
+from ...autograd.levels import Box
 from ...autograd.primitive import dtype_of, shape_of
 from ._edges import floats
 
-__all__ = ["logpdf", "pdf"]
+__all__ = ["logpdf", "pdf", "entropy"]
 
 LOG_2PI = math.log(2.0 * math.pi)
 
@@ -107,3 +109,36 @@ def logpdf(x: Any, mean: Any = None, cov: Any = 1, allow_singular: bool = False)
 def pdf(x: Any, mean: Any = None, cov: Any = 1, allow_singular: bool = False) -> Any:
     """scipy.stats.multivariate_normal.pdf."""
     return tt.exp(logpdf(x, mean, cov, allow_singular))
+
+
+def entropy(mean: Any = None, cov: Any = 1) -> Any:
+    """scipy.stats.multivariate_normal.entropy: log det(2 pi e cov) / 2, differentiable in cov
+    (mean only sets the dimension; cov's lower triangle is read, as in logpdf).
+
+    On plain arguments it is SciPy's function, its value in the arguments' floating dtype.
+    On boxes it is dim (log(2 pi) + 1) / 2 + sum log diag L with L the Cholesky factor of
+    cov (equal to SciPy's to rounding), so cov must be positive definite there: a singular
+    one raises LinAlgError, where SciPy takes the pseudo-determinant over the eigenvalues it
+    deems nonzero, a value whose rank changes under any perturbation (no derivative).
+
+    >>> import numpy as np
+    >>> from tinytorch.autograd import grad
+    >>> from tinytorch.scipy.stats import multivariate_normal
+    >>> cov = np.array([[2.0, 0.3], [0.3, 1.0]])
+    >>> h = multivariate_normal.entropy(cov=cov)
+    >>> bool(np.isclose(h, 0.5 * np.log(np.linalg.det(2 * np.pi * np.e * cov))))
+    True
+    >>> g = grad(lambda c: multivariate_normal.entropy(cov=c))(cov)  # cov^-1, its lower triangle read
+    >>> inv = np.linalg.inv(cov)
+    >>> bool(np.allclose(g, np.tril(inv, -1) + np.diag(np.diag(inv)) / 2))
+    True
+    """
+    cov, *given = floats(cov, *([] if mean is None else [mean]))
+    if not any(isinstance(a, Box) for a in (cov, *given)):
+        import scipy.stats
+
+        value = scipy.stats.multivariate_normal.entropy(None if mean is None else given[0], cov)
+        return np.asarray(value, dtype=cov.dtype)[()]
+    dim, _, cov = _parameters(given[0] if given else None, cov)
+    factor = tt.linalg.cholesky(cov)
+    return 0.5 * dim * (LOG_2PI + 1.0) + tt.sum(tt.log(tt.diagonal(factor)))
