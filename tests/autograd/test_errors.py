@@ -118,7 +118,7 @@ def test_grad_of_an_output_of_one_element_of_any_shape():
     # as backward() and HIPS autograd take it: d sum(x^2) / dx = 2x, whatever the output's shape
     x = np.array([1.0, -2.0])
     for shape in [(1,), (1, 1)]:
-        np.testing.assert_array_equal(grad(lambda x: tt.reshape(tt.sum(x**2), shape))(x), 2 * x)
+        np.testing.assert_array_equal(grad(lambda x, shape=shape: tt.reshape(tt.sum(x**2), shape))(x), 2 * x)
     np.testing.assert_array_equal(grad(lambda x: x**3)(np.array([2.0])), [12.0])
 
 
