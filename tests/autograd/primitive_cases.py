@@ -131,6 +131,17 @@ well_conditioned = _matrices(lambda rng, n: _orthogonal(rng, n) @ np.diag(rng.un
 spd = _matrices(lambda rng, n: (q := _orthogonal(rng, n)) @ np.diag(rng.uniform(1, 2, n)) @ q.T)
 # symmetric with eigenvalues at least 0.5 apart (eigh's derivative needs them distinct)
 separated = _matrices(lambda rng, n: (q := _orthogonal(rng, n)) @ np.diag(np.arange(n) * 0.7 + rng.uniform(0, 0.2, n)) @ q.T)
+# not symmetric, eigenvalues at least 0.5 apart (eig's derivative needs them distinct): real ones,
+# or a complex pair 0.5 +- 1.2i and real ones 2, 2.7, ...
+eigenvalues_apart = _matrices(lambda rng, n: (v := well_conditioned(n)(rng)) @ np.diag(np.arange(n) * 0.7 + rng.uniform(0, 0.2, n)) @ np.linalg.inv(v))
+PAIR = np.array([[0.5, -1.2], [1.2, 0.5]])
+complex_pair = _matrices(lambda rng, n: (v := well_conditioned(n)(rng)) @ np.block([[PAIR, np.zeros((2, n - 2))], [np.zeros((n - 2, 2)), np.diag(2.0 + 0.7 * np.arange(n - 2))]]) @ np.linalg.inv(v))
+
+
+def eig_parts(a):
+    """tt.linalg.eig of a real matrix with complex eigenvalues, as real arrays."""
+    w, v = tt.linalg.eig(a)
+    return tt.real(w), tt.imag(w), tt.real(v), tt.imag(v)
 
 
 def singular_values_apart(*shape: int) -> Gen:
@@ -487,6 +498,12 @@ DECOMPOSITION_CASES = [
     case("eigh",       "stack",              lambda a: tt.linalg.eigh(a).eigenvectors ** 2,        separated(2, 3), calls=("linalg.eigh",)),
     case("eigh",       "upper",              lambda a: tt.linalg.eigh(a, UPLO="U")[1] ** 2,        separated(3), calls=("linalg.eigh",)),
     case("eigh",       "eigvalsh",           lambda a: tt.linalg.eigvalsh(a),                      separated(4), calls=("linalg.eigvalsh",)),
+    case("eig",        "eigenvalues",        lambda a: tt.linalg.eig(a)[0],                        eigenvalues_apart(3), calls=("linalg.eig",)),
+    case("eig",        "eigenvectors",       lambda a: tt.linalg.eig(a)[1],                        eigenvalues_apart(3), calls=("linalg.eig",)),
+    case("eig",        "stack-abs-eigenvectors", lambda a: tt.abs(tt.linalg.eig(a).eigenvectors),  eigenvalues_apart(2, 3), calls=("linalg.eig",)),
+    case("eig",        "complex-pair",       eig_parts,                                            complex_pair(3), calls=("linalg.eig",)),
+    case("eigvals",    "matrix",             lambda a: tt.linalg.eigvals(a),                       eigenvalues_apart(4), calls=("linalg.eigvals",)),
+    case("eigvals",    "stack-complex-pair", lambda a: tt.abs(tt.linalg.eigvals(a)) ** 2,          complex_pair(2, 3), calls=("linalg.eigvals",)),
     case("lstsq",      "vector-rhs",         lambda a, b: tt.linalg.lstsq(a, b)[0],                normal(5, 3), normal(5), calls=("linalg.lstsq",)),
     case("lstsq",      "matrix-rhs",         lambda a, b: tt.linalg.lstsq(a, b)[0],                normal(5, 3), normal(5, 2), calls=("linalg.lstsq",)),
     case("svd",        "square",             lambda a: tuple(tt.linalg.svd(a)),                    singular_values_apart(3, 3), calls=("linalg.svd",)),

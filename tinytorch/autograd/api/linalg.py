@@ -1,9 +1,17 @@
 """`tt.linalg`: NumPy's linear-algebra functions, differentiable: solve, inv, det,
-slogdet, cholesky, eigh, eigvalsh, svd, qr, pinv, norm, lstsq; and SciPy's matrix
-exponential expm (also `tinytorch.scipy.linalg.expm`).
+slogdet, cholesky, eigh, eigvalsh, eig, eigvals, svd, qr, pinv, norm, lstsq; and SciPy's
+matrix exponential expm (also `tinytorch.scipy.linalg.expm`).
 
 Stacks of matrices broadcast as in NumPy; the broadcasting is done here, with
 differentiable ops, so the primitives always see operands with matching stacks.
+
+Complex matrices are differentiable too (see rules/linalg.py for the convention).
+The phases of complex eigenvectors and singular vectors are LAPACK's: one entry of
+each vector real (eigh: the first, or the last for UPLO="U"; svd: the first entry of
+each column of V = Vh^H when m >= n, of U when m < n; eig: the entry of largest
+modulus). They are differentiated as such, so every function of them has its
+derivative; a function that does not depend on the phases (|v|, v v^H, ...) has the
+same derivative under any other choice, JAX's included.
 """
 
 from __future__ import annotations
@@ -16,7 +24,11 @@ from ..primitive import innermost, unbox_all
 from ..rules.linalg import (
     cholesky_p,
     det_p,
+    eig_arrays,
+    eig_p,
+    eigh_arrays,
     eigh_p,
+    eigvals_p,
     expm_p,
     inv_p,
     logabsdet_p,
@@ -25,11 +37,12 @@ from ..rules.linalg import (
     qr_p,
     qr_parts,
     solve_p,
+    svd_arrays,
     svd_p,
     svd_parts,
     svdvals_p,
 )
-from ..rules.math import absolute, sqrt, where
+from ..rules.math import absolute, conj_p, imag_p, real_p, sqrt, where
 from ..rules.reductions import kept_shape, max_p, min_p, sum_p
 from ..rules.shape import tril_p, triu_p
 from ..values import box_or_array
@@ -38,7 +51,8 @@ from .indexing import getitem
 from .manipulation import broadcast_to, moveaxis, reshape, swapaxes
 
 __all__ = [
-    "solve", "inv", "det", "slogdet", "cholesky", "eigh", "eigvalsh", "svd", "qr", "pinv", "norm", "lstsq", "expm",
+    "solve", "inv", "det", "slogdet", "cholesky", "eigh", "eigvalsh", "eig", "eigvals", "svd", "qr", "pinv", "norm",
+    "lstsq", "expm",
 ]  # fmt: skip
 
 
@@ -48,6 +62,11 @@ class SlogdetResult(NamedTuple):
 
 
 class EighResult(NamedTuple):
+    eigenvalues: Any
+    eigenvectors: Any
+
+
+class EigResult(NamedTuple):
     eigenvalues: Any
     eigenvectors: Any
 
@@ -94,20 +113,49 @@ def det(a: Any) -> Any:
 
 
 def slogdet(a: Any) -> SlogdetResult:
-    """(sign, log|det|): the sign is piecewise constant, log|det| is differentiable."""
+    """(sign, log|det|): log|det| is differentiable; so is the sign det / |det| of a
+    complex matrix (the sign of a real one is piecewise constant, a plain value).
+
+    >>> import numpy as np
+    >>> import tinytorch as tt
+    >>> from tinytorch.autograd import grad
+    >>> a = np.array([[2.0, 1.0], [1.0, 3.0]])
+    >>> sign, logabsdet = tt.linalg.slogdet(a)
+    >>> bool(np.isclose(logabsdet, np.log(5.0)))
+    True
+    >>> bool(np.allclose(grad(lambda a: tt.linalg.slogdet(a).logabsdet)(a), np.linalg.inv(a).T))
+    True
+    """
     a = _square(a, "slogdet")
-    return SlogdetResult(np.linalg.slogdet(unbox_all(a))[0], logabsdet_p(a))
+    sign, logabs = np.linalg.slogdet(unbox_all(a))
+    if is_box(a) and a.dtype.kind == "c":
+        sign = _complex_sign(a, logabs)
+    return SlogdetResult(sign, logabsdet_p(a))
+
+
+def _complex_sign(a: Any, logabs: np.ndarray) -> Any:
+    """det(A) / |det(A)| of complex A, differentiable: det(A / c) scaled by c = |det A|^(1/n)
+    to modulus 1, so that it neither overflows nor underflows; 0 where det(A) = 0, as NumPy's."""
+    singular = np.isneginf(logabs)
+    scale = np.exp(np.where(singular, 0.0, logabs) / max(a.shape[-1], 1))
+    unit = det_p(a / scale[..., None, None].astype(a.dtype))
+    size = absolute(unit)
+    return where(singular, 0.0, unit / where(singular, 1.0, size))
 
 
 def _from_triangle(a: Any, lower: bool) -> Any:
-    """The symmetric matrix that LAPACK sees when it reads one triangle of a."""
-    if lower:
-        return tril_p(a, 0) + swapaxes(tril_p(a, -1), -1, -2)
-    return triu_p(a, 0) + swapaxes(triu_p(a, 1), -1, -2)
+    """The symmetric (Hermitian, for complex a) matrix that LAPACK sees when it reads one
+    triangle of a: a complex diagonal's imaginary part is not read."""
+    part, strict = (tril_p(a, -1), tril_p(a, 0)) if lower else (triu_p(a, 1), triu_p(a, 0))
+    if a.dtype.kind != "c":
+        return strict + swapaxes(part, -1, -2)
+    diagonal = real_p(strict - part)
+    return part + conj_p(swapaxes(part, -1, -2)) + diagonal
 
 
 def cholesky(a: Any) -> Any:
-    """L, lower triangular, with a = L L^T (reads the lower triangle of a)."""
+    """L, lower triangular, with a = L L^H (reads the lower triangle of a, and the real
+    part of a complex diagonal)."""
     a = _square(a, "cholesky")
     if not is_box(a):
         return np.linalg.cholesky(a)
@@ -115,20 +163,62 @@ def cholesky(a: Any) -> Any:
 
 
 def eigh(a: Any, UPLO: str = "L") -> EighResult:  # noqa: N803 (NumPy's name)
-    """Eigenvalues (ascending) and eigenvectors of a symmetric matrix.
+    """Eigenvalues (ascending) and eigenvectors of a symmetric (Hermitian) matrix, of which
+    one triangle is read.
 
-    Derivatives assume distinct eigenvalues (they blow up where two meet)."""
+    Derivatives assume distinct eigenvalues (they blow up where two meet). A complex
+    eigenvector's phase is LAPACK's: its first entry (the last for UPLO="U") is real;
+    the derivatives are those of that choice (a function of |v| or v v^H, as HIPS
+    autograd's tests take, does not depend on it)."""
     a = _square(a, "eigh")
     if UPLO not in ("L", "U"):
         raise ValueError("UPLO argument must be 'L' or 'U'")
     if not is_box(a):
-        return EighResult(*np.linalg.eigh(a, UPLO=UPLO))
+        return EighResult(*eigh_arrays(a, UPLO))
     packed = eigh_p(_from_triangle(a, lower=UPLO == "L"), uplo=UPLO)
-    return EighResult(getitem(packed, (..., 0, slice(None))), getitem(packed, (..., slice(1, None), slice(None))))
+    w = getitem(packed, (..., 0, slice(None)))
+    return EighResult(real_p(w) if w.dtype.kind == "c" else w, getitem(packed, (..., slice(1, None), slice(None))))
 
 
 def eigvalsh(a: Any, UPLO: str = "L") -> Any:  # noqa: N803
     return eigh(a, UPLO).eigenvalues
+
+
+def eig(a: Any) -> EigResult:
+    """np.linalg.eig: the eigenvalues and (right) eigenvectors of a (stack of) general
+    square matrices, complex where NumPy's are (a real matrix with complex eigenvalues).
+
+    Differentiable where the eigenvalues are distinct (the derivatives blow up where two
+    meet). The eigenvectors are NumPy's (LAPACK's): unit 2-norm, and the entry of largest
+    modulus real; the derivatives are those of that normalisation, so they hold for any
+    function of them. Other libraries normalise differently (JAX does not normalise the
+    derivative at all): only functions that do not depend on the scale of each vector,
+    such as its direction up to phase (|v| / |v|_2, v v^H / v^H v), agree across them.
+
+    >>> import numpy as np
+    >>> import tinytorch as tt
+    >>> from tinytorch.autograd import grad
+    >>> a = np.array([[2.0, 1.0], [0.0, 3.0]])
+    >>> w, v = tt.linalg.eig(a)
+    >>> w
+    array([2., 3.])
+    >>> # d w_1 / dA = y x^T / y^T x, with x = (1, 1) and y = (0, 1) its right and left eigenvectors
+    >>> grad(lambda a: tt.linalg.eig(a).eigenvalues[1])(a)
+    array([[0., 0.],
+           [1., 1.]])
+    """
+    a = _square(a, "eig")
+    if not is_box(a):
+        return EigResult(*eig_arrays(a))
+    packed = eig_p(a)
+    return EigResult(getitem(packed, (..., 0, slice(None))), getitem(packed, (..., slice(1, None), slice(None))))
+
+
+def eigvals(a: Any) -> Any:
+    """np.linalg.eigvals, differentiable where the eigenvalues are distinct (dw_i = y_i^T dA x_i
+    over y_i^T x_i, with x_i and y_i the right and left eigenvectors)."""
+    a = _square(a, "eigvals")
+    return eigvals_p(a) if is_box(a) else np.linalg.eigvals(a)
 
 
 def _matrices(a: Any, name: str) -> Any:
@@ -141,11 +231,13 @@ def _matrices(a: Any, name: str) -> Any:
 def svd(a: Any, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False) -> Any:
     """np.linalg.svd: SVDResult(U, S, Vh), or the singular values S alone (compute_uv=False).
 
-    The singular values are differentiable wherever they are distinct (u_i^T dA v_i).
+    The singular values are differentiable wherever they are distinct (Re u_i^H dA v_i).
     U and Vh are differentiable for the reduced SVD (full_matrices=False, or a square
     matrix) with distinct nonzero singular values; the derivatives blow up where two
     singular values meet. Differentiating the extra columns of a full SVD, or a
-    hermitian=True SVD, raises NotImplementedError.
+    hermitian=True SVD, raises NotImplementedError. Complex singular vectors have
+    LAPACK's phases: the first entry of each column of V = Vh^H is real when m >= n, of
+    U when m < n; the derivatives are those of that choice.
 
     >>> import numpy as np
     >>> import tinytorch as tt
@@ -159,14 +251,17 @@ def svd(a: Any, full_matrices: bool = True, compute_uv: bool = True, hermitian: 
     True
     """
     a = _matrices(a, "svd")
+    m, n = a.shape[-2:]
     if not is_box(a):
+        if compute_uv and not hermitian and a.dtype.kind == "c" and (m == n or not full_matrices):
+            u, s, v = svd_arrays(a)  # the phases the derivatives are of
+            return SVDResult(u, s, np.swapaxes(v, -1, -2).conj())
         result = np.linalg.svd(a, full_matrices=full_matrices, compute_uv=compute_uv, hermitian=hermitian)
         return SVDResult(*result) if compute_uv else result
     if hermitian:
         raise NotImplementedError("linalg.svd(hermitian=True) is not differentiable in tinytorch: use hermitian=False")
     if not compute_uv:
         return svdvals_p(a)
-    m, n = a.shape[-2:]
     if full_matrices and m != n:
         extra = f"the last {m - n} columns of U" if m > n else f"the last {n - m} rows of Vh"
         raise NotImplementedError(
@@ -174,6 +269,8 @@ def svd(a: Any, full_matrices: bool = True, compute_uv: bool = True, hermitian: 
             "use full_matrices=False"
         )
     s, u, v = svd_parts(svd_p(a), a.shape)
+    if a.dtype.kind == "c":
+        return SVDResult(u, real_p(s), conj_p(swapaxes(v, -1, -2)))
     return SVDResult(u, s, swapaxes(v, -1, -2))
 
 
@@ -264,9 +361,17 @@ def expm(a: Any) -> Any:
     return expm_p(box_or_array(a))
 
 
+def _squares(x: Any) -> Any:
+    """|x|^2, smooth (for complex x, Re(x)^2 + Im(x)^2)."""
+    if x.dtype.kind != "c":
+        return x * x
+    re, im = real_p(x), imag_p(x)
+    return re * re + im * im
+
+
 def _safe_sqrt_sum_squares(x: Any, axes: tuple, keepdims: bool) -> Any:
     # sqrt is not differentiable at 0; the norm's subgradient there is 0, as in PyTorch
-    s = sum_p(x * x, axes, keepdims)
+    s = sum_p(_squares(x), axes, keepdims)
     if not is_box(s):
         return np.sqrt(s)
     nonzero = s > 0
@@ -296,7 +401,7 @@ def _power_norm(x: Any, p: float, axes: tuple, keepdims: bool) -> Any:
     there its derivative is 0 too (a subgradient)."""
     nonzero = innermost(x) != 0
     if p > 0 and p % 2 == 0:
-        terms = x**p
+        terms = _squares(x) ** (p / 2) if x.dtype.kind == "c" else x**p
     else:
         terms = where(nonzero, where(nonzero, absolute(x), 1.0) ** p, 0.0)
     s = sum_p(terms, axes, keepdims)

@@ -13,16 +13,36 @@ left-hand side (the rules of other primitives solve against batched cotangents).
 eigh, svd and qr return their factors packed in one array so that they stay
 one-output primitives: eigh's row 0 holds the eigenvalues, rows 1..n the
 eigenvectors; svd's (reduced, k = min(m, n) columns) row 0 the singular values, then
-the m rows of U, then the n rows of V = Vh^T; qr's (m >= n) the m rows of Q, then the
-n rows of R. lstsq takes one matrix of full column rank.
+the m rows of U, then the n rows of V = Vh^H; qr's (m >= n) the m rows of Q, then the
+n rows of R. lstsq takes one matrix of full column rank. eig (general square matrices)
+packs like eigh: row 0 the eigenvalues, rows 1..n the eigenvectors.
+
+Complex matrices. Each rule is the textbook one written with conjugate transposes
+X^H (`_H`, the plain transpose of a real X). A JVP is that formula as it stands. A
+cotangent pairs with a tangent as Re(sum g * t), without conjugation (JAX's and HIPS
+autograd's convention; see math.py), so a VJP is the adjoint for <X, Y> = Re tr(X^H Y)
+taken on conj(g) and conjugated back: vjp(g) = conj(adjoint(conj(g))). Holomorphic
+maps (solve, inv, det, expm, eigenvalues) need no conjugation: their VJP is the plain
+transpose, as for reals. For real matrices every conjugation is skipped, so the real
+rules run exactly as before.
+
+The phases of complex eigenvectors and singular vectors are not unique; LAPACK fixes
+them by making one entry of each vector real: eigh the first entry (UPLO="L") or the
+last ("U"), svd the first entry of each right singular vector when m >= n and of each
+left one when m < n, eig the entry of largest modulus (of a vector of unit 2-norm).
+The impls enforce those choices (`_real_at`; LAPACK makes them already, so this
+changes nothing beyond rounding) and the rules differentiate them (`_phase_fix`), so
+every function of the returned vectors has its derivative, invariant under the phases
+or not. The derivative is undefined where that entry is 0, and there it is taken
+without the phase term (JAX's choice).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..primitive import Primitive, unbox_all
-from .math import where
+from ..primitive import Primitive, is_complex, unbox_all
+from .math import conj_p, imag_p, real_p, where
 from .reductions import sum_p
 from .shape import Index, broadcast_to_p, concatenate_p, diagonal_p, getitem_p, mT, reshape_p, sum_to_p, tril_p, triu_p
 
@@ -48,6 +68,26 @@ def _scale(s, m):
 
 def _trace(m):
     return sum_p(diagonal_p(m, 0, -2, -1), (-1,), False)
+
+
+def _conj(x):
+    """conj(x); a real x is returned as it is (no copy, no node)."""
+    return conj_p(x) if is_complex(x) else x
+
+
+def _H(x):  # noqa: N802 (the math's name)
+    """X^H, the conjugate transpose of the last two axes (the transpose of a real X)."""
+    return mT(_conj(x))
+
+
+def _eye(n, x):
+    """The identity in the real dtype of x (float32 for complex64), so that it promotes nothing."""
+    return np.eye(n, dtype=np.finfo(x.dtype).dtype)
+
+
+def _diag_embed(v):
+    """Vectors (..., n) as diagonal matrices (..., n, n)."""
+    return _row(v) * _eye(v.shape[-1], v)
 
 
 def _sym_part(x):
@@ -141,6 +181,10 @@ def _np_mT(x):
     return np.swapaxes(x, -1, -2)
 
 
+def _np_conj(x):
+    return x.conj() if is_complex(x) else x
+
+
 def _products_of_others(s):
     """prod_{j != i} s_j for each i along the last axis, without dividing (s may hold zeros)."""
     ones = np.ones_like(s[..., :1])
@@ -150,28 +194,29 @@ def _products_of_others(s):
 
 
 def _svd(a):
-    """U, s, V and c = det(U) det(V) = +-1, so that A = U diag(s) V^T."""
-    u, s, vt = np.linalg.svd(a)
-    return u, s, _np_mT(vt), np.linalg.det(u) * np.linalg.det(vt)
+    """U, s, V and c = det(U) det(V^H) (+-1 for a real A), so that A = U diag(s) V^H."""
+    u, s, vh = np.linalg.svd(a)
+    return u, s, _np_mT(_np_conj(vh)), np.linalg.det(u) * np.linalg.det(vh)
 
 
 def _adjugate(a):
-    # adj(U S V^T) = c V adj(S) U^T, adj(S) = diag(prod_{j != i} s_j): exact at any rank
+    # adj(U S V^H) = c V adj(S) U^H, adj(S) = diag(prod_{j != i} s_j): exact at any rank
     u, s, v, c = _svd(a)
-    return c[..., None, None] * ((v * _products_of_others(s)[..., None, :]) @ _np_mT(u))
+    return c[..., None, None] * ((v * _products_of_others(s)[..., None, :]) @ _np_mT(_np_conj(u)))
 
 
 def _adjugate_derivative(e, a):
-    """d adj(A)[E] = c V M U^T with E' = U^T E V, p_ij = prod_{k not in {i, j}} s_k and
+    """d adj(A)[E] = c V M U^H with E' = U^H E V, p_ij = prod_{k not in {i, j}} s_k and
     M_ij = -E'_ij p_ij (i != j), M_ii = sum_{k != i} E'_kk p_ik. E may carry batch axes."""
     u, s, v, c = _svd(a)
     n = s.shape[-1]
     off = ~np.eye(n, dtype=bool)
     # row i of p: the products of the others of s with s_i replaced by 1; diagonal dropped
     p = np.where(off, _products_of_others(np.where(off, s[..., None, :], 1)), 0)
-    ep = _np_mT(u) @ e @ v
+    uh = _np_mT(_np_conj(u))
+    ep = uh @ e @ v
     m = np.eye(n, dtype=ep.dtype) * (p @ np.diagonal(ep, 0, -2, -1)[..., None]) - p * ep
-    return c[..., None, None] * (v @ m @ _np_mT(u))
+    return c[..., None, None] * (v @ m @ uh)
 
 
 def _beyond_second_order(t, ans, e, a):
@@ -192,34 +237,89 @@ adjugate_p = Primitive("adjugate", _adjugate,
 adjugate_derivative_p = Primitive("adjugate_derivative", _adjugate_derivative,
     jvp=(lambda t, ans, e, a: adjugate_derivative_p(t, a), _beyond_second_order),
     vjp=(lambda g, ans, e, a: mT(adjugate_derivative_p(mT(g), a)), _beyond_second_order))
+# log|det A|: d log|det A| = Re tr(A^-1 dA) (the real part matters for complex A only)
 logabsdet_p = Primitive("logabsdet", lambda a: np.linalg.slogdet(a)[1],
-    jvp=lambda t, ans, a: _trace(solve_p(a, t)),
+    jvp=lambda t, ans, a: real_p(_trace(solve_p(a, t))) if is_complex(a) else _trace(solve_p(a, t)),
     vjp=lambda g, ans, a: _scale(g, mT(inv_p(a))))
 
-# --- cholesky: A = L L^T ------------------------------------------------------------------
+# --- phases of complex vectors, as LAPACK fixes them ---------------------------------------
+
+
+def _real_at(rows, x, *others):
+    """x with each column turned by a phase so that its entry at `rows` (a one-hot mask
+    (..., m, k) or (m, 1)) is real, on the side of its real part, and `others` turned by
+    the same phases. A column whose entry is already real is returned bit for bit, so
+    LAPACK's own choice is kept; an entry 0 leaves its column as it is."""
+    entry = np.sum(x * rows, axis=-2)
+    size = np.abs(entry)
+    turn = np.conj(entry) / np.where(size == 0, 1, size)  # not exactly 1 even for a real entry: not applied there
+    turned = entry.imag != 0
+    turn = np.where(turned, np.where(entry.real < 0, -turn, turn), 1)[..., None, :]
+    # the entry is real to rounding after the turn; exactly, as LAPACK's zgeev makes it
+    x = np.where(rows & turned[..., None, :], (x * turn).real, x * turn)
+    return (x, *(y * turn for y in others)) if others else x
+
+
+def _phase_fix(dx, x, rows):
+    """i ψ, per column of x: the turns of phase that keep x's entries at `rows` real. The
+    derivative of LAPACK's vectors is dx + x diag(i ψ), for dx any derivative of the
+    vectors up to phase; ψ = -Im(dx_k / x_k), 0 where x_k = 0 (the phase is not fixed there)."""
+    xk = sum_p(x * rows, (-2,), False)
+    nonzero = xk != 0
+    ratio = sum_p(dx * rows, (-2,), False) / where(nonzero, xk, 1.0)
+    return -1j * imag_p(where(nonzero, ratio, 0.0))
+
+
+def _phase_fix_adjoint(c, x, rows):
+    """The adjoint of dx -> x diag(i ψ(dx)) (`_phase_fix`) for <X, Y> = Re tr(X^H Y), given
+    c_j = Im((x^H X-bar)_jj) summed over the vectors that share the phase: a cotangent
+    of dx, nonzero at the entries `rows` only."""
+    xk = sum_p(x * rows, (-2,), False)
+    nonzero = xk != 0
+    return rows * _row(where(nonzero, -1j * c / where(nonzero, conj_p(xk), 1.0), 0.0))
+
+
+def _phase_cotangent_weight(x, gx):
+    """c_j = Im((x^H gx)_jj): how the pairing with gx changes with the phases of x's columns."""
+    return imag_p(sum_p(conj_p(x) * gx, (-2,), False))
+
+
+# --- cholesky: A = L L^H ------------------------------------------------------------------
 
 
 def _cholesky_jvp(t, ans, a):
-    # dL = L Φ(L^-1 dA L^-T)
-    inner = mT(solve_p(ans, mT(solve_p(ans, t))))
+    # dL = L Φ(L^-1 dA L^-H)
+    inner = _H(solve_p(ans, _H(solve_p(ans, t))))
     return ans @ _sym_part(inner)
 
 
 def _cholesky_vjp(g, ans, a):
-    # dA-bar = L^-T Φ(L^T dL-bar) L^-1, the transpose of the JVP above
-    lt = mT(ans)
-    left = solve_p(lt, _sym_part(lt @ g))
-    return mT(solve_p(lt, mT(left)))
+    # the adjoint of the JVP above: A-bar = L^-H Φ(L^H L-bar) L^-1
+    lh = _H(ans)
+    left = solve_p(lh, _sym_part(lh @ _conj(g)))
+    return _conj(_H(solve_p(lh, _H(left))))
 
 
 cholesky_p = Primitive("cholesky", np.linalg.cholesky, jvp=_cholesky_jvp, vjp=_cholesky_vjp)
 
-# --- eigh: A = V diag(w) V^T, eigenvalues distinct ----------------------------------------
+# --- eigh: A = V diag(w) V^H, eigenvalues distinct ----------------------------------------
+
+
+def eigh_arrays(a, uplo="L"):
+    """np.linalg.eigh, its complex eigenvectors' first (uplo "L") or last ("U") entries
+    made real, as LAPACK makes them (api/linalg.py returns these for arrays too)."""
+    # the triangle LAPACK reads decides the eigenvectors' signs: the one NumPy would read
+    w, v = np.linalg.eigh(a, UPLO=uplo)
+    return (w, _real_at(_eigh_rows(v.shape[-1], uplo), v)) if is_complex(v) else (w, v)
+
+
+def _eigh_rows(n, uplo):
+    """The entry LAPACK keeps real in each eigenvector: the first for "L", the last for "U"."""
+    return (np.arange(n) == (0 if uplo == "L" else n - 1))[:, None]
 
 
 def _eigh_packed(a, uplo="L"):
-    # the triangle LAPACK reads decides the eigenvectors' signs: the one NumPy would read
-    w, v = np.linalg.eigh(a, UPLO=uplo)
+    w, v = eigh_arrays(a, uplo)
     return np.concatenate([w[..., None, :], v], axis=-2)
 
 
@@ -239,70 +339,182 @@ def _gaps_inverse(w):
 
 
 def _eigh_jvp(t, ans, a, uplo="L"):
+    # M = V^H dA V: dw = diag(M), dV = V (F o M) + the phase term
     w, v = _unpack(ans)
-    m = mT(v) @ t @ v
+    m = _H(v) @ t @ v
     dw = diagonal_p(m, 0, -2, -1)
+    if is_complex(v):  # w is stored complex; M's diagonal is real for a Hermitian dA
+        w, dw = real_p(w), real_p(dw)
     dv = v @ (_gaps_inverse(w) * m)
+    if is_complex(v):
+        dv = dv + v * _row(_phase_fix(dv, v, _eigh_rows(w.shape[-1], uplo)))
     return concatenate_p(reshape_p(dw, (1, dw.shape[-1]), 1), dv, axis=-2)
 
 
 def _eigh_vjp(g, ans, a, uplo="L"):
+    # the adjoint of the JVP: A-bar = V (diag(w-bar) + F o (V^H V-bar)) V^H
     w, v = _unpack(ans)
-    gw, gv = _unpack(g)
+    gw, gv = _unpack(_conj(g))
     n = w.shape[-1]
-    middle = reshape_p(gw, (1, n), 1) * np.eye(n, dtype=w.dtype) + _gaps_inverse(w) * (mT(v) @ gv)
-    return v @ middle @ mT(v)
+    if is_complex(v):
+        w, gw = real_p(w), real_p(gw)
+        gv = gv + _phase_fix_adjoint(_phase_cotangent_weight(v, gv), v, _eigh_rows(n, uplo))
+    middle = reshape_p(gw, (1, n), 1) * np.eye(n, dtype=w.dtype) + _gaps_inverse(w) * (_H(v) @ gv)
+    return _conj(v @ middle @ _H(v))
 
 
 eigh_p = Primitive("eigh", _eigh_packed, jvp=_eigh_jvp, vjp=_eigh_vjp)
 
-# --- least squares, full column rank: x = (A^T A)^-1 A^T b --------------------------------
+# --- eig: A V = V diag(w), A general, eigenvalues distinct ----------------------------------
+# NumPy's (LAPACK's) eigenvectors have unit 2-norm and their entry of largest modulus
+# real. P = V^-1 dA V gives dw = diag(P) (holomorphic) and the eigenvectors' derivative
+# V (F o P), up to a multiple of each vector, which the normalisation fixes.
+
+
+def _largest_entries(v):
+    """The one-hot mask (..., n, n) of each column's entry of largest modulus (LAPACK's)."""
+    return np.arange(v.shape[-2])[:, None] == np.abs(v).argmax(axis=-2)[..., None, :]
+
+
+def eig_arrays(a):
+    """np.linalg.eig, its complex eigenvectors' entries of largest modulus made real, as
+    LAPACK makes them (api/linalg.py returns these for arrays too)."""
+    w, v = np.linalg.eig(a)
+    return (w, _real_at(_largest_entries(v), v)) if is_complex(v) else (w, v)
+
+
+def _eig_packed(a):
+    w, v = eig_arrays(a)
+    return np.concatenate([w[..., None, :], v], axis=-2)
+
+
+def _eig_normalization(dv, v):
+    """The multiples of v's columns that keep them normalised as LAPACK does: unit 2-norm
+    (Re(v^H dv) = 0) and, for complex vectors, the entry of largest modulus real."""
+    c = -real_p(sum_p(_conj(v) * dv, (-2,), False))
+    if is_complex(v):
+        c = c + _phase_fix(dv, v, _largest_entries(unbox_all(v)))
+    return v * _row(c)
+
+
+def _eig_jvp(t, ans, a):
+    w, v = _unpack(ans)
+    p = solve_p(v, t @ v)
+    dv = v @ (_gaps_inverse(w) * p)
+    dv = dv + _eig_normalization(dv, v)
+    return concatenate_p(_row(diagonal_p(p, 0, -2, -1)), dv, axis=-2)
+
+
+def _eig_vjp(g, ans, a):
+    # the adjoint of the JVP: A-bar = V^-H (diag(w-bar) + conj(F) o (V^H V-bar')) V^H, V-bar'
+    # the cotangent of V (F o P), which the normalisation's adjoint gives
+    w, v = _unpack(ans)
+    gw, gv = _unpack(_conj(g))
+    gv = gv - v * _row(real_p(sum_p(_conj(v) * gv, (-2,), False)))
+    if is_complex(v):
+        gv = gv + _phase_fix_adjoint(_phase_cotangent_weight(v, gv), v, _largest_entries(unbox_all(v)))
+    vh = _H(v)
+    middle = _diag_embed(gw) + _conj(_gaps_inverse(w)) * (vh @ gv)
+    return _conj(solve_p(vh, middle @ vh))
+
+
+eig_p = Primitive("eig", _eig_packed, jvp=_eig_jvp, vjp=_eig_vjp)
+
+
+def _matched_eigenvectors(ans, a):
+    """eig_p(a)'s eigenvectors, in the order of eigvals' eigenvalues `ans` (LAPACK's two
+    drivers agree on the order, but each eigenvalue is matched to the nearest to be sure)."""
+    w, v = _unpack(eig_p(a))
+    values, ours = unbox_all(ans), unbox_all(w)
+    nearest = np.abs(values[..., None, :] - ours[..., :, None]).argmin(axis=-2)  # column i: eig's index
+    return v @ (np.arange(values.shape[-1])[:, None] == nearest[..., None, :]).astype(values.dtype)
+
+
+def _eigvals_jvp(t, ans, a):
+    # dw_i = (V^-1 dA V)_ii, with V from eig_p so that it differentiates again
+    v = _matched_eigenvectors(ans, a)
+    return diagonal_p(solve_p(v, t @ v), 0, -2, -1)
+
+
+def _eigvals_vjp(g, ans, a):
+    # holomorphic: the plain transpose, A-bar = V^-T diag(g) V^T
+    v = _matched_eigenvectors(ans, a)
+    return solve_p(mT(v), _col(g) * mT(v))
+
+
+eigvals_p = Primitive("eigvals", np.linalg.eigvals, jvp=_eigvals_jvp, vjp=_eigvals_vjp)
+
+# --- least squares, full column rank: x = (A^H A)^-1 A^H b --------------------------------
 
 
 def _lstsq_parts(ans, a, b):
     x = _col(ans) if b.ndim == 1 else ans
     r = (_col(b) if b.ndim == 1 else b) - a @ x
-    return x, r, mT(a) @ a
+    return x, r, _H(a) @ a
 
 
 def _lstsq_da(t, ans, a, b):
-    # d(A^T A) x = dA^T r - A^T dA x  =>  dx = (A^T A)^-1 (dA^T r - A^T dA x)
+    # d(A^H A) x = dA^H r - A^H dA x  =>  dx = (A^H A)^-1 (dA^H r - A^H dA x)
     x, r, gram = _lstsq_parts(ans, a, b)
-    dx = solve_p(gram, mT(t) @ r - mT(a) @ (t @ x))
+    dx = solve_p(gram, _H(t) @ r - _H(a) @ (t @ x))
     return _uncol(dx) if b.ndim == 1 else dx
 
 
 def _lstsq_db(t, ans, a, b):
-    gram = mT(a) @ a
+    gram = _H(a) @ a
     if b.ndim == 1:
-        return _uncol(solve_p(gram, mT(a) @ _col(t)))
-    return solve_p(gram, mT(a) @ t)
+        return _uncol(solve_p(gram, _H(a) @ _col(t)))
+    return solve_p(gram, _H(a) @ t)
 
 
 def _lstsq_vjp_a(g, ans, a, b):
+    # the adjoint: A-bar = r y^H - A y x^H, y = (A^H A)^-1 x-bar
     x, r, gram = _lstsq_parts(ans, a, b)
+    g = _conj(g)
     y = solve_p(gram, _col(g) if b.ndim == 1 else g)
-    return r @ mT(y) - (a @ y) @ mT(x)
+    return _conj(r @ _H(y) - (a @ y) @ _H(x))
 
 
 def _lstsq_vjp_b(g, ans, a, b):
-    y = solve_p(mT(a) @ a, _col(g) if b.ndim == 1 else g)
-    return _uncol(a @ y) if b.ndim == 1 else a @ y
+    g = _conj(g)
+    y = solve_p(_H(a) @ a, _col(g) if b.ndim == 1 else g)
+    return _conj(_uncol(a @ y) if b.ndim == 1 else a @ y)
 
 
 lstsq_p = Primitive("lstsq", lambda a, b: np.linalg.lstsq(a, b, rcond=None)[0],
     jvp=(_lstsq_da, _lstsq_db), vjp=(_lstsq_vjp_a, _lstsq_vjp_b))
 
-# --- svd: A = U diag(s) V^T, reduced, singular values distinct and nonzero ----------------
+# --- svd: A = U diag(s) V^H, reduced, singular values distinct and nonzero ----------------
+
+
+def _svd_rows(shape):
+    """The entry LAPACK keeps real in each singular vector (the first), and whether it is
+    in V's columns (m >= n) or in U's (m < n)."""
+    m, n = shape[-2:]
+    return (np.arange(n if m >= n else m) == 0)[:, None], m >= n
+
+
+def svd_arrays(a):
+    """U, s, V of np.linalg.svd(a, full_matrices=False), A = U diag(s) V^H, the complex
+    singular vectors' phases fixed as LAPACK fixes them (api/linalg.py returns these for
+    arrays too)."""
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    v = _np_mT(vh)
+    if is_complex(v):
+        v = v.conj()
+        rows, in_v = _svd_rows(a.shape)
+        v, u = _real_at(rows, v, u) if in_v else _real_at(rows, u, v)[::-1]
+    return u, s, v
 
 
 def _svd_packed(a):
-    u, s, vh = np.linalg.svd(a, full_matrices=False)
-    return np.concatenate([s[..., None, :], u, _np_mT(vh)], axis=-2)
+    u, s, v = svd_arrays(a)
+    return np.concatenate([s[..., None, :], u, v], axis=-2)
 
 
 def svd_parts(packed, shape):
-    """s, U and V of the packed svd of a matrix of this shape (api/linalg.py unpacks too)."""
+    """s, U and V of the packed svd of a matrix of this shape (api/linalg.py unpacks too);
+    s is stored complex for a complex matrix."""
     m, n = shape[-2:]
     rows = (1 + m + n, min(m, n))
     s = getitem_p(packed, Index((0, slice(None)), rows))
@@ -312,57 +524,81 @@ def svd_parts(packed, shape):
 
 
 def _svd_jvp(t, ans, a):
-    # dP = U^T dA V: ds = diag(dP); dU = U (F o (dP S + S dP^T)), dV = V (F o (S dP + dP^T S)),
-    # F_ij = 1 / (s_j^2 - s_i^2); the columns a tall U (or V) leaves out add (I - U U^T) dA V S^-1
+    # dP = U^H dA V: ds = Re diag(dP); dU = U (F o (dP S + S dP^H)), dV = V (F o (S dP + dP^H S)),
+    # F_ij = 1 / (s_j^2 - s_i^2); the columns a tall U (or V) leaves out add (I - U U^H) dA V S^-1.
+    # Complex: Im diag(dP) = S (Im diag(U^H dU) - Im diag(V^H dV)) goes into dU, then both
+    # turn by the phases that keep LAPACK's real entries real
     s, u, v = svd_parts(ans, a.shape)
     m, n = a.shape[-2:]
-    dp = mT(u) @ t @ v
+    dp = _H(u) @ t @ v
+    ds = diagonal_p(dp, 0, -2, -1)
+    if is_complex(dp):
+        s, ds = real_p(s), real_p(ds)
     f = _gaps_inverse(s * s)
     dps, sdp = dp * _row(s), _col(s) * dp
-    du = u @ (f * (dps + mT(dps)))
-    dv = v @ (f * (sdp + mT(sdp)))
+    du = u @ (f * (dps + _H(dps)))
+    dv = v @ (f * (sdp + _H(sdp)))
+    if is_complex(dp):
+        du = du + u * _row(1j * imag_p(diagonal_p(dp, 0, -2, -1)) / s)
     if m > n:
         tv = t @ v
-        du = du + (tv - u @ (mT(u) @ tv)) / _row(s)
+        du = du + (tv - u @ (_H(u) @ tv)) / _row(s)
     if n > m:
-        tu = mT(t) @ u
-        dv = dv + (tu - v @ (mT(v) @ tu)) / _row(s)
-    return concatenate_p(_row(diagonal_p(dp, 0, -2, -1)), du, dv, axis=-2)
+        tu = _H(t) @ u
+        dv = dv + (tu - v @ (_H(v) @ tu)) / _row(s)
+    if is_complex(dp):
+        rows, in_v = _svd_rows(a.shape)
+        phases = _row(_phase_fix(dv, v, rows) if in_v else _phase_fix(du, u, rows))
+        du, dv = du + u * phases, dv + v * phases
+    return concatenate_p(_row(ds), du, dv, axis=-2)
 
 
 def _svd_vjp(g, ans, a):
-    # the transpose of the JVP: A-bar = U (diag(s-bar) + (J + J^T) S + S (K + K^T)) V^T,
-    # J = F o (U^T U-bar), K = F o (V^T V-bar), plus the transposes of the tall and wide terms
+    # the adjoint of the JVP: A-bar = U (diag(s-bar) + (J + J^H) S + S (K + K^H)) V^H,
+    # J = F o (U^H U-bar), K = F o (V^H V-bar), plus the adjoints of the tall and wide terms
+    # (and, complex, of the phase terms)
     s, u, v = svd_parts(ans, a.shape)
-    gs, gu, gv = svd_parts(g, a.shape)
+    gs, gu, gv = svd_parts(_conj(g), a.shape)
     m, n = a.shape[-2:]
+    if is_complex(u):
+        s, gs = real_p(s), real_p(gs)
+        rows, in_v = _svd_rows(a.shape)
+        c = _phase_cotangent_weight(u, gu) + _phase_cotangent_weight(v, gv)
+        if in_v:
+            gv = gv + _phase_fix_adjoint(c, v, rows)
+        else:
+            gu = gu + _phase_fix_adjoint(c, u, rows)
     f = _gaps_inverse(s * s)
-    j, k = f * (mT(u) @ gu), f * (mT(v) @ gv)
-    middle = _row(gs) * np.eye(s.shape[-1], dtype=s.dtype) + (j + mT(j)) * _row(s) + _col(s) * (k + mT(k))
+    uh_gu = _H(u) @ gu
+    j, k = f * uh_gu, f * (_H(v) @ gv)
+    middle = _diag_embed(gs) + (j + _H(j)) * _row(s) + _col(s) * (k + _H(k))
+    if is_complex(u):
+        middle = middle + _diag_embed(1j * imag_p(diagonal_p(uh_gu, 0, -2, -1)) / s)
     if m > n:
         gus = gu / _row(s)
-        return (u @ middle + gus - u @ (mT(u) @ gus)) @ mT(v)
+        return _conj((u @ middle + gus - u @ (_H(u) @ gus)) @ _H(v))
     if n > m:
-        gvs = mT(gv / _row(s))
-        return u @ (middle @ mT(v) + gvs - (gvs @ v) @ mT(v))
-    return u @ middle @ mT(v)
+        gvs = _H(gv / _row(s))
+        return _conj(u @ (middle @ _H(v) + gvs - (gvs @ v) @ _H(v)))
+    return _conj(u @ middle @ _H(v))
 
 
 def _svdvals_jvp(t, ans, a):
-    # ds_i = u_i^T dA v_i, with U and V from svd_p so that they differentiate again
+    # ds_i = Re(u_i^H dA v_i), with U and V from svd_p so that they differentiate again
     _, u, v = svd_parts(svd_p(a), a.shape)
-    return sum_p(u * (t @ v), (-2,), False)
+    ds = sum_p(_conj(u) * (t @ v), (-2,), False)
+    return real_p(ds) if is_complex(ds) else ds
 
 
 def _svdvals_vjp(g, ans, a):
     _, u, v = svd_parts(svd_p(a), a.shape)
-    return (u * _row(g)) @ mT(v)
+    return _conj((u * _row(g)) @ _H(v))
 
 
 svd_p = Primitive("svd", _svd_packed, jvp=_svd_jvp, vjp=_svd_vjp)
 svdvals_p = Primitive("svdvals", lambda a: np.linalg.svd(a, compute_uv=False), jvp=_svdvals_jvp, vjp=_svdvals_vjp)
 
-# --- qr: A = Q R, m >= n, R invertible ---------------------------------------------------
+# --- qr: A = Q R, m >= n, R invertible with a real diagonal (LAPACK's) ---------------------
 
 
 def _qr_packed(a):
@@ -384,23 +620,33 @@ def _right_solve(x, r):
 
 
 def _qr_jvp(t, ans, a):
-    # C = Q^T dA R^-1; Ω = tril(C, -1) - tril(C, -1)^T keeps Q^T dQ skew and dR upper
-    # triangular: dQ = Q (Ω - C) + dA R^-1, dR = (C - Ω) R
+    # C = Q^H dA R^-1; Ω = tril(C, -1) - tril(C, -1)^H (+ i Im diag(C), complex) keeps Q^H dQ
+    # skew-Hermitian and dR upper triangular with a real diagonal: dQ = Q (Ω - C) + dA R^-1,
+    # dR = (C - Ω) R
     q, r = qr_parts(ans, a.shape)
     x = _right_solve(t, r)
-    c = mT(q) @ x
+    c = _H(q) @ x
     low = tril_p(c, -1)
-    omega = low - mT(low)
+    omega = low - _H(low)
+    if is_complex(c):
+        omega = omega + 1j * imag_p(c) * _eye(c.shape[-1], c)
     return concatenate_p(q @ (omega - c) + x, (c - omega) @ r, axis=-2)
 
 
+def _copyup(m):
+    """The Hermitian matrix with M's upper triangle (and the real part of its diagonal)."""
+    if not is_complex(m):
+        return triu_p(m, 0) + mT(triu_p(m, 1))
+    up = triu_p(m, 1)
+    return up + _H(up) + real_p(m) * _eye(m.shape[-1], m)
+
+
 def _qr_vjp(g, ans, a):
-    # the transpose of the JVP: with M = R-bar R^T - Q^T Q-bar, A-bar = (Q-bar + Q copyup(M)) R^-T,
-    # copyup(M) the upper triangle of M mirrored below the diagonal
+    # the adjoint of the JVP: with M = R-bar R^H - Q^H Q-bar, A-bar = (Q-bar + Q copyup(M)) R^-H
     q, r = qr_parts(ans, a.shape)
-    gq, gr = qr_parts(g, a.shape)
-    m = gr @ mT(r) - mT(q) @ gq
-    return _right_solve(gq + q @ (triu_p(m, 0) + mT(triu_p(m, 1))), mT(r))
+    gq, gr = qr_parts(_conj(g), a.shape)
+    m = gr @ _H(r) - _H(q) @ gq
+    return _conj(_right_solve(gq + q @ _copyup(m), _H(r)))
 
 
 qr_p = Primitive("qr", _qr_packed, jvp=_qr_jvp, vjp=_qr_vjp)
@@ -409,16 +655,18 @@ qr_p = Primitive("qr", _qr_packed, jvp=_qr_jvp, vjp=_qr_vjp)
 
 
 def _pinv_jvp(t, ans, a, **options):
-    # dA+ = -A+ dA A+ + A+ A+^T dA^T (I - A A+) + (I - A+ A) dA^T A+^T A+
-    p, tt = ans, mT(t)
-    left, right = p @ (mT(p) @ tt), (tt @ mT(p)) @ p
+    # dA+ = -A+ dA A+ + A+ A+^H dA^H (I - A A+) + (I - A+ A) dA^H A+^H A+
+    p, th = ans, _H(t)
+    left, right = p @ (_H(p) @ th), (th @ _H(p)) @ p
     return -(p @ t @ p) + left - (left @ a) @ p + right - p @ (a @ right)
 
 
 def _pinv_vjp(g, ans, a, **options):
-    p, gt = ans, mT(g)
-    left, right = gt @ (p @ mT(p)), (mT(p) @ p) @ gt
-    return -(mT(p) @ g @ mT(p)) + left - a @ (p @ left) + right - (right @ p) @ a
+    # the adjoint of the JVP, term by term
+    p, g = ans, _conj(g)
+    gh = _H(g)
+    left, right = gh @ (p @ _H(p)), (_H(p) @ p) @ gh
+    return _conj(-(_H(p) @ g @ _H(p)) + left - a @ (p @ left) + right - (right @ p) @ a)
 
 
 pinv_p = Primitive("pinv", lambda a, **options: np.linalg.pinv(a, **options), jvp=_pinv_jvp, vjp=_pinv_vjp)
