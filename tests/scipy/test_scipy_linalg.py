@@ -3,13 +3,13 @@ trans/lower/unit_diagonal variant, stacks matrix by matrix); derivatives against
 differences to second order in both modes and against closed forms built with NumPy
 (the Kronecker form of the Sylvester equation, -A^-1 e_i x_j for the solves, 1 / (sqrt a_i +
 sqrt a_j) for the root of a diagonal matrix); zero derivatives at the entries a solve never
-reads; the refusals."""
+reads; complex matrices (holomorphic: derivatives without conjugation); the refusals."""
 
 import numpy as np
 import pytest
 import scipy.linalg as sl
 
-from tinytorch.autograd import Dual, Variable, gradcheck, jacfwd, jacrev
+from tinytorch.autograd import Dual, Variable, gradcheck, jacfwd, jacrev, jvp, vjp
 from tinytorch.scipy import linalg
 
 rng = np.random.default_rng(0)
@@ -221,14 +221,111 @@ def test_solve_sylvester_derivatives_are_the_kronecker_forms():
             assert jac.shape == (3, 2) + shape
 
 
-# --- refusals -------------------------------------------------------------------------------
+# --- complex matrices -------------------------------------------------------------------------
 
 
-def test_a_complex_square_root_is_refused():
-    negative = np.diag([-1.0, 4.0])  # the principal root is complex
+def complex_like(x: np.ndarray) -> np.ndarray:
+    return x + 0.3j * rng.standard_normal(x.shape)
+
+
+@pytest.mark.parametrize("dtype", [np.complex128, np.complex64])
+def test_complex_values_are_scipys(dtype):
+    a = complex_like(triangular(4)).astype(dtype)
+    for b in (complex_like(rng.standard_normal(4)).astype(dtype), rng.standard_normal((4, 2)).astype(dtype)):
+        for trans in TRANS:
+            expected = sl.solve_triangular(a, b, trans=trans, lower=True)
+            for x in boxed(a):
+                actual = plain(linalg.solve_triangular(x, b, trans=trans, lower=True))
+                assert actual.dtype == expected.dtype
+                # trans "C" is solved as conj(a)^T x = b: the same to rounding
+                np.testing.assert_allclose(actual, expected, rtol=10 * np.finfo(dtype).eps)
+    ab, b = complex_like(banded(1, 2, 5)).astype(dtype), complex_like(rng.standard_normal(5)).astype(dtype)
+    for x in boxed(ab):
+        same_as_scipy(linalg.solve_banded((1, 2), x, b), sl.solve_banded((1, 2), ab, b))
+    a, b = complex_like(positive_real_part(4)).astype(dtype), complex_like(positive_real_part(3)).astype(dtype)
+    q = complex_like(rng.standard_normal((4, 3))).astype(dtype)
+    for x in boxed(a):
+        same_as_scipy(linalg.solve_sylvester(x, b, q), sl.solve_sylvester(a, b, q))
+        same_as_scipy(linalg.sqrtm(x), sl.sqrtm(a))
+
+
+def test_a_real_matrix_with_a_complex_root_has_scipys_complex_root():
+    negative = np.diag([-1.0, 4.0])  # the principal root is diag(i, 2)
     for x in boxed(negative):
-        with pytest.raises(NotImplementedError, match="no real principal square root"):
-            linalg.sqrtm(x)
+        same_as_scipy(linalg.sqrtm(x), sl.sqrtm(negative))
+    np.testing.assert_array_equal(linalg.sqrtm(negative), np.diag([1j, 2.0]))
+    # a stack with one complex root is complex
+    positive = spd(2)
+    stack = linalg.sqrtm(np.stack([positive, negative]))
+    assert stack.dtype == np.complex128
+    np.testing.assert_array_equal(stack, [sl.sqrtm(positive), np.diag([1j, 2.0])])
+
+
+def test_solve_sylvester_with_real_matrices_and_a_complex_right_hand_side_solves_it():
+    # SciPy 1.17 gets this one wrong (a real quasi-triangular Schur form handed to complex trsyl)
+    a = positive_real_part(4) + np.kron(np.eye(2), [[0.0, 2.0], [-2.0, 0.0]])  # complex eigenvalues
+    b, q = positive_real_part(3), complex_like(rng.standard_normal((4, 3)))
+    assert np.iscomplexobj(np.linalg.eigvals(a))
+    x = linalg.solve_sylvester(a, b, q)
+    np.testing.assert_allclose(a @ x + x @ b, q, atol=1e-12)
+    np.testing.assert_allclose(x, linalg.solve_sylvester(a + 0j, b + 0j, q), rtol=1e-12)
+
+
+@pytest.mark.parametrize("trans", [0, 1, 2])
+def test_complex_solve_triangular_gradcheck(trans):
+    a, b = complex_like(triangular(3)), complex_like(rng.standard_normal((3, 2)))
+    f = lambda a, b: linalg.solve_triangular(a, b, trans=trans, unit_diagonal=trans == 1)  # noqa: E731
+    assert gradcheck(f, (a, b), order=2)
+
+
+def test_complex_gradcheck():
+    ab, b = complex_like(banded(1, 1, 4)), complex_like(rng.standard_normal(4))
+    assert gradcheck(lambda ab, b: linalg.solve_banded((1, 1), ab, b), (ab, b), order=2)
+    a, b = complex_like(positive_real_part(3)), complex_like(positive_real_part(2))
+    q = complex_like(rng.standard_normal((3, 2)))
+    assert gradcheck(linalg.solve_sylvester, (a, b, q), order=2)
+    assert gradcheck(linalg.sqrtm, (complex_like(positive_real_part(3)),), order=2)
+    # a real matrix with a complex root: real input, complex output
+    a = _rotated(np.diag([-1.0, 2.0, 3.0]))
+    assert np.iscomplexobj(linalg.sqrtm(a))
+    assert gradcheck(linalg.sqrtm, (a,), order=2)
+
+
+def _rotated(d: np.ndarray) -> np.ndarray:
+    q = np.linalg.qr(rng.standard_normal(d.shape))[0]
+    return q @ d @ q.T
+
+
+def test_complex_sqrtm_of_a_diagonal_matrix_is_holomorphic():
+    # X = diag(sqrt a): dX_ij = dA_ij / (sqrt a_i + sqrt a_j), for complex dA too, and the
+    # transpose of that (a symmetric weighting) for a complex cotangent: no conjugation
+    a = np.array([1.0 + 1.0j, -4.0, 9.0 - 2.0j])  # -4: the root 2i
+    roots = np.sqrt(a)
+    assert roots[1] == 2j
+    weights = 1.0 / (roots[:, None] + roots[None, :])
+    e = rng.standard_normal((3, 3)) + 1j * rng.standard_normal((3, 3))
+    _, tangent = jvp(linalg.sqrtm, (np.diag(a),), (e,))
+    np.testing.assert_allclose(tangent, e * weights, rtol=1e-12)
+    _, pullback = vjp(linalg.sqrtm, np.diag(a))
+    np.testing.assert_allclose(pullback(e)[0], e * weights, rtol=1e-12)
+
+
+def test_solve_triangular_conjugate_transpose_closed_forms():
+    # x = a^-H b: dx = a^-H db (linear in b, so its transpose is conj(a)^-1 g) and
+    # dx = -a^-H da^H x (for the upper triangle read)
+    a, b = np.triu(complex_like(triangular(3))), complex_like(rng.standard_normal(3))
+    x = np.linalg.solve(a.conj().T, b)
+    e, g = complex_like(rng.standard_normal(3)), complex_like(rng.standard_normal(3))
+    _, tangent = jvp(lambda b: linalg.solve_triangular(a, b, trans="C"), (b,), (e,))
+    np.testing.assert_allclose(tangent, np.linalg.solve(a.conj().T, e), rtol=1e-12)
+    np.testing.assert_allclose(vjp(lambda b: linalg.solve_triangular(a, b, trans="C"), b)[1](g)[0],
+                               np.linalg.solve(a.conj(), g), rtol=1e-12)  # fmt: skip
+    da = np.triu(complex_like(rng.standard_normal((3, 3))))
+    _, tangent = jvp(lambda a: linalg.solve_triangular(a, b, trans="C"), (a,), (da,))
+    np.testing.assert_allclose(tangent, -np.linalg.solve(a.conj().T, da.conj().T @ x), rtol=1e-12)
+
+
+# --- refusals -------------------------------------------------------------------------------
 
 
 def test_bad_arguments_raise_scipys_errors():

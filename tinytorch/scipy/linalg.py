@@ -1,9 +1,10 @@
 """SciPy's `scipy.linalg`, differentiable: SciPy's names and signatures, on arrays,
-Duals and Variables alike, to any order in both modes, on (stacks of) real matrices.
+Duals and Variables alike, to any order in both modes, on (stacks of) real or complex
+matrices.
 
 `expm(a)`: the matrix exponential, the same function as `tt.linalg.expm`; its
 derivatives are SciPy's Fréchet derivatives (`scipy.linalg.expm_frechet`).
-`sqrtm(A)`: the principal square root, where it is real.
+`sqrtm(A)`: the principal square root (complex where SciPy's is).
 `solve_triangular`, `solve_banded`, `solve_sylvester`: the structured solves, each
 differentiated by another solve of its kind, and reading only what SciPy reads (the
 derivatives of the entries a triangular or banded solve never reads are zero).
@@ -25,12 +26,13 @@ import numpy as np
 
 from ..autograd.api.linalg import expm
 from ..autograd.api.manipulation import broadcast_to, reshape
+from ..autograd.rules.math import conj_p
 from ..autograd.rules.scipy_linalg import solve_banded_p, solve_sylvester_p, solve_triangular_p, sqrtm_p
 from ..autograd.values import box_or_array
 
 __all__ = ["expm", "sqrtm", "solve_triangular", "solve_banded", "solve_sylvester"]
 
-_TRANS = {0: 0, 1: 1, 2: 2, "N": 0, "T": 1, "C": 2}  # 2: the conjugate transpose, the transpose of a real a
+_TRANS = {0: 0, 1: 1, 2: 2, "N": 0, "T": 1, "C": 2}  # 2: the conjugate transpose
 
 
 def _square(a: Any, what: str) -> Any:
@@ -58,13 +60,12 @@ def _solved(solve: Any, a: Any, b: Any) -> Any:
 
 def sqrtm(A: Any) -> Any:  # noqa: N803 (SciPy's name)
     """scipy.linalg.sqrtm: the principal square root X of a (stack of) square matrices,
-    X @ X = A, where it is real: A with no eigenvalue on the closed negative real axis
-    (SPD matrices, or positive real parts). A matrix whose root is complex raises
-    NotImplementedError (SciPy would return the complex root); SciPy's deprecated
-    `disp` and `blocksize` are not taken.
+    X @ X = A. As SciPy's, it is real for a real A whose root is real (no eigenvalue on
+    the negative real axis) and complex otherwise (a stack is complex if one of its
+    roots is); SciPy's deprecated `disp` and `blocksize` are not taken.
 
     Its derivative solves the Sylvester equation X dX + dX X = dA (`solve_sylvester`),
-    so it is differentiable to any order.
+    so it is differentiable to any order wherever the root is (no eigenvalue 0).
 
     >>> import numpy as np
     >>> from tinytorch.autograd import jvp
@@ -88,8 +89,8 @@ def solve_triangular(
     overwrite_b: bool = False,
     check_finite: bool = True,
 ) -> Any:
-    """scipy.linalg.solve_triangular: x with op(a) x = b, op(a) = a (trans 0 or "N") or
-    a^T (1, "T"; and 2, "C", the same for real a), a read as triangular: only its lower
+    """scipy.linalg.solve_triangular: x with op(a) x = b, op(a) = a (trans 0 or "N"), a^T
+    (1, "T") or a^H (2, "C", a^T for real a), a read as triangular: only its lower
     (`lower=True`) or upper triangle is read, without the diagonal if `unit_diagonal`
     (taken as ones). The derivative in a is zero at the entries never read.
     `overwrite_b` is a hint SciPy may ignore, and so does tinytorch; inputs are always
@@ -106,8 +107,11 @@ def solve_triangular(
     """
     if trans not in _TRANS:
         raise ValueError(f"incorrect value for trans: {trans!r} (0, 1, 2, 'N', 'T' or 'C')")
-    options = {"trans": _TRANS[trans], "lower": bool(lower), "unit_diagonal": bool(unit_diagonal)}
-    return _solved(lambda a, b: solve_triangular_p(a, b, **options), _square(a, "a"), b)
+    a, trans = _square(a, "a"), _TRANS[trans]
+    if trans == 2 and a.dtype.kind == "c":  # a^H x = b is conj(a)^T x = b: the primitive stays holomorphic
+        a, trans = conj_p(a), 1
+    options = {"trans": trans, "lower": bool(lower), "unit_diagonal": bool(unit_diagonal)}
+    return _solved(lambda a, b: solve_triangular_p(a, b, **options), a, b)
 
 
 def solve_banded(
@@ -151,7 +155,10 @@ def solve_banded(
 def solve_sylvester(a: Any, b: Any, q: Any) -> Any:
     """scipy.linalg.solve_sylvester: X with a X + X b = q, for square a (m x m) and b
     (n x n) with no eigenvalues summing to zero, q (m x n); stacks broadcast. Its
-    derivative solves the same equation again (for dq - da X - X db).
+    derivative solves the same equation again (for dq - da X - X db). SciPy's algorithm,
+    in complex arithmetic when any operand is complex: for real a and b with complex
+    eigenvalues and a complex q, SciPy 1.17 itself returns a wrong X (it hands LAPACK's
+    complex trsyl a real quasi-triangular Schur form), tinytorch the solution.
 
     >>> import numpy as np
     >>> from tinytorch.autograd import grad

@@ -10,6 +10,10 @@ Each derivative is another solve of the same kind: the triangular and banded one
 read only the entries the solve reads (one triangle; the stored band), so their
 derivatives are zero elsewhere; d sqrtm(A) is the Sylvester equation X dX + dX X = dA.
 SciPy is imported on the first call.
+
+On complex matrices all four are holomorphic (solve_triangular takes trans 0 and 1
+only; the public function turns a conjugate transpose, trans 2, into trans 1 of
+conj(a)), so their rules are the real ones: a VJP is the plain transpose.
 """
 
 from __future__ import annotations
@@ -162,14 +166,16 @@ def _solve_sylvester(a, b, q):
     if q.size == 0:
         return out
     for i in np.ndindex(a.shape[:-2]):
+        # (complex Schur forms for complex matrices: "real" is SciPy's argument, and the
+        # conjugate transposes are SciPy's too)
         r, u = schur(a[i], output="real")
-        s, v = schur(b[i].T, output="real")
+        s, v = schur(b[i].conj().T, output="real")
         (trsyl,) = get_lapack_funcs(("trsyl",), (r, s))
         for e in np.ndindex(q.shape[: q.ndim - a.ndim]):
-            y, scale, info = trsyl(r, s, np.dot(np.dot(u.T, q[e + i]), v), tranb="C")
+            y, scale, info = trsyl(r, s, np.dot(np.dot(u.conj().T, q[e + i]), v), tranb="C")
             if info < 0:
                 raise np.linalg.LinAlgError(f"Illegal value encountered in the {-info} term")
-            out[e + i] = np.dot(np.dot(u, scale * y), v.T)
+            out[e + i] = np.dot(np.dot(u, scale * y), v.conj().T)
     return out
 
 
@@ -187,27 +193,26 @@ solve_sylvester_p = Primitive("solve_sylvester", _solve_sylvester,
          lambda g, ans, a, b, q: _summed(-(mT(ans) @ _sylvester_vjp_q(g, ans, a, b, q)), b, g, ans),
          _sylvester_vjp_q))
 
-# --- sqrtm: X X = A, X real -------------------------------------------------------------
+# --- sqrtm: X X = A, the principal root ---------------------------------------------------
 
 
 def _sqrtm(a):
     import scipy.linalg
 
     a = np.asarray(a)
-    out = np.empty(a.shape, np.result_type(a, np.float32))
+    roots = {}
     for i in np.ndindex(a.shape[:-2]):
         root = scipy.linalg.sqrtm(a[i])
-        if np.iscomplexobj(root):
-            if np.any(root.imag != 0):
-                raise NotImplementedError(
-                    "sqrtm: this matrix has no real principal square root (an eigenvalue on the negative "
-                    "real axis), and tinytorch is real: use scipy.linalg.sqrtm for the complex one")
-            root = root.real
+        # a real matrix's root is real where it can be (SciPy's own choice), complex where an
+        # eigenvalue is on the negative real axis; a stack takes the dtype of its complex roots
+        roots[i] = root.real if np.iscomplexobj(root) and not np.iscomplexobj(a) and not root.imag.any() else root
+    out = np.empty(a.shape, np.result_type(a, np.float32, *(r.dtype for r in roots.values())))
+    for i, root in roots.items():
         out[i] = root
     return out
 
 
 sqrtm_p = Primitive("sqrtm", _sqrtm,
-    # X dX + dX X = dA, and its transpose X^T Y + Y X^T = G
+    # X dX + dX X = dA, and its transpose X^T Y + Y X^T = G (holomorphic: no conjugation)
     jvp=lambda t, ans, a: solve_sylvester_p(ans, ans, t),
     vjp=lambda g, ans, a: solve_sylvester_p(mT(ans), mT(ans), g))
