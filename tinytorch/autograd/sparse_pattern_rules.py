@@ -299,7 +299,7 @@ RULES: dict[str, Rule] = {
 DENSE = {
     "det", "logabsdet", "inv", "solve", "cholesky", "eigh", "lstsq", "adjugate", "adjugate_derivative",
     "svd", "svdvals", "qr", "pinv", "expm", "expm_frechet", "sqrtm", "solve_triangular", "solve_banded",
-    "solve_sylvester",
+    "solve_sylvester", "eig", "eigvals",
 }  # fmt: skip
 
 
