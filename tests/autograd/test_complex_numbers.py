@@ -90,3 +90,13 @@ def test_python_complex_scalars_become_numpy_ones_in_both_modes():
     assert jvp(lambda p: tt.real(tt.exp(p * 1j) * 2.0), (p,), (1.0,))[1] == pytest.approx(-2 * np.sin(p), rel=1e-14)
     mask = np.array([True, False])
     assert gradcheck(lambda p: tt.imag(tt.where(mask, p * 1j, 1j) * p), (np.array([0.3, 0.2]),), order=2)
+
+
+def test_a_negative_real_base_to_a_complex_power_uses_the_complex_log():
+    # d/dy x**y = x**y log(x), with log(-2) = log(2) + i pi: complex, where the real log is nan
+    y = np.array([0.5 + 1.0j, 0.3 - 0.2j])
+    base = np.array([-2.0, 3.0])
+    assert gradcheck(lambda y: tt.power(base, y), (y,), order=2)
+    assert gradcheck(lambda y: (-2.0) ** y, (y,), order=2)
+    (c,) = vjp(lambda y: tt.power(base, y), y)[1](np.ones(2))
+    np.testing.assert_allclose(c, base.astype(complex) ** y * np.log(base.astype(complex)), rtol=1e-14)

@@ -14,12 +14,13 @@ VJP of their own.
 
 from __future__ import annotations
 
+import cmath
 import math
 import operator
 
 import numpy as np
 
-from ..primitive import NonDifferentiable, Primitive, is_complex
+from ..primitive import NonDifferentiable, Primitive, dtype_of, is_complex
 from .shape import astype_p
 
 LN2 = math.log(2.0)
@@ -45,11 +46,16 @@ def _pow_dx(t, ans, x, y):
 
 
 def _pow_dy(t, ans, x, y):
-    # d/dy x**y = x**y log x; at x == 0 the limit is 0 for y > 0.
+    # d/dy x**y = x**y log x; at x == 0 the limit is 0 for y > 0. A negative base with a
+    # complex power has a complex result, and its log is the complex one.
     if isinstance(x, (int, float)):
         # a Python scalar stays weakly typed, so float32 stays float32
+        if x < 0 and is_complex(ans):
+            return t * (ans * cmath.log(x))
         log_x = math.log(x) if x > 0 else 0.0 if x == 0 else math.nan
         return t * (ans * log_x)
+    if is_complex(ans) and not is_complex(x):
+        x = astype_p(x, dtype_of(ans))
     return t * (ans * log(where(x == 0, 1.0, x)))
 
 
