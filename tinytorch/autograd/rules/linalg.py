@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..primitive import Primitive, is_complex, unbox_all
+from ..primitive import NonDifferentiable, Primitive, is_complex, unbox_all
 from .math import conj_p, imag_p, real_p, where
 from .reductions import sum_p
 from .shape import Index, broadcast_to_p, concatenate_p, diagonal_p, getitem_p, mT, reshape_p, sum_to_p, tril_p, triu_p
@@ -376,6 +376,10 @@ def _largest_entries(v):
     return np.arange(v.shape[-2])[:, None] == np.abs(v).argmax(axis=-2)[..., None, :]
 
 
+# the rules' view of it: an op of its own, so that tt.jit stages it rather than reading v
+largest_entries = NonDifferentiable("largest_entries", _largest_entries)
+
+
 def eig_arrays(a):
     """np.linalg.eig, its complex eigenvectors' entries of largest modulus made real, as
     LAPACK makes them (api/linalg.py returns these for arrays too)."""
@@ -393,7 +397,7 @@ def _eig_normalization(dv, v):
     (Re(v^H dv) = 0) and, for complex vectors, the entry of largest modulus real."""
     c = -real_p(sum_p(_conj(v) * dv, (-2,), False))
     if is_complex(v):
-        c = c + _phase_fix(dv, v, _largest_entries(unbox_all(v)))
+        c = c + _phase_fix(dv, v, largest_entries(v))
     return v * _row(c)
 
 
@@ -412,7 +416,7 @@ def _eig_vjp(g, ans, a):
     gw, gv = _unpack(_conj(g))
     gv = gv - v * _row(real_p(sum_p(_conj(v) * gv, (-2,), False)))
     if is_complex(v):
-        gv = gv + _phase_fix_adjoint(_phase_cotangent_weight(v, gv), v, _largest_entries(unbox_all(v)))
+        gv = gv + _phase_fix_adjoint(_phase_cotangent_weight(v, gv), v, largest_entries(v))
     vh = _H(v)
     middle = _diag_embed(gw) + _conj(_gaps_inverse(w)) * (vh @ gv)
     return _conj(solve_p(vh, middle @ vh))
@@ -421,13 +425,21 @@ def _eig_vjp(g, ans, a):
 eig_p = Primitive("eig", _eig_packed, jvp=_eig_jvp, vjp=_eig_vjp)
 
 
+def _nearest_order(values, ours):
+    """The permutation matrix P that puts each entry of `ours` (eig's eigenvalues) where the
+    nearest entry of `values` (eigvals') is: (ours P)_i is nearest values_i."""
+    nearest = np.abs(values[..., None, :] - ours[..., :, None]).argmin(axis=-2)  # column i: eig's index
+    return (np.arange(values.shape[-1])[:, None] == nearest[..., None, :]).astype(values.dtype)
+
+
+nearest_order = NonDifferentiable("nearest_order", _nearest_order)  # staged by tt.jit, as largest_entries
+
+
 def _matched_eigenvectors(ans, a):
     """eig_p(a)'s eigenvectors, in the order of eigvals' eigenvalues `ans` (LAPACK's two
     drivers agree on the order, but each eigenvalue is matched to the nearest to be sure)."""
     w, v = _unpack(eig_p(a))
-    values, ours = unbox_all(ans), unbox_all(w)
-    nearest = np.abs(values[..., None, :] - ours[..., :, None]).argmin(axis=-2)  # column i: eig's index
-    return v @ (np.arange(values.shape[-1])[:, None] == nearest[..., None, :]).astype(values.dtype)
+    return v @ nearest_order(ans, w)
 
 
 def _eigvals_jvp(t, ans, a):
