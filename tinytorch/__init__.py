@@ -10,8 +10,8 @@ from .autograd import Dual, Variable  # noqa: F401
 from .autograd.api import *  # noqa: F403
 from .autograd.api import INDEX_TRICKS as _index_tricks
 from .autograd.api import __all__ as _api_names
-from .autograd.api import c_, linalg, r_  # noqa: F401
+from .autograd.api import c_, fft, linalg, r_  # noqa: F401
 from .staged import jit, make_ir
 
 __version__ = "0.1.0"
-__all__ = ["Dual", "Variable", "linalg", "jit", "make_ir", *_api_names, *_index_tricks]
+__all__ = ["Dual", "Variable", "fft", "linalg", "jit", "make_ir", *_api_names, *_index_tricks]

@@ -1001,6 +1001,72 @@ STATS_CASES = [
 ]
 COMPOSITE_CASES += STATS_CASES
 
+# --- tt.fft ------------------------------------------------------------------------------------
+# Its functions are named "fft.<name>" in `calls`. A transform with complex output is checked
+# through its real and imaginary parts (`parts`), as every case's output is real; its inputs are
+# real here and complex in test_complex_table.py (where rfft and ihfft, like NumPy's, refuse
+# them). irfft and hfft take any input: NumPy ignores the imaginary parts of its end terms.
+
+
+def parts(z):
+    """A complex array as the pair (real part, imaginary part)."""
+    return tt.real(z), tt.imag(z)
+
+
+PRIMITIVE_CASES += [
+    case("fftn",  "fft-vector",              lambda x: parts(tt.fft.fft(x)),                                   normal(5), calls=("fft.fft", "real", "imag")),
+    case("fftn",  "fft-axis0-n-padded",      lambda x: parts(tt.fft.fft(x, 5, axis=0)),                        normal(3, 4), calls=("fft.fft",)),
+    case("fftn",  "fft-n-cropped-ortho",     lambda x: parts(tt.fft.fft(x, 3, norm="ortho")),                  normal(2, 5), calls=("fft.fft",)),
+    case("fftn",  "fft-norm-forward",        lambda x: parts(tt.fft.fft(x, norm="forward")),                   normal(4), calls=("fft.fft",)),
+    case("fftn",  "fft-norm-backward",       lambda x: parts(tt.fft.fft(x, axis=-2, norm="backward")),         normal(3, 2), calls=("fft.fft",)),
+    case("fftn",  "ifft-matrix",             lambda x: parts(tt.fft.ifft(x)),                                  normal(3, 4), calls=("fft.ifft",)),
+    case("fftn",  "ifft-n-padded-ortho",     lambda x: parts(tt.fft.ifft(x, 6, norm="ortho")),                 normal(4), calls=("fft.ifft",)),
+    case("fftn",  "ifft-axis0-n-cropped-forward", lambda x: parts(tt.fft.ifft(x, 2, axis=0, norm="forward")), normal(3, 4), calls=("fft.ifft",)),
+    case("fftn",  "fft2",                    lambda x: parts(tt.fft.fft2(x)),                                  normal(3, 4), calls=("fft.fft2",)),
+    case("fftn",  "fft2-s-axes",             lambda x: parts(tt.fft.fft2(x, s=(4, 2), axes=(0, 2))),           normal(3, 2, 3), calls=("fft.fft2",)),
+    case("fftn",  "fft2-ortho",              lambda x: parts(tt.fft.fft2(x, norm="ortho")),                    normal(2, 3, 2), calls=("fft.fft2",)),
+    case("fftn",  "ifft2",                   lambda x: parts(tt.fft.ifft2(x)),                                 normal(3, 4), calls=("fft.ifft2",)),
+    case("fftn",  "ifft2-s-forward",         lambda x: parts(tt.fft.ifft2(x, s=(2, 5), norm="forward")),       normal(3, 4), calls=("fft.ifft2",)),
+    case("fftn",  "fftn-all-axes",           lambda x: parts(tt.fft.fftn(x)),                                  normal(2, 3, 2), calls=("fft.fftn",)),
+    case("fftn",  "fftn-s-axes",             lambda x: parts(tt.fft.fftn(x, s=(3, 4), axes=(2, 0))),           normal(2, 3, 3), calls=("fft.fftn",)),
+    case("fftn",  "fftn-s-minus-1-ortho",    lambda x: parts(tt.fft.fftn(x, s=(-1, 5), axes=(0, 1), norm="ortho")), normal(3, 4), calls=("fft.fftn",)),
+    case("fftn",  "fftn-repeated-axis",      lambda x: parts(tt.fft.fftn(x, s=(5, 3), axes=(1, 1))),           normal(2, 4), calls=("fft.fftn",)),
+    case("fftn",  "ifftn",                   lambda x: parts(tt.fft.ifftn(x)),                                 normal(2, 3, 2), calls=("fft.ifftn",)),
+    case("fftn",  "ifftn-s-axes-ortho",      lambda x: parts(tt.fft.ifftn(x, s=(2, 4), axes=(-1, 0), norm="ortho")), normal(3, 3), calls=("fft.ifftn",)),
+    case("rfft",  "vector-even",             lambda x: parts(tt.fft.rfft(x)),                                  normal(6), calls=("fft.rfft",)),
+    case("rfft",  "vector-odd",              lambda x: parts(tt.fft.rfft(x)),                                  normal(5), calls=("fft.rfft",)),
+    case("rfft",  "axis0-n-padded",          lambda x: parts(tt.fft.rfft(x, 5, axis=0)),                       normal(3, 4), calls=("fft.rfft",)),
+    case("rfft",  "n-cropped-ortho",         lambda x: parts(tt.fft.rfft(x, 4, norm="ortho")),                 normal(2, 5), calls=("fft.rfft",)),
+    case("rfft",  "norm-forward",            lambda x: parts(tt.fft.rfft(x, norm="forward")),                  normal(2, 3), calls=("fft.rfft",)),
+    case("rfft",  "ihfft",                   lambda x: parts(tt.fft.ihfft(x)),                                 normal(5), calls=("fft.ihfft",)),
+    case("rfft",  "ihfft-n-ortho",           lambda x: parts(tt.fft.ihfft(x, 4, norm="ortho")),                normal(2, 3), calls=("fft.ihfft",)),
+    case("rfft",  "ihfft-axis0-forward",     lambda x: parts(tt.fft.ihfft(x, axis=0, norm="forward")),         normal(4, 2), calls=("fft.ihfft",)),
+    case("rfft",  "rfft2",                   lambda x: parts(tt.fft.rfft2(x)),                                 normal(3, 4), calls=("fft.rfft2",)),
+    case("rfft",  "rfft2-s-axes-ortho",      lambda x: parts(tt.fft.rfft2(x, s=(2, 5), axes=(0, 2), norm="ortho")), normal(3, 2, 4), calls=("fft.rfft2",)),
+    case("rfft",  "rfftn",                   lambda x: parts(tt.fft.rfftn(x)),                                 normal(2, 3, 3), calls=("fft.rfftn",)),
+    case("rfft",  "rfftn-s-axes-forward",    lambda x: parts(tt.fft.rfftn(x, s=(3, -1), axes=(1, 0), norm="forward")), normal(3, 2), calls=("fft.rfftn",)),
+    case("rfft",  "rfftn-repeated-axis",     lambda x: parts(tt.fft.rfftn(x, s=(4, 3), axes=(0, 0))),          normal(5, 2), calls=("fft.rfftn",)),
+    case("irfft", "vector",                  lambda x: tt.fft.irfft(x),                                        normal(5), calls=("fft.irfft",)),
+    case("irfft", "n-odd",                   lambda x: tt.fft.irfft(x, 5),                                     normal(3), calls=("fft.irfft",)),
+    case("irfft", "n-cropped-axis0",         lambda x: tt.fft.irfft(x, 4, axis=0),                             normal(4, 2), calls=("fft.irfft",)),
+    case("irfft", "n-padded-ortho",          lambda x: tt.fft.irfft(x, 9, norm="ortho"),                       normal(2, 3), calls=("fft.irfft",)),
+    case("irfft", "norm-forward",            lambda x: tt.fft.irfft(x, norm="forward"),                        normal(4), calls=("fft.irfft",)),
+    case("irfft", "hfft",                    lambda x: tt.fft.hfft(x),                                         normal(4), calls=("fft.hfft",)),
+    case("irfft", "hfft-n-odd-ortho",        lambda x: tt.fft.hfft(x, 5, norm="ortho"),                        normal(2, 3), calls=("fft.hfft",)),
+    case("irfft", "hfft-axis0-forward",      lambda x: tt.fft.hfft(x, axis=0, norm="forward"),                 normal(3, 2), calls=("fft.hfft",)),
+    case("irfft", "irfft2",                  lambda x: tt.fft.irfft2(x),                                       normal(3, 3), calls=("fft.irfft2",)),
+    case("irfft", "irfft2-s-forward",        lambda x: tt.fft.irfft2(x, s=(4, 5), norm="forward"),             normal(3, 3), calls=("fft.irfft2",)),
+    case("irfft", "irfftn",                  lambda x: tt.fft.irfftn(x),                                       normal(2, 3, 3), calls=("fft.irfftn",)),
+    case("irfft", "irfftn-s-axes-ortho",     lambda x: tt.fft.irfftn(x, s=(3, 4), axes=(2, 0), norm="ortho"),  normal(2, 3, 3), calls=("fft.irfftn",)),
+]
+COMPOSITE_CASES += [
+    case("fft.fftshift",  "all-axes",        lambda x: tt.fft.fftshift(x),                                     normal(3, 4), calls=("fft.fftshift",)),
+    case("fft.fftshift",  "axes-int",        lambda x: tt.fft.fftshift(x, axes=1),                             normal(3, 5), calls=("fft.fftshift",)),
+    case("fft.ifftshift", "all-axes",        lambda x: tt.fft.ifftshift(x),                                    normal(3, 5), calls=("fft.ifftshift",)),
+    case("fft.ifftshift", "axes-tuple",      lambda x: tt.fft.ifftshift(x, axes=(0,)),                         normal(5, 2), calls=("fft.ifftshift",)),
+    case("fft.fftshift",  "of-fft",          lambda x: parts(tt.fft.fftshift(tt.fft.fft(x))),                  normal(5), calls=("fft.fftshift", "fft.fft")),
+]
+
 # --- complex numbers ---------------------------------------------------------------------------
 # The parts of a complex number, on real inputs here like every case of the table;
 # tests/autograd/test_complex_table.py runs every case of ALL_CASES on complex inputs too.
@@ -1138,6 +1204,7 @@ CONSTRUCTOR_CALLS = {
     "tri": lambda: tt.tri(3),
     "indices": lambda: tt.indices((2, 3)),
 }
+CONSTRUCTOR_CALLS.update({"fft.fftfreq": lambda: tt.fft.fftfreq(8, d=0.5), "fft.rfftfreq": lambda: tt.fft.rfftfreq(7)})
 
 # Callables in tt's namespace that are not functions of arrays (none today).
 NOT_FUNCTIONS: set[str] = set()

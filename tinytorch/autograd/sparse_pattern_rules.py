@@ -12,6 +12,7 @@ rules come from the primitive's kind:
   applied to an array of element numbers, says where each output element comes from;
 - reductions (sum, max, logsumexp, ...): an output element reads its whole group;
   along-axis maps (softmax, cumsum): the line it is on (the part before it, for cumsum);
+- Fourier transforms: the line (plane, ...) along the transformed axes;
 - products (matmul, einsum) and convolve: the elements sharing an index (their
   positions adding up, for convolve), and where the other operand is a constant, only
   where it is nonzero;
@@ -249,6 +250,20 @@ def convolve(ans: Any, args: tuple, wanted: tuple, kwargs: dict) -> list:
     return [sp.csr_array((data, (rows, ys if i else xs)), shape=(int(np.prod(so)), np.size(args[i]))) for i in wanted]
 
 
+def transform(ans: Any, args: tuple, wanted: tuple, kwargs: dict) -> list:
+    """A Fourier transform (fftn, rfft, irfft): an output element reads the whole line (plane,
+    ...) of the input along the transformed axes that it lies on; every element when every
+    axis is transformed."""
+    shape = _shape(args[0])
+    axes = kwargs["axes"] if "axes" in kwargs else (kwargs["axis"],)
+    transformed = {a % len(shape) for a in axes}
+    if len(transformed) == len(shape):
+        return [ALL]
+    letters = "".join(chr(ord("a") + d) for d in range(len(shape)))
+    shared = [c for d, c in enumerate(letters) if d not in transformed]
+    return [_agreeing(np.shape(ans), letters, shape, letters, shared)]
+
+
 ALL = "all"  # the pattern of a dense local Jacobian, applied without forming it
 
 
@@ -294,6 +309,9 @@ RULES: dict[str, Rule] = {
     "einsum": einsum,
     "jit_call": staged,
     "convolve": convolve,
+    "fftn": transform,
+    "rfft": transform,
+    "irfft": transform,
 }
 # dense by nature: a function of a whole matrix (dense within a stack, and across it here)
 DENSE = {

@@ -1,4 +1,4 @@
-"""The NumPy-like namespace: `tt.sin`, `tt.sum`, `tt.matmul`, ..., and `tt.linalg`,
+"""The NumPy-like namespace: `tt.sin`, `tt.sum`, `tt.matmul`, ..., `tt.linalg` and `tt.fft`,
 on arrays, scalars, Duals and Variables alike.
 
 `NUMPY_HANDLERS` maps NumPy's own functions and ufuncs to these, for boxes
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import linalg
+from . import fft, linalg
 from .creation import array, asarray, astype, constructors, copy, full_like, like, linspace
 from .elementwise import *  # noqa: F403
 from .elementwise import (
@@ -117,6 +117,10 @@ INDEX_TRICKS = ["r_", "c_"]  # objects indexed, not called: exported beside __al
 NUMPY_HANDLERS = {
     getattr(np.linalg, name): getattr(linalg, name) for name in linalg.__all__ if hasattr(np.linalg, name)
 }
+# fftfreq and rfftfreq are NumPy's own: nothing to hand over
+NUMPY_HANDLERS.update(
+    {getattr(np.fft, n): getattr(fft, n) for n in fft.__all__ if getattr(np.fft, n) is not getattr(fft, n)}
+)
 for _name in __all__:
     _numpy_fn = getattr(np, _name, None)
     # NumPy's own constructors are re-exported as they are: a box passed to them

@@ -3,4 +3,4 @@
 Importing this package registers all primitives in `primitive.registry`.
 """
 
-from . import linalg, math, nn, products, reductions, scipy_linalg, shape, signal, special  # noqa: F401
+from . import fft, linalg, math, nn, products, reductions, scipy_linalg, shape, signal, special  # noqa: F401
