@@ -412,3 +412,81 @@ def cumsum(b: Builder, shape: tuple, depth: int) -> Expr:
         kw, count = axis_text([axis], len(shape), b), shape[axis]
     e = b.scaled(b.expr(child, depth - 1), MAG)
     return Expr(spelled(b, "cumsum", e, kw), shape, count * min(e.lo, 0.0), count * max(e.hi, 0.0))
+
+
+# --- Fourier transforms (tt.fft) ---------------------------------------------------------------
+# Real functions of the transforms: a part of a complex transform, or a complex transform and
+# its real inverse (at other lengths and norms than the forward one's). Bounds: a transform of
+# scale s over m terms of magnitude at most a is at most s m a; irfft's weights sum to n.
+
+NORMS = [None, "backward", "ortho", "forward"]
+SWAPPED = {None: "forward", "backward": "forward", "ortho": "ortho", "forward": "backward"}
+
+
+def forward_scale(norm: str | None, n: int) -> float:
+    return {None: 1.0, "backward": 1.0, "ortho": n**-0.5, "forward": 1.0 / n}[norm]
+
+
+def inverse_scale(norm: str | None, n: int) -> float:
+    return forward_scale(SWAPPED[norm], n)
+
+
+def norm_text(norm: str | None) -> str:
+    return "" if norm is None else f", norm={norm!r}"
+
+
+@op("fourier", weight=2, **rank_at_least(1))
+def fourier_1d(b: Builder, shape: tuple, depth: int) -> Expr:
+    axis = b.integer(0, len(shape) - 1)
+    n, m = shape[axis], b.integer(1, 4)  # the output's length, the input's (padded or cropped)
+    child = shape[:axis] + (m,) + shape[axis + 1 :]
+    e = b.scaled(b.expr(child, depth - 1), MAG)
+    norm = b.pick(NORMS)
+    ax = b.pick([axis, axis - len(shape)])
+    kind = b.pick(["fft", "ifft", "rfft-irfft", "ihfft-hfft"])
+    if kind in ("fft", "ifft"):
+        part = b.pick(["real", "imag"])
+        call = b.pick([f"tt.fft.{kind}", f"np.fft.{kind}"])
+        bound = (forward_scale if kind == "fft" else inverse_scale)(norm, n) * min(m, n) * e.mag
+        return Expr(f"tt.{part}({call}({e.text}, {n}, axis={ax}{norm_text(norm)}))", shape, -bound, bound)
+    # the inner transform at its own length k, the outer back to n
+    k, inner_norm = b.integer(1, 5), b.pick(NORMS)
+    if kind == "rfft-irfft":
+        inner = f"tt.fft.rfft({e.text}, {k}, axis={ax}{norm_text(inner_norm)})"
+        terms = forward_scale(inner_norm, k) * min(m, k) * e.mag
+        bound = inverse_scale(norm, n) * n * terms
+        return Expr(f"tt.fft.irfft({inner}, {n}, axis={ax}{norm_text(norm)})", shape, -bound, bound)
+    inner = f"tt.fft.ihfft({e.text}, {k}, axis={ax}{norm_text(inner_norm)})"
+    terms = inverse_scale(inner_norm, k) * min(m, k) * e.mag
+    bound = forward_scale(norm, n) * n * terms
+    return Expr(f"tt.fft.hfft({inner}, {n}, axis={ax}{norm_text(norm)})", shape, -bound, bound)
+
+
+@op("fourier", **rank_at_least(2))
+def fourier_nd(b: Builder, shape: tuple, depth: int) -> Expr:
+    axes = [b.integer(0, len(shape) - 1) for _ in range(2)]  # repeated now and then: transformed twice
+    s = [shape[a] for a in axes]
+    child = list(shape)
+    for a in set(axes):
+        child[a] = b.integer(1, 4)
+    e = b.scaled(b.expr(tuple(child), depth - 1), MAG)
+    norm = b.pick(NORMS)
+    name = b.pick(["fftn", "ifftn", "fft2", "ifft2", "rfftn-irfftn"])
+    size = math.prod(child[a] for a in set(axes)) * math.prod(s)  # generous: every term of every pass
+    if name == "rfftn-irfftn":
+        if len(set(axes)) < 2:
+            axes, s = [axes[0]], [s[0]]
+        inner = f"tt.fft.rfftn({e.text}, s={tuple(s)}, axes={tuple(axes)}{norm_text(norm)})"
+        text = f"tt.fft.irfftn({inner}, s={tuple(s)}, axes={tuple(axes)}{norm_text(norm)})"
+        return Expr(text, shape, -size * e.mag, size * e.mag)
+    part = b.pick(["real", "imag"])
+    text = f"tt.{part}(tt.fft.{name}({e.text}, s={tuple(s)}, axes={tuple(axes)}{norm_text(norm)}))"
+    return Expr(text, shape, -size * e.mag, size * e.mag)
+
+
+@op("fourier", **rank_at_least(1))
+def fourier_shift(b: Builder, shape: tuple, depth: int) -> Expr:
+    e = b.expr(shape, depth - 1)
+    name = b.pick(["fftshift", "ifftshift"])
+    axes = b.pick(["", f", axes={b.integer(0, len(shape) - 1)}", f", axes={tuple(range(len(shape)))}"])
+    return Expr(b.pick([f"tt.fft.{name}({e.text}{axes})", f"np.fft.{name}({e.text}{axes})"]), shape, e.lo, e.hi)
