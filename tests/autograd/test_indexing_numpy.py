@@ -3,11 +3,12 @@
 `x[key]`, `tt.getitem`, `tt.index_update` (item assignment on Variables),
 `tt.take` and `tt.take_along_axis` must give NumPy's values, shapes, dtypes and
 errors (type and message) on a generated grid of keys: slices, integers, integer
-arrays and lists, boolean masks of every rank (also of the wrong shape, also as
-lists), scalar booleans, None and Ellipsis, alone and combined. Their
-derivatives are those of linear maps, checked exactly in both modes: the
-tangent of `x[key]` is `v[key]`, and the cotangent of x is the scatter-add of g
-to the positions NumPy reads (`np.arange(x.size).reshape(x.shape)[key]`).
+arrays, lists and tuples (a tuple inside a key is an index array), boolean masks
+of every rank (also of the wrong shape, also as lists), scalar booleans, None and
+Ellipsis, alone and combined. Their derivatives are those of linear maps, checked
+exactly in both modes: the tangent of `x[key]` is `v[key]`, and the cotangent of x
+is the scatter-add of g to the positions NumPy reads
+(`np.arange(x.size).reshape(x.shape)[key]`).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from tinytorch.autograd import Dual, Variable, grad, jacfwd, jacrev, jvp, no_gra
 ATOMS = [
     slice(None), slice(1, None), slice(None, None, -2), 0, -1, 5, None, Ellipsis,
     True, False, np.True_, np.array(False), 1.5,
-    [0, 1], [1, -1, 0], [], np.array([[0], [1]]), np.array([0.5]),
+    [0, 1], [1, -1, 0], [], (1, 0), np.array([[0], [1]]), np.array([0.5]),
     [True, False, True], np.array([True, False]), np.array([True, False, True, True]),
     np.array([False, False, False]), np.array([True]), np.zeros(0, bool), np.array([True, False, False, True, True]),
     np.ones((2, 3), bool), np.array([[True, False, True], [False, True, True]]), np.zeros((3, 4), bool),

@@ -34,9 +34,10 @@ from .common import neg_axis, normalize_axis_tuple
 def _key_entry(k: Any) -> Any:
     if isinstance(k, Box):
         k = unbox_all(k)
-    # a scalar boolean is a 0-d mask, as in NumPy; arrays are copied because the
-    # Index is saved in the graph, where later writes to the caller's array must not reach
-    if isinstance(k, (list, np.ndarray, bool, np.bool_)):
+    # a scalar boolean is a 0-d mask, and a tuple inside the key an index array, as in NumPy;
+    # arrays are copied because the Index is saved in the graph, where later writes to the
+    # caller's array must not reach
+    if isinstance(k, (list, tuple, np.ndarray, bool, np.bool_)):
         array = np.array(k)
         if not array.size and not isinstance(k, np.ndarray):
             # NumPy reads an empty list as integers, whatever type np.array gives it; an array keeps its type
