@@ -10,18 +10,10 @@ import pytest
 
 import tinytorch as tt
 from tinytorch.autograd import Dual, Variable, jacfwd, jacrev, jvp, vjp
+from tinytorch.autograd.primitive import unbox_all as plain  # a result's value, boxed or not
 
 rng = np.random.default_rng(3)
 DEPRECATED_2D = "Arrays of 2-dimensional vectors are deprecated"
-
-
-def plain(out):
-    """A result's value, whether a Dual, a Variable or plain."""
-    if isinstance(out, Dual):
-        return out.primal
-    if isinstance(out, Variable):
-        return out.data
-    return out
 
 
 def quietly(f, *args, **kwargs):

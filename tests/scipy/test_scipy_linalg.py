@@ -10,17 +10,10 @@ import pytest
 import scipy.linalg as sl
 
 from tinytorch.autograd import Dual, Variable, gradcheck, jacfwd, jacrev, jvp, vjp
+from tinytorch.autograd.primitive import unbox_all as plain  # a result's value, boxed or not
 from tinytorch.scipy import linalg
 
 rng = np.random.default_rng(0)
-
-
-def plain(out):
-    if isinstance(out, Dual):
-        return out.primal
-    if isinstance(out, Variable):
-        return out.data
-    return out
 
 
 def boxed(x):

@@ -9,6 +9,7 @@ import pytest
 import scipy.signal as ss
 
 from tinytorch.autograd import Dual, Variable, gradcheck, jacfwd, jacrev, jvp, sparsity, vjp
+from tinytorch.autograd.primitive import unbox_all as plain  # a result's value, boxed or not
 from tinytorch.scipy import signal
 
 rng = np.random.default_rng(0)
@@ -22,14 +23,6 @@ SHAPES = {  # (in1, in2): in2 smaller, larger (valid swaps them), mixed sizes; 1
 }
 MODES = ["full", "valid", "same"]
 METHODS = ["auto", "direct", "fft"]
-
-
-def plain(out):
-    if isinstance(out, Dual):
-        return out.primal
-    if isinstance(out, Variable):
-        return out.data
-    return out
 
 
 def pair(name: str, dtype=np.float64) -> tuple:

@@ -12,6 +12,7 @@ import scipy.special as sc
 
 import tinytorch as tt
 from tinytorch.autograd import Dual, Variable, grad, gradcheck, hessian, jacfwd, jacrev, jvp, vjp
+from tinytorch.autograd.primitive import unbox_all as plain  # a result's value, boxed or not
 from tinytorch.scipy import special
 
 SQRT_PI = np.sqrt(np.pi)
@@ -19,15 +20,6 @@ GRID = np.linspace(-3.0, 3.0, 25)  # the poles of gamma among them: -3, -2, -1, 
 POSITIVE = np.linspace(0.0, 4.0, 17)
 PROBABILITY = np.linspace(-0.1, 1.1, 13)  # the edges 0 and 1, and nan outside
 rng = np.random.default_rng(0)
-
-
-def plain(out):
-    """A result's value, whether a Dual, a Variable or plain."""
-    if isinstance(out, Dual):
-        return out.primal
-    if isinstance(out, Variable):
-        return out.data
-    return out
 
 
 def same_as_scipy(actual, expected) -> None:

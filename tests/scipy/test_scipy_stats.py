@@ -10,16 +10,8 @@ import scipy.stats as ss
 
 import tinytorch as tt
 from tinytorch.autograd import Dual, Variable, grad, gradcheck, jacfwd, jacrev, jvp, vjp
+from tinytorch.autograd.primitive import unbox_all as plain  # a result's value, boxed or not
 from tinytorch.scipy import stats
-
-
-def plain(out):
-    """A result's value, whether a Dual, a Variable or plain."""
-    if isinstance(out, Dual):
-        return out.primal
-    if isinstance(out, Variable):
-        return out.data
-    return out
 
 
 def boxed(args: tuple) -> dict:
