@@ -162,3 +162,16 @@ def test_scipys_errors():
         signal.correlate(np.ones(3), np.ones(2), "middle")
     with pytest.raises(ValueError, match="Acceptable method flags"):
         signal.convolve(np.ones(3), np.ones(2), method="winograd")
+
+
+@pytest.mark.parametrize("mode", ["full", "valid", "same"])
+@pytest.mark.parametrize("shapes", [((5,), (3,)), ((3,), (5,)), ((4, 3), (2, 2)), ((), ())])
+def test_correlate_conjugates_a_complex_second_input_as_scipy_does(mode, shapes):
+    rng = np.random.default_rng(7)
+    a, b = (rng.standard_normal(s) + 1j * rng.standard_normal(s) for s in shapes)
+    for x, y in [(a, b), (a.real, b), (a, b.real)]:
+        expected = ss.correlate(x, y, mode)
+        np.testing.assert_allclose(signal.correlate(x, y, mode), expected, rtol=1e-12, atol=1e-12)
+        boxed = signal.correlate(Variable(x, requires_grad=True), y, mode)
+        np.testing.assert_allclose(plain(boxed), expected, rtol=1e-12)
+    assert gradcheck(lambda a, b: signal.correlate(a, b, mode), (a, b), order=2)

@@ -18,7 +18,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..autograd.api.manipulation import flip
-from ..autograd.primitive import unbox_all
+from ..autograd.primitive import is_complex, unbox_all
+from ..autograd.rules.math import conj_p as conjugate
 from ..autograd.rules.signal import convolve_p
 from ..autograd.values import box_or_array
 
@@ -78,14 +79,16 @@ def convolve(in1: Any, in2: Any, mode: str = "full", method: str = "auto") -> An
 
 def correlate(in1: Any, in2: Any, mode: str = "full", method: str = "auto") -> Any:
     """scipy.signal.correlate: the cross-correlation of in1 and in2, which is their
-    convolution with in2 flipped in every axis (SciPy's modes and methods; equal to
-    SciPy's values up to rounding).
+    convolution with in2 flipped in every axis and conjugated (SciPy's modes and methods;
+    equal to SciPy's values up to rounding).
 
     >>> import numpy as np
     >>> correlate(np.array([1.0, 2.0, 3.0]), np.array([0.0, 1.0, 0.5]), mode="same")
     array([2. , 3.5, 3. ])
     """
     in1, in2 = box_or_array(in1), box_or_array(in2)
+    if is_complex(in2):  # SciPy's sum of in1 times conj(in2), shifted
+        in2 = conjugate(in2)
     if in1.ndim == in2.ndim == 0 or in1.ndim != in2.ndim:
         return convolve(in1, in2, mode, method)
     return convolve(in1, flip(in2), mode, method)
