@@ -100,3 +100,25 @@ def test_a_negative_real_base_to_a_complex_power_uses_the_complex_log():
     assert gradcheck(lambda y: (-2.0) ** y, (y,), order=2)
     (c,) = vjp(lambda y: tt.power(base, y), y)[1](np.ones(2))
     np.testing.assert_allclose(c, base.astype(complex) ** y * np.log(base.astype(complex)), rtol=1e-14)
+
+
+def test_real_and_imag_are_views_as_in_numpy():
+    z = np.array([1.0 + 2.0j, 3.0 + 4.0j])
+
+    def zero_first_real_part(z):
+        y = z * 1.0
+        y.real[0] = 0.0  # reaches y, as NumPy's view does
+        return tt.sum(tt.abs(y) ** 2)
+
+    # |y|^2 with y = (0 + 2i, 3 + 4i): df/dx - i df/dy = 2 conj(y) where z still reaches y
+    np.testing.assert_allclose(grad(zero_first_real_part)(z), [-4j, 6 - 8j], rtol=1e-14)
+    assert gradcheck(zero_first_real_part, (z,), order=2)
+    for box in (Variable(z, requires_grad=True), Dual(z, np.ones(2))):
+        y = box * 1.0
+        im = y.imag
+        y *= 2j  # the view follows its base: imag(2j z) = 2 Re z
+        np.testing.assert_array_equal(im._value, 2 * z.real)
+        y.imag[1] = 5.0
+        np.testing.assert_array_equal(y._value, [(2j * z)[0], (2j * z)[1].real + 5j])
+    x = Variable(np.array([1.0, 2.0]), requires_grad=True)
+    assert not x.imag.flags.writeable and x.imag.tolist() == [0.0, 0.0]  # NumPy's, for a real array

@@ -15,7 +15,7 @@ import numpy as np
 
 from . import api
 from .levels import Box
-from .primitive import Primitive, dtype_of, unbox_all
+from .primitive import Primitive, dtype_of, is_complex, unbox_all
 from .values import owned_copy
 from .views import view_of
 
@@ -104,6 +104,16 @@ def as_updated(new: Any, old: Any) -> Any:
     return new
 
 
+def _with_real_part(base: Any, real: Any) -> Any:
+    """base with its real part replaced by `real` (the put-back of the view z.real)."""
+    return real + 1j * api.imag(base) if is_complex(base) else real
+
+
+def _with_imaginary_part(base: Any, imag: Any) -> Any:
+    """base with its imaginary part replaced by `imag` (the put-back of the view z.imag)."""
+    return api.real(base) + 1j * imag
+
+
 class BoxOps:
     __slots__ = ()
     __array_priority__ = 1000.0
@@ -132,11 +142,16 @@ class BoxOps:
 
     @property
     def real(self) -> Any:
-        return api.real(self)
+        # a view, as NumPy's: a write through it (z.real[0] = 1.0) reaches z
+        return view_of(api.real(self), self, api.real, _with_real_part)
 
     @property
     def imag(self) -> Any:
-        return api.imag(self)
+        if not is_complex(self):  # NumPy's imaginary part of a real array: read-only zeros
+            zeros = np.zeros(self.shape, self.dtype)
+            zeros.flags.writeable = False
+            return zeros
+        return view_of(api.imag(self), self, api.imag, _with_imaginary_part)
 
     @property
     def mT(self) -> Any:
