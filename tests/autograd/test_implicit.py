@@ -173,3 +173,15 @@ def test_an_unconverged_solution_warns_under_jit_at_every_call():
     state["error"] = 1e-3  # the solver, run by the compiled program, now stops short
     with pytest.warns(UnconvergedWarning):
         staged(0.7)
+
+
+def test_complex_numbers_are_refused_by_name():
+    # the solution was cast to float64: a complex root lost its imaginary part, with a warning only
+    square_root = custom_root(lambda w, c: w * w - c)(lambda w0, c: np.sqrt(c))
+    with pytest.raises(NotImplementedError, match="complex"):
+        square_root(np.ones(1), np.array([1.0 + 1.0j]))
+    with pytest.raises(NotImplementedError, match="complex"):
+        grad(lambda c: tt.sum(tt.real(square_root(np.ones(1), c))))(np.array([1.0 + 1.0j]))
+    complex_solver = custom_root(lambda w, c: w * w - c)(lambda w0, c: np.sqrt(c + 0j))
+    with pytest.raises(NotImplementedError, match="complex"):
+        complex_solver(np.ones(1), np.array([-1.0]))

@@ -128,6 +128,11 @@ def test_what_is_refused():
         jacobian(lambda a, b: a * b, argnums=(0, 1), sparsity="auto")(x, x)
     with pytest.raises(NotImplementedError, match="one array"):
         jacobian(lambda a: (a, a), sparsity="auto", mode="forward")(x)
+    # a complex output (its values were cast to real, with a ComplexWarning), as jacrev refuses it
+    for pattern in ("auto", np.eye(4, dtype=bool)):
+        for mode in ("forward", "reverse", "auto"):
+            with pytest.raises(TypeError, match="real arrays"):
+                jacobian(lambda a: tt.exp(1j * a), sparsity=pattern, mode=mode)(x)
 
 
 @pytest.mark.parametrize("mode", ["forward", "reverse", "auto"])

@@ -33,7 +33,7 @@ from .custom import CustomPrimitive
 from .jacobian import jacobian
 from .levels import Box
 from .passes import jvp_block, plain
-from .primitive import NonDifferentiable, unbox_all
+from .primitive import NonDifferentiable, is_complex, unbox_all
 from .transforms import jvp, vjp
 
 # Up to this many unknowns the dense solve is the default; beyond it, gmres. The
@@ -106,6 +106,11 @@ class _ImplicitSolver:
         self._primitives: dict[int, CustomPrimitive] = {}
 
     def __call__(self, x_init: Any, *args: Any) -> Any:
+        if any(isinstance(a, (Box, np.ndarray, np.generic, complex)) and is_complex(a) for a in (x_init, *args)):
+            raise NotImplementedError(
+                f"custom_root({self.__name__}) of complex numbers is not implemented: pass the real and "
+                "imaginary parts as real arrays"
+            )
         prim = self._primitives.get(len(args))
         if prim is None:
             prim = self._primitives[len(args)] = CustomPrimitive(self._solve, self.__name__, batched=True)
@@ -114,7 +119,10 @@ class _ImplicitSolver:
         return prim(*args, x_init=np.asarray(unbox_all(x_init), dtype=np.float64))
 
     def _solve(self, *args: Any, x_init: np.ndarray) -> np.ndarray:
-        x = np.asarray(self.solver(x_init.copy(), *args), dtype=np.float64)
+        x = np.asarray(self.solver(x_init.copy(), *args))
+        if np.iscomplexobj(x):  # a complex solution of real arguments would be cast to float
+            raise NotImplementedError(f"custom_root({self.__name__}): the solver returned complex numbers")
+        x = x.astype(np.float64, copy=False)
         residual = np.asarray(unbox_all(self.optimality(x, *args)))
         if residual.size != x.size:
             raise ValueError(

@@ -257,6 +257,7 @@ def _pushed(call: Call, inputs: Inputs, tangents: np.ndarray, m: int, chunk_size
     for seed, (values, out_tangents, _) in zip(seeds, seeded_passes(call, "forward", seeds, executor, inputs)):
         if len(values) != 1:
             raise NotImplementedError("jacobian(sparsity=...): f must return one array")
+        float_output(values[0], "jacobian(sparsity=...)")  # a complex output: refused as in reverse mode
         t = out_tangents[0]
         pieces.append(np.zeros((seed.size, m)) if t is None else np.reshape(plain(t), (seed.size, m)))
     return np.concatenate(pieces)
