@@ -90,6 +90,11 @@ def test_python_complex_scalars_become_numpy_ones_in_both_modes():
     assert jvp(lambda p: tt.real(tt.exp(p * 1j) * 2.0), (p,), (1.0,))[1] == pytest.approx(-2 * np.sin(p), rel=1e-14)
     mask = np.array([True, False])
     assert gradcheck(lambda p: tt.imag(tt.where(mask, p * 1j, 1j) * p), (np.array([0.3, 0.2]),), order=2)
+    # at NumPy 2's precision for a Python scalar: float32 * 1j is complex64, boxed or not
+    x32 = np.array([1.0, 2.0], dtype=np.float32)
+    for box in (Variable(x32, requires_grad=True), Dual(x32, np.ones(2, np.float32))):
+        for out in (box * 1j, (1 + 1j) + box, tt.where(mask, box, 1j)):
+            assert out.dtype == np.complex64
 
 
 def test_a_negative_real_base_to_a_complex_power_uses_the_complex_log():

@@ -20,7 +20,7 @@ from . import versions
 from .box_ops import BoxOps, as_updated, own
 from .broadcasting import expanded, lifted
 from .levels import FORWARD_BASE, Box, level_for_hand_made_box, level_of
-from .values import complex_only_if, is_inexact
+from .values import complex_only_if, is_inexact, numpy_complex
 from .views import update
 
 
@@ -117,15 +117,14 @@ class Dual(Box, BoxOps):
                 return new_dual(ans, prim.jvps[0](t, ans, value, **kwargs), level)
             return new_dual(ans, prim.jvp_joint([t], ans, value, **kwargs), level)
         x, y = args
-        # a Python complex becomes NumPy's: np.float64 * 1j would be a Python complex, with no dtype
         if isinstance(x, Box):
             xv, tx = x._value, x._tangent
         else:
-            xv, tx = (np.complex128(x) if type(x) is complex else x), None
+            xv, tx = (numpy_complex(x, y) if type(x) is complex else x), None
         if isinstance(y, Box):
             yv, ty = y._value, y._tangent
         else:
-            yv, ty = (np.complex128(y) if type(y) is complex else y), None
+            yv, ty = (numpy_complex(y, x) if type(y) is complex else y), None
         ans = prim.array_impl(xv, yv, **kwargs) if kwargs else prim.array_impl(xv, yv)
         if tx is None and ty is None:
             t = None
@@ -158,7 +157,7 @@ def _apply_any(prim: Any, level: int, deep: bool, args: tuple, kwargs: dict) -> 
                     tangents = [None] * len(args)
                 tangents[i] = a._tangent
         elif type(a) is complex:
-            primals[i] = np.complex128(a)
+            primals[i] = numpy_complex(a, *args)
     ans = prim(*primals, **kwargs) if deep else prim.array_impl(*primals, **kwargs)
     if tangents is None:
         return new_dual(ans, None, level)

@@ -24,7 +24,7 @@ from .levels import REVERSE_BASE, TRANSFORM_BASE, Box, grad_mode, level_for_hand
 from .primitive import unbox_all
 from .rules.shape import astype_p
 from .updates import UpdatesInPlace
-from .values import PLAIN_SCALARS, complex_only_if, is_inexact, saved_operand
+from .values import PLAIN_SCALARS, complex_only_if, is_inexact, numpy_complex, saved_operand
 from .versions import root_of, sequence
 
 
@@ -301,8 +301,7 @@ def _apply(prim: Any, level: int, deep: bool, args: tuple, kwargs: dict) -> Vari
         xv = x._value if x_box else x
         yv = y._value if y_box else y
         if not (x_box and y_box) and (type(xv) is complex or type(yv) is complex):
-            # NumPy's complex: np.float64 * 1j would be a Python complex, with no dtype
-            xv, yv = (np.complex128(v) if type(v) is complex else v for v in (xv, yv))
+            xv, yv = (numpy_complex(v, xv, yv) if type(v) is complex else v for v in (xv, yv))
             args = (x if x_box else xv, y if y_box else yv)
         ans = prim.array_impl(xv, yv, **kwargs) if kwargs else prim.array_impl(xv, yv)
         if x_box and x._requires_grad:
@@ -337,8 +336,7 @@ def _apply_any(prim: Any, level: int, deep: bool, args: tuple, kwargs: dict) -> 
     values (`prim` itself when they hold boxes of lower levels, which then dispatch
     again), and record a node over the arguments that require grad, keeping copies
     of the plain arrays among them (later writes to those must not change a gradient)."""
-    # NumPy's complex for Python's: np.float64 * 1j would be a Python complex, with no dtype
-    args = tuple(np.complex128(a) if type(a) is complex else a for a in args)
+    args = tuple(numpy_complex(a, *args) if type(a) is complex else a for a in args)
     values = list(args)
     argnums = []
     for i, a in enumerate(args):

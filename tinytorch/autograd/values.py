@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from .levels import Box
-from .primitive import is_complex
+from .primitive import dtype_of, is_complex
 
 _NUMPY_VALUES = (np.ndarray, np.generic)
 
@@ -118,3 +118,11 @@ def saved_operand(a: Any) -> Any:
     if isinstance(a, (np.ndarray, list)) or (hasattr(type(a), "__array__") and not isinstance(a, np.generic)):
         a = np.array(a)
     return a
+
+
+def numpy_complex(z: complex, *others: Any) -> np.complexfloating:
+    """A Python complex met by a box, as NumPy's: np.float64 * 1j would be a Python complex,
+    which has no dtype. Its precision is what NumPy 2 gives the Python scalar beside the
+    arrays among `others` (a weak scalar: float32 * 1j is complex64)."""
+    dtypes = [dtype_of(o) for o in others if isinstance(o, (Box, np.ndarray, np.generic))]
+    return np.result_type(*dtypes, z).type(z)
