@@ -367,3 +367,10 @@ def test_complex64_stays_complex64(f):
     assert tangent.dtype == value.dtype and value.dtype in (np.complex64, np.float32)
     (cotangent,) = vjp(f, a)[1](np.ones_like(value))
     assert cotangent.dtype == np.complex64
+
+
+def test_the_zero_norm_of_complex_entries_is_a_real_count():
+    z = np.array([1 + 1j, 0j, 2j])
+    for box in (Variable(z, requires_grad=True), Dual(z, np.ones(3))):
+        count = tt.linalg.norm(box, 0)
+        assert np.asarray(count).dtype == np.linalg.norm(z, 0).dtype == np.float64 and count == 2.0

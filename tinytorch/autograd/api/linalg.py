@@ -386,7 +386,8 @@ def _vector_norm(x: Any, ord: Any, axes: tuple, keepdims: bool) -> Any:  # noqa:
     if ord == -np.inf:
         return min_p(absolute(x), axes, keepdims)
     if ord == 0:
-        return np.sum(innermost(x) != 0, axis=axes, keepdims=keepdims).astype(np.result_type(x.dtype, 1.0))
+        real = np.finfo(np.result_type(x.dtype, 1.0)).dtype  # float64 for complex128, as NumPy's count
+        return np.sum(innermost(x) != 0, axis=axes, keepdims=keepdims).astype(real)
     if ord == 1:
         return sum_p(absolute(x), axes, keepdims)
     return _power_norm(x, float(ord), axes, keepdims)
