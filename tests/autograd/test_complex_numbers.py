@@ -127,3 +127,10 @@ def test_real_and_imag_are_views_as_in_numpy():
         np.testing.assert_array_equal(y._value, [(2j * z)[0], (2j * z)[1].real + 5j])
     x = Variable(np.array([1.0, 2.0]), requires_grad=True)
     assert not x.imag.flags.writeable and x.imag.tolist() == [0.0, 0.0]  # NumPy's, for a real array
+
+
+def test_angle_of_reals_is_piecewise_constant_and_stages_under_jit():
+    x = np.array([1.0, -2.0, -0.0])
+    np.testing.assert_array_equal(tt.angle(Variable(x, requires_grad=True), deg=True), np.angle(x, deg=True))
+    np.testing.assert_array_equal(grad(lambda x: tt.sum(tt.angle(x) * x))(x), np.angle(x))  # d(angle x) = 0
+    np.testing.assert_array_equal(tt.jit(lambda x: tt.angle(x) * x)(x), np.angle(x) * x)

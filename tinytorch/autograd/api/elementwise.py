@@ -101,6 +101,9 @@ real, imag = m.real_p, m.imag_p
 conj = conjugate = m.conj_p
 
 
+_angle_of_reals = NonDifferentiable("angle", np.angle)  # 0 or pi: plain values out, staged by tt.jit
+
+
 def angle(z: Any, deg: bool = False) -> Any:
     """np.angle: the argument of z, in radians (degrees with deg=True). Piecewise
     constant on reals (0 or pi), so its derivative there is 0.
@@ -111,7 +114,7 @@ def angle(z: Any, deg: bool = False) -> Any:
     (-1+0j)
     """
     if not is_complex(z):
-        return np.angle(unbox_all(z), deg=deg)
+        return _angle_of_reals(z, deg=deg)
     radians = m.arctan2(m.imag_p(z), m.real_p(z))
     return radians * (180.0 / np.pi) if deg else radians
 
