@@ -110,14 +110,12 @@ def holomorphic_grad(f: Callable, argnums: Argnums = 0) -> Callable:
 
     @functools.wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        nums = (argnums,) if isinstance(argnums, int) else argnums
-        for n in nums:
-            for leaf in flatten(args[n])[0]:
-                if not is_complex(as_value(leaf)):
-                    raise TypeError(
-                        f"holomorphic_grad needs complex inputs, got dtype {as_value(leaf).dtype} for argument {n}: "
-                        "pass complex values (e.g. 1.0 + 0j); a real input would give the derivative of Re f only"
-                    )
+        for value in diff_inputs(args, argnums, "holomorphic_grad").values:
+            if not is_complex(value):
+                raise TypeError(
+                    f"holomorphic_grad needs complex inputs, got dtype {value.dtype}: pass complex values "
+                    "(e.g. 1.0 + 0j); a real input would give the derivative of Re f only"
+                )
         return real_grad(*args, **kwargs)
 
     return wrapper
