@@ -20,6 +20,7 @@ import pytest
 
 import tinytorch as tt
 from tinytorch.autograd import Dual, Variable, grad, gradcheck, jvp, vjp
+from tinytorch.autograd.primitive import unbox_all
 
 RNG = np.random.default_rng(20260513)
 
@@ -29,9 +30,7 @@ def cplx(*shape: int) -> np.ndarray:
 
 
 def plain(x):
-    while isinstance(x, (Dual, Variable)):
-        x = x._value
-    return np.asarray(x)
+    return np.asarray(unbox_all(x))
 
 
 def hermitian(n: int, *stack: int) -> np.ndarray:

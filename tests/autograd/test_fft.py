@@ -19,7 +19,7 @@ import scipy.sparse as sp
 
 import tinytorch as tt
 from tinytorch.autograd import Dual, Variable, grad, gradcheck, jacfwd, jacrev, jvp, sparsity, vjp
-from tinytorch.autograd.levels import Box
+from tinytorch.autograd.primitive import unbox_all
 
 RNG = np.random.default_rng(20240613)
 X = RNG.standard_normal((3, 6))
@@ -29,9 +29,7 @@ NORMS = [None, "backward", "ortho", "forward"]
 
 
 def plain(x):
-    while isinstance(x, Box):
-        x = x._value
-    return np.asarray(x)
+    return np.asarray(unbox_all(x))
 
 
 def forward_scale(norm: str | None, n: int) -> float:
