@@ -23,9 +23,10 @@ import operator
 
 import numpy as np
 
+from ..broadcasting import unbroadcast  # a cotangent computed over leading axes, summed back
 from ..primitive import Primitive
 from .reductions import sum_p
-from .shape import Index, concatenate_p, getitem_p, mT, pad_p, reshape_p, sum_to_p, tril_p, triu_p
+from .shape import Index, concatenate_p, getitem_p, mT, pad_p, reshape_p, tril_p, triu_p
 
 
 def _each_matrix(solve, a, b):
@@ -46,12 +47,6 @@ def _lifted(t, a, b):
     """a's tangent with b's extra stack axes, so that its batch axes stay in front."""
     extra = b.ndim - a.ndim
     return reshape_p(t, (1,) * extra + a.shape, a.ndim) if extra else t
-
-
-def _summed(ga, a, g, ans):
-    """A cotangent of a computed over b's extra stack axes, summed over them."""
-    batch = g.ndim - ans.ndim
-    return ga if ga.shape[batch:] == a.shape else sum_to_p(ga, a.shape, ga.ndim - batch)
 
 
 # --- solve_triangular: op(A) X = B, A one triangle of a, op(A) = A (trans 0) or A^T (1, 2) ---
@@ -83,7 +78,7 @@ def _triangular_vjp_b(g, ans, a, b, trans, lower, unit_diagonal):
 def _triangular_vjp_a(g, ans, a, b, trans, lower, unit_diagonal):
     gb = _triangular_vjp_b(g, ans, a, b, trans, lower, unit_diagonal)
     outer = ans @ mT(gb) if trans else gb @ mT(ans)
-    return _summed(_triangle(-outer, lower, unit_diagonal), a, g, ans)
+    return unbroadcast(_triangle(-outer, lower, unit_diagonal), a, g, ans)
 
 
 solve_triangular_p = Primitive("solve_triangular", _solve_triangular,
@@ -145,7 +140,7 @@ def _banded_vjp_ab(g, ans, ab, b, l_and_u):
     gb, u = _banded_vjp_b(g, ans, ab, b, l_and_u), l_and_u[1]
     n = ab.shape[-1]
     rows = [sum_p(ans * _shifted(gb, r - u, -2), (-1,), False) for r in range(ab.shape[-2])]
-    return _summed(-concatenate_p(*[reshape_p(row, (1, n), 1) for row in rows], axis=-2), ab, g, ans)
+    return unbroadcast(-concatenate_p(*[reshape_p(row, (1, n), 1) for row in rows], axis=-2), ab, g, ans)
 
 
 solve_banded_p = Primitive("solve_banded", _solve_banded,
@@ -189,8 +184,8 @@ solve_sylvester_p = Primitive("solve_sylvester", _solve_sylvester,
     jvp=(lambda t, ans, a, b, q: solve_sylvester_p(a, b, -(_lifted(t, a, q) @ ans)),
          lambda t, ans, a, b, q: solve_sylvester_p(a, b, -(ans @ _lifted(t, b, q))),
          lambda t, ans, a, b, q: solve_sylvester_p(a, b, t)),
-    vjp=(lambda g, ans, a, b, q: _summed(-(_sylvester_vjp_q(g, ans, a, b, q) @ mT(ans)), a, g, ans),
-         lambda g, ans, a, b, q: _summed(-(mT(ans) @ _sylvester_vjp_q(g, ans, a, b, q)), b, g, ans),
+    vjp=(lambda g, ans, a, b, q: unbroadcast(-(_sylvester_vjp_q(g, ans, a, b, q) @ mT(ans)), a, g, ans),
+         lambda g, ans, a, b, q: unbroadcast(-(mT(ans) @ _sylvester_vjp_q(g, ans, a, b, q)), b, g, ans),
          _sylvester_vjp_q))
 
 # --- sqrtm: X X = A, the principal root ---------------------------------------------------

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..broadcasting import unbroadcast  # a cotangent computed over leading axes, summed back
 from ..primitive import Primitive
-from .shape import flip_p, pad_p, reshape_p, sum_to_p, trailing
+from .shape import flip_p, pad_p, reshape_p, trailing
 
 
 def _core(full, small, mode):
@@ -47,12 +48,6 @@ def _lifted(t, x, ans):
     return reshape_p(t, (1,) * extra + x.shape, x.ndim) if extra else t
 
 
-def _summed(gx, x, g, ans):
-    """A cotangent computed over the output's leading axes, summed back to x's."""
-    batch = g.ndim - ans.ndim
-    return gx if gx.shape[batch:] == x.shape else sum_to_p(gx, x.shape, gx.ndim - batch)
-
-
 def _as_full(g, y, mode, ndim):
     """The cotangent of a "same" output as one of the "full" output: zeros around it."""
     if mode == "full":
@@ -69,7 +64,7 @@ def _vjp_x(g, ans, x, y, mode, method, ndim):
         gx = convolve_p(g, _flipped(y, ndim), mode="full", method=method, ndim=ndim)
     else:
         gx = convolve_p(_as_full(g, y, mode, ndim), _flipped(y, ndim), mode="valid", method=method, ndim=ndim)
-    return _summed(gx, x, g, ans)
+    return unbroadcast(gx, x, g, ans)
 
 
 def _vjp_y(g, ans, x, y, mode, method, ndim):
@@ -77,7 +72,7 @@ def _vjp_y(g, ans, x, y, mode, method, ndim):
         gy = convolve_p(_flipped(x, ndim), g, mode="valid", method=method, ndim=ndim)
     else:
         gy = convolve_p(_as_full(g, y, mode, ndim), _flipped(x, ndim), mode="valid", method=method, ndim=ndim)
-    return _summed(gy, y, g, ans)
+    return unbroadcast(gy, y, g, ans)
 
 
 convolve_p = Primitive("convolve", _convolve,
